@@ -85,3 +85,30 @@ TEST(SecretBytes, MoveLeavesSourceEmptyAndCompareIsConstantTime) {
 
 }  // namespace
 }  // namespace ike
+
+#include "libike/common/ip_address.h"
+
+namespace ike {
+namespace {
+
+TEST(IpAddress, ParseFormatAndPrefixes) {
+  auto a = IpAddress::Parse("192.0.2.77");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->is_v4());
+  EXPECT_EQ(a->Masked(24).ToString(), "192.0.2.0");
+  EXPECT_EQ(a->LastInPrefix(28).ToString(), "192.0.2.79");
+  EXPECT_EQ(a->Next().ToString(), "192.0.2.78");
+  auto b = IpAddress::Parse("2001:db8::1");
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->is_v6());
+  EXPECT_EQ(b->Masked(32).ToString(), "2001:db8::");
+  EXPECT_EQ(b->Prev().ToString(), "2001:db8::");
+  EXPECT_LT(*a, *b);
+  EXPECT_FALSE(IpAddress::Parse("192.0.2.300"));
+  EXPECT_EQ(IpAddress::Max(AddressFamily::kIpv4).Next().ToString(), "255.255.255.255");
+  EXPECT_EQ((Endpoint{*a, 500}.ToString()), "192.0.2.77[500]");
+  EXPECT_FALSE(IpAddress::FromBytes(HexOrDie("0102")));
+}
+
+}  // namespace
+}  // namespace ike
