@@ -107,23 +107,28 @@ Result<ServerMessage, ClientError> Client::ReadMessage(std::chrono::milliseconds
 
 Result<Response, ClientError> Client::Call(Command command, nlohmann::json args,
                                            std::chrono::milliseconds timeout) {
+  if (args.is_null()) args = nlohmann::json::object();
   Request req{next_id_++, command, std::move(args)};
   IKE_TRY(SendRaw(EncodeFrame(ToJson(req))));
   for (;;) {
     IKE_ASSIGN_OR_RETURN(ServerMessage msg, ReadMessage(timeout));
-    if (msg.response && msg.response->id == req.id) return std::move(*msg.response);
+    // id 0 answers a request the daemon could not parse far enough to read its id.
+    if (msg.response && (msg.response->id == req.id || (msg.response->id == 0 && !msg.response->ok))) {
+      return std::move(*msg.response);
+    }
   }
 }
 
 Result<void, ClientError> Client::Stream(Command command, nlohmann::json args,
                                          const std::function<bool(const Event&)>& on_event) {
+  if (args.is_null()) args = nlohmann::json::object();
   Request req{next_id_++, command, std::move(args)};
   IKE_TRY(SendRaw(EncodeFrame(ToJson(req))));
   for (;;) {
     IKE_ASSIGN_OR_RETURN(ServerMessage msg, ReadMessage(std::chrono::milliseconds(0)));
     if (msg.event && msg.event->id == req.id) {
       if (!on_event(*msg.event)) return {};
-    } else if (msg.response && msg.response->id == req.id) {
+    } else if (msg.response && (msg.response->id == req.id || (msg.response->id == 0 && !msg.response->ok))) {
       if (!msg.response->ok) {
         return MakeUnexpected(ClientError{ClientError::Kind::kProtocol, msg.response->error.message});
       }

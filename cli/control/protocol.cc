@@ -163,6 +163,13 @@ Result<Request, Error> ParseRequest(std::string_view body) {
   return r;
 }
 
+uint64_t PeekRequestId(std::string_view body) {
+  auto j = ParseObject(body);
+  if (!j) return 0;
+  auto id = ParseId(*j);
+  return id ? *id : 0;
+}
+
 Result<ServerMessage, Error> ParseServerMessage(std::string_view body) {
   IKE_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
   IKE_TRY(CheckVersion(j));

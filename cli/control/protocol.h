@@ -90,6 +90,9 @@ nlohmann::json ToJson(const Event& e);
 // Strict parsers: unknown top-level keys, wrong types and unsupported
 // versions are errors (kBadRequest / kUnsupportedVersion / kUnknownCommand).
 Result<Request, Error> ParseRequest(std::string_view body);
+// The request id of a body ParseRequest rejected, when it has a readable one
+// (so the error reply reaches the right caller); 0 otherwise.
+uint64_t PeekRequestId(std::string_view body);
 // A frame from the daemon is either a Response or an Event.
 struct ServerMessage {
   std::optional<Response> response;
