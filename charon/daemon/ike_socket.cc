@@ -142,7 +142,6 @@ void IkeSockets::OnReadable(const Sock& s) {
         if (on_esp_) on_esp_(data, remote, local);
         continue;
       }
-      data = data.subspan(4);
     }
     ++stats_.received;
     if (on_ike_) on_ike_(ReceivedDatagram{Bytes(data.begin(), data.end()), local, remote});
@@ -203,9 +202,9 @@ bool IkeSockets::SendRaw(const Endpoint& local, const Endpoint& remote, ByteView
   return true;
 }
 
-bool IkeSockets::Send(const Endpoint& local, const Endpoint& remote, ByteView message) {
-  bool natt = local.port == options_.natt_port || remote.port == options_.natt_port;
-  return SendRaw(local, remote, natt ? ByteView(kNonEspMarker, 4) : ByteView(), message, natt);
+bool IkeSockets::Send(const Endpoint& local, const Endpoint& remote, ByteView datagram) {
+  bool natt = local.port == options_.natt_port;
+  return SendRaw(local, remote, ByteView(), datagram, natt);
 }
 
 bool IkeSockets::SendKeepalive(const Endpoint& local, const Endpoint& remote) {

@@ -1,8 +1,10 @@
 // The IKE UDP sockets: ports 500 and 4500 (configurable), IPv4 and IPv6,
 // with IP_PKTINFO/IPV6_RECVPKTINFO so answers leave from the address a
 // request came to. On the NAT-T port, datagrams carry the non-ESP marker
-// (RFC 3948): IKE is unwrapped here, ESP goes to the data path, NAT-keepalives
-// are dropped.
+// (RFC 3948): IKE (marker first) goes to the engine as received, marker
+// included, as the engine expects; ESP goes to the data path; NAT-keepalives
+// are dropped. The engine's outgoing datagrams are wire-ready (it adds the
+// marker on port 4500), so Send writes them unchanged.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,7 @@
 namespace ike::charon {
 
 struct ReceivedDatagram {
-  Bytes data;       // the IKE message, marker removed
+  Bytes data;       // as received (on the NAT-T port: marker included)
   Endpoint local;   // where it arrived
   Endpoint remote;  // who sent it
 };
@@ -54,9 +56,8 @@ class IkeSockets {
                                  EspHandler on_esp, std::vector<std::string>& notes);
   void Close();
 
-  // Sends an IKE message from `local` (its port selects the socket; the
-  // non-ESP marker is added on the NAT-T port).
-  bool Send(const Endpoint& local, const Endpoint& remote, ByteView message);
+  // Sends a wire-ready datagram from `local` (its port selects the socket).
+  bool Send(const Endpoint& local, const Endpoint& remote, ByteView datagram);
   // A NAT-keepalive (one 0xff byte) from the NAT-T port.
   bool SendKeepalive(const Endpoint& local, const Endpoint& remote);
   // Raw ESP-in-UDP from the NAT-T socket (userspace data path).

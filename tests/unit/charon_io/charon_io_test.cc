@@ -182,7 +182,7 @@ TEST(IkeSockets, DemultiplexesTheNattPortAndAnswersFromTheRightAddress) {
       [&](ByteView e, const Endpoint&, const Endpoint&) { esp.emplace_back(e.begin(), e.end()); }, notes);
   ASSERT_TRUE(opened) << opened.error();
   SendUdp(opts.port, HexOrDie("aabbccdd"));                // IKE on 500: as is
-  SendUdp(opts.natt_port, HexOrDie("00000000 11223344"));  // IKE on 4500: marker removed
+  SendUdp(opts.natt_port, HexOrDie("00000000 11223344"));  // IKE on 4500: marker kept
   SendUdp(opts.natt_port, HexOrDie("ff"));                 // keepalive: dropped
   SendUdp(opts.natt_port, HexOrDie("00001001 00000001 ee"));  // ESP: to the data path
   SendUdp(opts.natt_port, HexOrDie("0000"));               // runt: dropped
@@ -192,13 +192,13 @@ TEST(IkeSockets, DemultiplexesTheNattPortAndAnswersFromTheRightAddress) {
   EXPECT_EQ(ToHex(ike[0].data), "aabbccdd");
   EXPECT_EQ(ike[0].local.address.ToString(), "127.0.0.1");
   EXPECT_EQ(ike[0].local.port, opts.port);
-  EXPECT_EQ(ToHex(ike[1].data), "11223344");
+  EXPECT_EQ(ToHex(ike[1].data), "0000000011223344");
   ASSERT_EQ(esp.size(), 1u);
   EXPECT_EQ(ToHex(esp[0]), "0000100100000001ee");
   EXPECT_EQ(socks.stats().keepalives_received, 1u);
   EXPECT_EQ(socks.stats().dropped_short, 1u);
 
-  // A reply from the NAT-T port carries the marker.
+  // The engine's datagrams go out unchanged, from the NAT-T port.
   int peer = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in me{};
   me.sin_family = AF_INET;
@@ -208,7 +208,7 @@ TEST(IkeSockets, DemultiplexesTheNattPortAndAnswersFromTheRightAddress) {
   getsockname(peer, reinterpret_cast<sockaddr*>(&me), &len);
   Endpoint local{*IpAddress::Parse("127.0.0.1"), opts.natt_port};
   Endpoint remote{*IpAddress::Parse("127.0.0.1"), ntohs(me.sin_port)};
-  ASSERT_TRUE(socks.Send(local, remote, HexOrDie("0102")));
+  ASSERT_TRUE(socks.Send(local, remote, HexOrDie("00000000 0102")));
   uint8_t buf[64];
   sockaddr_in from{};
   len = sizeof(from);
