@@ -202,6 +202,14 @@ CryptoResult<size_t> KeyExchange::SharedSecretSize(KeGroup group) {
   return info.shared_size;
 }
 
+CryptoResult<Bytes> KeyExchange::ModpPrime(KeGroup group) {
+  GroupInfo info;
+  if (!LookupGroup(group, info) || info.kind != Kind::kModp) return UnsupportedGroup(group);
+  BignumPtr p(info.prime(nullptr));
+  if (!p) return OpenSslFail("BN prime");
+  return BnToBytes(p.get(), info.public_size);
+}
+
 CryptoResult<KeyExchange> KeyExchange::Create(KeGroup group, Rng& rng) {
   GroupInfo info;
   if (!LookupGroup(group, info)) return UnsupportedGroup(group);

@@ -26,6 +26,10 @@ class KeyExchange {
   // zeros), ECP coordinate length, 32 / 56.
   static CryptoResult<size_t> SharedSecretSize(KeGroup group);
 
+  // The big-endian prime of a MODP group (kUnsupportedAlgorithm for the
+  // other kinds of group).
+  static CryptoResult<Bytes> ModpPrime(KeGroup group);
+
   // A fresh key pair whose private part comes from `rng`.
   static CryptoResult<KeyExchange> Create(KeGroup group, Rng& rng);
   // A key pair from a given private key (tests, vectors): MODP the
