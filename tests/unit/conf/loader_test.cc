@@ -1,0 +1,162 @@
+#include "conf/loader.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/conf/test_util.h"
+
+namespace ike::conf {
+namespace {
+
+using testing::MustParse;
+using testing::ReadData;
+
+TEST(AnchorExamples, RoadwarriorPsk) {
+  Config c = MustParse(ReadData("anchor/rw-psk.conf"), "rw-psk.conf");
+  ASSERT_EQ(c.connections.size(), 1u);
+  const auto& conn = c.connections[0];
+  EXPECT_EQ(conn.name, "rw-psk");
+  EXPECT_EQ(conn.loc, (Location{"rw-psk.conf", 2}));
+  EXPECT_EQ(conn.version, 2u);
+  ASSERT_EQ(conn.local_addrs.size(), 1u);
+  EXPECT_EQ(conn.local_addrs[0].ToString(), "192.0.2.1");
+  EXPECT_EQ(conn.remote_addrs[0].kind, AddressSpec::Kind::kAny);
+  EXPECT_EQ(conn.pools, std::vector<std::string>{"rw_v4"});
+  ASSERT_EQ(conn.proposals.size(), 1 + DefaultProposals(ProposalKind::kIke).size());
+  EXPECT_EQ(ToString(conn.proposals[0]), "aes256gcm16-prfsha256-x25519-ke1_mlkem768");
+  EXPECT_EQ(conn.dpd_delay, Seconds(30));
+  EXPECT_EQ(conn.rekey_time, Seconds(4 * 3600));
+  EXPECT_EQ(conn.over_time, Seconds(1440));
+  EXPECT_EQ(conn.rand_time, Seconds(1440));
+  EXPECT_EQ(conn.local_port, 500);
+  EXPECT_TRUE(conn.mobike);
+  EXPECT_EQ(conn.keyingtries, 1u);
+  ASSERT_EQ(conn.local.size(), 1u);
+  EXPECT_EQ(conn.local[0].auth.cls, AuthSpec::Class::kPsk);
+  ASSERT_TRUE(conn.local[0].id.has_value());
+  EXPECT_EQ(conn.local[0].id->kind, Identity::Kind::kFqdn);
+  EXPECT_EQ(conn.local[0].id->ToString(), "vpn.example.org");
+  ASSERT_EQ(conn.remote.size(), 1u);
+  EXPECT_EQ(conn.remote[0].auth.cls, AuthSpec::Class::kPsk);
+  EXPECT_EQ(conn.remote[0].id->kind, Identity::Kind::kAny);
+  ASSERT_EQ(conn.children.size(), 1u);
+  const auto& child = conn.children[0];
+  EXPECT_EQ(child.name, "rw");
+  ASSERT_EQ(child.local_ts.size(), 1u);
+  EXPECT_EQ(child.local_ts[0].ToString(), "10.1.0.0/16");
+  ASSERT_EQ(child.remote_ts.size(), 1u);
+  EXPECT_TRUE(child.remote_ts[0].dynamic);
+  EXPECT_EQ(ToString(child.esp_proposals[0]), "aes256gcm16");
+  EXPECT_EQ(child.mode, ChildMode::kTunnel);
+  EXPECT_EQ(child.dpd_action, DpdAction::kClear);
+  EXPECT_EQ(child.rekey_time, Seconds(3600));
+  EXPECT_EQ(child.life_time, Seconds(3960));
+  EXPECT_EQ(child.rand_time, Seconds(360));
+  EXPECT_EQ(child.replay_window, 32u);
+  EXPECT_EQ(ToString(child.start_action), "none");
+  ASSERT_EQ(c.secrets.size(), 1u);
+  EXPECT_EQ(c.secrets[0].type, SecretType::kIke);
+  ASSERT_EQ(c.secrets[0].ids.size(), 1u);
+  EXPECT_EQ(c.secrets[0].ids[0].kind, Identity::Kind::kEmail);
+  EXPECT_TRUE(ConstantTimeEqual(c.secrets[0].secret.view(), AsBytes("replace-with-a-long-random-psk")));
+  ASSERT_EQ(c.pools.size(), 1u);
+  EXPECT_EQ(c.pools[0].addrs.ToString(), "10.3.0.0/24");
+  ASSERT_EQ(c.pools[0].dns.size(), 1u);
+  EXPECT_EQ(c.pools[0].dns[0].ToString(), "10.1.0.53");
+  EXPECT_TRUE(c.warnings.empty()) << FormatDiagnostics(c.warnings);
+}
+
+TEST(AnchorExamples, RoadwarriorEapWithoutCredentials) {
+  Config c = MustParse(ReadData("anchor/rw-eap.conf"), "rw-eap.conf");
+  ASSERT_EQ(c.connections.size(), 1u);
+  const auto& conn = c.connections[0];
+  EXPECT_FALSE(conn.send_certreq);
+  EXPECT_EQ(conn.pools, (std::vector<std::string>{"rw_v4", "rw_v6"}));
+  EXPECT_EQ(conn.local[0].auth.cls, AuthSpec::Class::kPubkey);
+  EXPECT_EQ(conn.local[0].cert_files, std::vector<std::string>{"gatewayCert.pem"});
+  EXPECT_EQ(conn.remote[0].auth.cls, AuthSpec::Class::kEap);
+  EXPECT_EQ(conn.remote[0].auth.method, "mschapv2");
+  ASSERT_TRUE(conn.remote[0].eap_id.has_value());
+  EXPECT_EQ(conn.remote[0].eap_id->kind, Identity::Kind::kAny);
+  const auto& child = conn.children[0];
+  ASSERT_EQ(child.local_ts.size(), 2u);
+  EXPECT_EQ(child.local_ts[0].ToString(), "0.0.0.0/0");
+  EXPECT_EQ(child.local_ts[1].ToString(), "::/0");
+  EXPECT_EQ(child.rekey_time, Seconds(0));
+  EXPECT_EQ(child.life_time, Seconds(0));
+  EXPECT_EQ(child.rand_time, Seconds(0));
+  ASSERT_EQ(c.secrets.size(), 1u);
+  EXPECT_EQ(c.secrets[0].type, SecretType::kEap);
+  EXPECT_EQ(c.secrets[0].ids[0].kind, Identity::Kind::kFqdn);
+  ASSERT_EQ(c.pools.size(), 2u);
+  EXPECT_EQ(c.pools[1].addrs.ToString(), "fd00:10:10:1::/122");
+  EXPECT_EQ(c.pools[1].addrs.to.ToString(), "fd00:10:10:1::3f");
+}
+
+TEST(Defaults, MinimalConnection) {
+  Config c = MustParse("connections { a { } }");
+  const auto& conn = c.connections[0];
+  EXPECT_EQ(conn.version, 0u);
+  EXPECT_EQ(conn.proposals, DefaultProposals(ProposalKind::kIke));
+  EXPECT_EQ(conn.local_addrs[0].kind, AddressSpec::Kind::kAny);
+  EXPECT_EQ(conn.remote_port, 500);
+  EXPECT_EQ(conn.reauth_time, Seconds(0));
+  EXPECT_EQ(conn.fragmentation, Fragmentation::kYes);
+  EXPECT_EQ(conn.send_cert, SendCert::kIfAsked);
+  EXPECT_EQ(conn.unique, UniquePolicy::kNo);
+  EXPECT_TRUE(conn.pull);
+  EXPECT_FALSE(conn.encap);
+  EXPECT_FALSE(conn.aggressive);
+  ASSERT_EQ(conn.local.size(), 1u);
+  EXPECT_EQ(conn.local[0].auth.cls, AuthSpec::Class::kPubkey);
+  EXPECT_FALSE(conn.local[0].id.has_value());
+  ASSERT_EQ(conn.remote.size(), 1u);
+  EXPECT_EQ(conn.remote[0].id->kind, Identity::Kind::kAny);
+  EXPECT_EQ(conn.remote[0].revocation, Revocation::kRelaxed);
+  EXPECT_TRUE(conn.children.empty());
+}
+
+TEST(Defaults, ChildLifetimesFollowRekey) {
+  Config c = MustParse(R"(connections { a { children {
+    x { rekey_time = 10m
+        rekey_bytes = 1m
+        rekey_packets = 1000 }
+    y { rekey_time = 1h
+        life_time = 2h }
+    z { rekey_time = 1h
+        rand_time = 1m }
+    w { ah_proposals = sha256 }
+  } } })");
+  const auto& ch = c.connections[0].children;
+  EXPECT_EQ(ch[0].life_time, Seconds(660));
+  EXPECT_EQ(ch[0].rand_time, Seconds(60));
+  EXPECT_EQ(ch[0].rekey_bytes, 1048576u);
+  EXPECT_EQ(ch[0].life_bytes, 1153433u);
+  EXPECT_EQ(ch[0].rand_bytes, 1153433u - 1048576u);
+  EXPECT_EQ(ch[0].life_packets, 1100u);
+  EXPECT_EQ(ch[0].rand_packets, 100u);
+  EXPECT_EQ(ch[1].life_time, Seconds(7200));
+  EXPECT_EQ(ch[1].rand_time, Seconds(3600));
+  EXPECT_EQ(ch[2].life_time, Seconds(3960));
+  EXPECT_EQ(ch[2].rand_time, Seconds(60));
+  EXPECT_TRUE(ch[3].esp_proposals.empty());
+  EXPECT_EQ(ch[3].ah_proposals.size(), 1u);
+  EXPECT_EQ(ch[0].esp_proposals, DefaultProposals(ProposalKind::kEsp));
+}
+
+TEST(Defaults, IkeOverTimeFollowsLongerOfRekeyAndReauth) {
+  Config c = MustParse(R"(connections {
+    a { rekey_time = 1h
+        reauth_time = 10h }
+    b { rekey_time = 1h
+        over_time = 5m }
+    c { rekey_time = 0
+        reauth_time = 0 } })");
+  EXPECT_EQ(c.connections[0].over_time, Seconds(3600));
+  EXPECT_EQ(c.connections[0].rand_time, Seconds(3600));
+  EXPECT_EQ(c.connections[1].over_time, Seconds(300));
+  EXPECT_EQ(c.connections[1].rand_time, Seconds(300));
+  EXPECT_EQ(c.connections[2].over_time, Seconds(0));
+}
+
+}  // namespace
+}  // namespace ike::conf
