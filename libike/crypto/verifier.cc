@@ -1,0 +1,103 @@
+#include "libike/crypto/verifier.h"
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <string_view>
+
+#include "libike/crypto/signature_internal.h"
+
+namespace ike::crypto {
+
+using internal::EvpPkeyPtr;
+using internal::OpenSslFail;
+
+namespace {
+using BioPtr = std::unique_ptr<BIO, internal::Deleter<BIO_free>>;
+using X509Ptr = std::unique_ptr<X509, internal::Deleter<X509_free>>;
+
+Unexpected<CryptoError> BadKey(const char* what) {
+  ERR_clear_error();
+  return CryptoFail(CryptoErrc::kInvalidKey, what);
+}
+Unexpected<CryptoError> BadSignature() {
+  ERR_clear_error();
+  return CryptoFail(CryptoErrc::kSignatureInvalid, "signature does not verify");
+}
+}  // namespace
+
+CryptoResult<Verifier> Verifier::FromKey(EVP_PKEY* raw) {
+  EvpPkeyPtr key(raw);
+  auto type = internal::KeyTypeOf(key.get());
+  if (!type) return CryptoFail(CryptoErrc::kUnsupportedAlgorithm, "public key type not supported");
+  return Verifier(std::move(key), *type);
+}
+
+CryptoResult<Verifier> Verifier::FromCertificateDer(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert || p != der.data() + der.size()) return BadKey("unparsable X.509 certificate");
+  EVP_PKEY* key = X509_get_pubkey(cert.get());  // new reference
+  if (key == nullptr) return BadKey("certificate public key unusable");
+  return FromKey(key);
+}
+
+CryptoResult<Verifier> Verifier::FromSpkiDer(ByteView der) {
+  const unsigned char* p = der.data();
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  if (key == nullptr) return BadKey("unparsable SubjectPublicKeyInfo");
+  if (p != der.data() + der.size()) {
+    EVP_PKEY_free(key);
+    return BadKey("trailing bytes after SubjectPublicKeyInfo");
+  }
+  return FromKey(key);
+}
+
+CryptoResult<Verifier> Verifier::FromPem(ByteView pem) {
+  if (pem.empty() || pem.size() > (1u << 20)) return BadKey("bad PEM size");
+  std::string_view text(reinterpret_cast<const char*>(pem.data()), pem.size());
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return OpenSslFail("BIO_new_mem_buf");
+  if (text.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) return BadKey("unparsable PEM certificate");
+    EVP_PKEY* key = X509_get_pubkey(cert.get());
+    if (key == nullptr) return BadKey("certificate public key unusable");
+    return FromKey(key);
+  }
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) return BadKey("no PUBLIC KEY in PEM");
+  return FromKey(key);
+}
+
+bool Verifier::Supports(SignatureScheme scheme) const { return internal::KeySupports(key_type_, scheme); }
+
+CryptoResult<void> Verifier::Verify(SignatureScheme scheme, ByteView data, ByteView signature) const {
+  if (!Supports(scheme)) {
+    return CryptoFail(CryptoErrc::kUnsupportedAlgorithm,
+                      std::string("key cannot verify ") + SignatureSchemeName(scheme));
+  }
+  if (signature.empty()) return BadSignature();
+  IKE_ASSIGN_OR_RETURN(internal::EvpMdCtxPtr ctx, internal::InitDigestCtx(key_.get(), scheme, false));
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size()) != 1) {
+    return BadSignature();
+  }
+  return {};
+}
+
+CryptoResult<void> Verifier::VerifyClassic(AuthMethod method, ByteView data, ByteView signature) const {
+  auto scheme = ClassicAuthScheme(method);
+  if (!scheme) return CryptoFail(CryptoErrc::kUnsupportedAlgorithm, "not a classic signature AUTH method");
+  if (auto ec_type = internal::ClassicEcKeyType(method)) {
+    if (*ec_type != key_type_) {
+      return CryptoFail(CryptoErrc::kUnsupportedAlgorithm, "key curve does not match the AUTH method");
+    }
+    auto der = internal::EcdsaRawToDer(signature, internal::EcCoordinateSize(key_type_));
+    if (!der) return BadSignature();
+    return Verify(*scheme, data, *der);
+  }
+  return Verify(*scheme, data, signature);
+}
+
+}  // namespace ike::crypto
