@@ -1,0 +1,69 @@
+#include "xfrm/userspace/tun_device.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+// After net/if.h, which it would otherwise conflict with.
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ike::xfrm {
+namespace {
+
+BackendError SysErr(const std::string& what) {
+  BackendError e;
+  e.code = errno == EPERM || errno == EACCES ? BackendError::Code::kPermission
+                                             : BackendError::Code::kSystem;
+  e.sys_errno = errno;
+  e.detail = what;
+  return e;
+}
+
+}  // namespace
+
+TunDevice::~TunDevice() {
+  if (fd_ >= 0) close(fd_);
+}
+
+BackendResult<void> TunDevice::Open(const std::string& name, int mtu) {
+  if (name.size() >= IFNAMSIZ) {
+    return MakeUnexpected(
+        BackendError{BackendError::Code::kInvalidArgument, 0, "TUN name too long: " + name});
+  }
+  fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ < 0) return MakeUnexpected(SysErr("open /dev/net/tun"));
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd_, TUNSETIFF, &ifr) < 0) return MakeUnexpected(SysErr("TUNSETIFF " + name));
+  name_ = ifr.ifr_name;
+
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return MakeUnexpected(SysErr("control socket"));
+  ifreq req{};
+  std::strncpy(req.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  req.ifr_mtu = mtu;
+  bool ok = ioctl(s, SIOCSIFMTU, &req) == 0;
+  std::string what = "set MTU of " + name_;
+  if (ok) {
+    ok = ioctl(s, SIOCGIFFLAGS, &req) == 0;
+    what = "bring up " + name_;
+    if (ok) {
+      req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+      ok = ioctl(s, SIOCSIFFLAGS, &req) == 0;
+    }
+  }
+  int saved = errno;
+  close(s);
+  errno = saved;
+  if (!ok) return MakeUnexpected(SysErr(what));
+  ifindex_ = static_cast<int>(if_nametoindex(name_.c_str()));
+  if (ifindex_ == 0) return MakeUnexpected(SysErr("ifindex of " + name_));
+  return {};
+}
+
+}  // namespace ike::xfrm

@@ -1,0 +1,881 @@
+#include "xfrm/userspace/userspace_backend.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace ike::xfrm {
+namespace {
+
+constexpr size_t kHeadroom = 128;  // room for ESP header or a rebuilt IP header
+constexpr size_t kBufSize = 65536 + 256;
+constexpr size_t kCmsgSpace = 64;
+
+uint64_t NowSeconds() { return static_cast<uint64_t>(std::time(nullptr)); }
+uint64_t NowMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+int Fam(AddressFamily f) { return f == AddressFamily::kIpv4 ? 0 : 1; }
+
+BackendError Error(BackendError::Code code, std::string detail, int err = 0) {
+  return BackendError{code, err, std::move(detail)};
+}
+
+esp::TransformSpec SpecOf(const SaParams& p) {
+  return esp::TransformSpec{p.encr, p.encr_key_bits, p.integ};
+}
+
+socklen_t ToSockaddr(const IpAddress& a, uint16_t port, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof(ss));
+  if (a.is_v4()) {
+    auto* s = reinterpret_cast<sockaddr_in*>(&ss);
+    s->sin_family = AF_INET;
+    s->sin_port = htons(port);
+    std::memcpy(&s->sin_addr, a.bytes().data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
+  s->sin6_family = AF_INET6;
+  s->sin6_port = htons(port);
+  std::memcpy(&s->sin6_addr, a.bytes().data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+Endpoint FromSockaddr(const sockaddr_storage& ss) {
+  Endpoint e;
+  if (ss.ss_family == AF_INET) {
+    const auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
+    e.address = *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&s->sin_addr), 4));
+    e.port = ntohs(s->sin_port);
+  } else {
+    const auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
+    e.address =
+        *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&s->sin6_addr), 16));
+    e.port = ntohs(s->sin6_port);
+  }
+  return e;
+}
+
+// The local address a datagram arrived on, from IP_PKTINFO / IPV6_PKTINFO.
+std::optional<IpAddress> PktinfoDst(msghdr& msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      return IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&pi.ipi_addr), 4));
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      return IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&pi.ipi6_addr), 16));
+    }
+  }
+  return std::nullopt;
+}
+
+// Sets the source address of an outgoing datagram.
+size_t PutPktinfoSrc(uint8_t* control, const IpAddress& src) {
+  std::memset(control, 0, kCmsgSpace);
+  auto* c = reinterpret_cast<cmsghdr*>(control);
+  if (src.is_v4()) {
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo pi{};
+    std::memcpy(&pi.ipi_spec_dst, src.bytes().data(), 4);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+    return CMSG_SPACE(sizeof(in_pktinfo));
+  }
+  c->cmsg_level = IPPROTO_IPV6;
+  c->cmsg_type = IPV6_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+  in6_pktinfo pi{};
+  std::memcpy(&pi.ipi6_addr, src.bytes().data(), 16);
+  std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+  return CMSG_SPACE(sizeof(in6_pktinfo));
+}
+
+}  // namespace
+
+struct UserspaceBackend::SaState {
+  SaParams params;  // keys moved out into the ESP objects and wiped
+  std::unique_ptr<esp::EspOutboundSa> out;
+  std::unique_ptr<esp::EspInboundSa> in;
+  uint64_t bytes = 0;
+  uint64_t packets = 0;
+  uint64_t add_time = 0;
+  uint64_t use_time = 0;
+  uint32_t replay_drops = 0;
+  uint32_t integrity_failures = 0;
+  bool soft_sent = false;
+  bool hard_sent = false;
+  std::optional<Endpoint> peer;  // last UDP-encapsulated source (NAT mapping)
+};
+
+// Packets waiting for one sendmmsg on one socket.
+struct UserspaceBackend::TxQueue {
+  int fd = -1;
+  size_t count = 0;
+  std::vector<mmsghdr> msgs;
+  std::vector<iovec> iovs;
+  std::vector<sockaddr_storage> addrs;
+  std::vector<std::array<uint8_t, kCmsgSpace>> controls;
+  explicit TxQueue(size_t n) : msgs(n), iovs(n), addrs(n), controls(n) {}
+};
+
+struct UserspaceBackend::Worker {
+  size_t batch;
+  std::vector<std::vector<uint8_t>> bufs;  // one per packet of a batch
+  std::vector<mmsghdr> rx_msgs;
+  std::vector<iovec> rx_iovs;
+  std::vector<sockaddr_storage> rx_addrs;
+  std::vector<std::array<uint8_t, kCmsgSpace>> rx_controls;
+  TxQueue tx[4];  // raw4, raw6, udp4, udp6
+  explicit Worker(size_t n)
+      : batch(n),
+        bufs(n, std::vector<uint8_t>(kBufSize)),
+        rx_msgs(n),
+        rx_iovs(n),
+        rx_addrs(n),
+        rx_controls(n),
+        tx{TxQueue(n), TxQueue(n), TxQueue(n), TxQueue(n)} {}
+};
+
+UserspaceBackend::UserspaceBackend(UserspaceOptions options)
+    : options_(std::move(options)), scratch_(kBufSize) {
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (options_.batch == 0) options_.batch = 1;
+}
+
+UserspaceBackend::~UserspaceBackend() {
+  Stop();
+  if (event_fd_ >= 0) close(event_fd_);
+}
+
+BackendResult<void> UserspaceBackend::Start() {
+  IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu));
+  if (options_.manage_routes) {
+    IKE_TRY(rtnl_.Open());
+    for (AddressFamily f : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
+      auto r = rtnl_.Rule(true, f, options_.route_table, options_.rule_priority, options_.fwmark,
+                          options_.fwmark);
+      if (r) {
+        rules_installed_[Fam(f)] = true;
+      } else if (r.error().code != BackendError::Code::kExists) {
+        return MakeUnexpected(r.error());
+      }
+    }
+  }
+  auto open_socket = [&](int family, int type, int proto) -> BackendResult<int> {
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    if (fd < 0) {
+      return MakeUnexpected(Error(errno == EPERM ? BackendError::Code::kPermission
+                                                 : BackendError::Code::kSystem,
+                                  "socket", errno));
+    }
+    int one = 1;
+    uint32_t mark = options_.fwmark;
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+      int err = errno;
+      close(fd);
+      return MakeUnexpected(Error(BackendError::Code::kPermission, "SO_MARK", err));
+    }
+    if (family == AF_INET) {
+      setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    } else {
+      setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    int size = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    return fd;
+  };
+  if (options_.own_esp_sockets) {
+    IKE_ASSIGN_OR_RETURN(raw_fd_[0], open_socket(AF_INET, SOCK_RAW, IPPROTO_ESP));
+    IKE_ASSIGN_OR_RETURN(raw_fd_[1], open_socket(AF_INET6, SOCK_RAW, IPPROTO_ESP));
+  }
+  if (options_.own_udp_sockets) {
+    for (int f = 0; f < 2; ++f) {
+      IKE_ASSIGN_OR_RETURN(udp_fd_[f], open_socket(f == 0 ? AF_INET : AF_INET6, SOCK_DGRAM, 0));
+      int one = 1;
+      setsockopt(udp_fd_[f], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      sockaddr_storage ss;
+      socklen_t len = ToSockaddr(IpAddress::Any(f == 0 ? AddressFamily::kIpv4
+                                                       : AddressFamily::kIpv6),
+                                 options_.udp_port, ss);
+      if (bind(udp_fd_[f], reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+        return MakeUnexpected(Error(BackendError::Code::kSystem,
+                                    "bind UDP port " + std::to_string(options_.udp_port), errno));
+      }
+    }
+  }
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+  return {};
+}
+
+void UserspaceBackend::Stop() {
+  if (running_.exchange(false)) {
+    uint64_t one = 1;
+    if (write(wake_fd_, &one, sizeof(one)) < 0) {
+      // The thread still notices running_ at its next poll timeout.
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+  (void)FlushOwned();
+  for (int f = 0; f < 2; ++f) {
+    if (rules_installed_[f]) {
+      (void)rtnl_.Rule(false, f == 0 ? AddressFamily::kIpv4 : AddressFamily::kIpv6,
+                       options_.route_table, options_.rule_priority, options_.fwmark,
+                       options_.fwmark);
+      rules_installed_[f] = false;
+    }
+    if (raw_fd_[f] >= 0) close(raw_fd_[f]);
+    if (udp_fd_[f] >= 0) close(udp_fd_[f]);
+    raw_fd_[f] = udp_fd_[f] = -1;
+  }
+  if (wake_fd_ >= 0) close(wake_fd_);
+  wake_fd_ = -1;
+}
+
+UserspaceBackend::SaKey UserspaceBackend::KeyOf(const SaId& id) {
+  return SaKey{id.dst, id.spi, static_cast<uint8_t>(id.protocol), id.mark.value};
+}
+
+BackendResult<uint32_t> UserspaceBackend::AllocateSpi(const IpAddress& src, const IpAddress& dst,
+                                                      ProtocolId protocol, uint32_t reqid) {
+  if (protocol != ProtocolId::kEsp) {
+    return MakeUnexpected(Error(BackendError::Code::kNotSupported, "userspace backend: ESP only"));
+  }
+  std::lock_guard lock(mu_);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    uint32_t spi = 0;
+    if (RAND_bytes(reinterpret_cast<uint8_t*>(&spi), sizeof(spi)) != 1) break;
+    // SPIs 0..255 are reserved (RFC 4303 2.1); keep the top bit set like
+    // strongSwan's default range so they are easy to tell apart in captures.
+    spi |= 0xc0000000u;
+    if (inbound_by_spi_.count(spi) != 0 || reserved_spis_.count(spi) != 0) continue;
+    reserved_spis_.insert(spi);
+    return spi;
+  }
+  return MakeUnexpected(Error(BackendError::Code::kSystem, "no free SPI"));
+}
+
+BackendResult<void> UserspaceBackend::AddSa(const SaParams& sa) {
+  std::lock_guard lock(mu_);
+  return AddSaLocked(sa);
+}
+
+BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
+  if (sa.id.protocol != ProtocolId::kEsp) {
+    return MakeUnexpected(Error(BackendError::Code::kNotSupported, "userspace backend: ESP only"));
+  }
+  if (sa.direction == Direction::kFwd) {
+    return MakeUnexpected(Error(BackendError::Code::kInvalidArgument, "SA direction fwd"));
+  }
+  const SaKey key = KeyOf(sa.id);
+  if (sas_.count(key) != 0 || (sa.direction == Direction::kIn && inbound_by_spi_.count(sa.id.spi))) {
+    return MakeUnexpected(Error(BackendError::Code::kExists, "SA with this SPI exists"));
+  }
+  esp::EspSaConfig cfg;
+  cfg.spi = sa.id.spi;
+  cfg.mode = sa.mode == Mode::kTunnel ? esp::EspMode::kTunnel : esp::EspMode::kTransport;
+  cfg.transform = SpecOf(sa);
+  cfg.enc_key = sa.enc_key.view();
+  cfg.integ_key = sa.integ_key.view();
+  cfg.esn = sa.esn;
+  cfg.replay_window = sa.replay_window;
+  cfg.initial_seq = sa.initial_seq;
+  auto state = std::make_unique<SaState>();
+  if (sa.direction == Direction::kIn) {
+    auto in = esp::EspInboundSa::Create(cfg);
+    if (!in) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, in.error()));
+    state->in = std::move(*in);
+  } else {
+    auto out = esp::EspOutboundSa::Create(cfg);
+    if (!out) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, out.error()));
+    state->out = std::move(*out);
+  }
+  // Copy everything but the keys: they live on only inside the EVP contexts.
+  state->params.id = sa.id;
+  state->params.src = sa.src;
+  state->params.direction = sa.direction;
+  state->params.mode = sa.mode;
+  state->params.reqid = sa.reqid;
+  state->params.encr = sa.encr;
+  state->params.encr_key_bits = sa.encr_key_bits;
+  state->params.integ = sa.integ;
+  state->params.esn = sa.esn;
+  state->params.replay_window = sa.replay_window;
+  state->params.encap = sa.encap;
+  state->params.soft = sa.soft;
+  state->params.hard = sa.hard;
+  state->params.selector = sa.selector;
+  state->params.mark = sa.mark;
+  state->params.if_id = sa.if_id;
+  state->add_time = NowSeconds();
+  SaState* raw = state.get();
+  sas_.emplace(key, std::move(state));
+  if (sa.direction == Direction::kIn) {
+    inbound_by_spi_[sa.id.spi] = raw;
+    reserved_spis_.erase(sa.id.spi);
+  } else {
+    outbound_.push_back(raw);
+  }
+  return {};
+}
+
+BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
+  std::lock_guard lock(mu_);
+  auto it = sas_.find(KeyOf(sa.id));
+  if (it == sas_.end()) return AddSaLocked(sa);
+  // An update (e.g. MOBIKE, NAT mapping) changes addresses, encapsulation and
+  // lifetimes; the crypto state (sequence numbers, replay window) stays, so
+  // an IV is never reused.
+  SaParams& p = it->second->params;
+  p.src = sa.src;
+  p.encap = sa.encap;
+  p.soft = sa.soft;
+  p.hard = sa.hard;
+  p.selector = sa.selector;
+  p.reqid = sa.reqid;
+  return {};
+}
+
+void UserspaceBackend::RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>::iterator it) {
+  SaState* s = it->second.get();
+  if (s->in) {
+    auto f = inbound_by_spi_.find(s->params.id.spi);
+    if (f != inbound_by_spi_.end() && f->second == s) inbound_by_spi_.erase(f);
+  } else {
+    std::erase(outbound_, s);
+  }
+  sas_.erase(it);
+}
+
+BackendResult<void> UserspaceBackend::DeleteSa(const SaId& sa) {
+  std::lock_guard lock(mu_);
+  auto it = sas_.find(KeyOf(sa));
+  if (it == sas_.end()) {
+    if (reserved_spis_.erase(sa.spi) != 0) return {};  // a reservation never used
+    return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
+  }
+  RemoveSaLocked(it);
+  return {};
+}
+
+BackendResult<SaUsage> UserspaceBackend::QuerySa(const SaId& sa) {
+  std::lock_guard lock(mu_);
+  auto it = sas_.find(KeyOf(sa));
+  if (it == sas_.end()) return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
+  const SaState& s = *it->second;
+  SaUsage u;
+  u.bytes = s.bytes;
+  u.packets = s.packets;
+  u.add_time = s.add_time;
+  u.use_time = s.use_time;
+  u.replay_window_drops = s.replay_drops;
+  u.integrity_failures = s.integrity_failures;
+  return u;
+}
+
+void UserspaceBackend::RouteRef(const PolicyParams& p, bool add) {
+  if (!options_.manage_routes || p.direction != Direction::kOut ||
+      p.action != PolicyAction::kProtect) {
+    return;
+  }
+  const Selector& sel = p.selector;
+  RouteKey key{sel.dst.Masked(sel.dst_prefix), sel.dst_prefix};
+  int& refs = route_refs_[key];
+  if (add && refs++ > 0) return;
+  if (!add) {
+    if (--refs > 0) return;
+    route_refs_.erase(key);
+  }
+  // Preferred source: a TUN address inside the local selector, else the
+  // selector itself when it is a single host (transport mode).
+  std::optional<IpAddress> src;
+  for (const auto& [addr, prefix] : tun_addresses_) {
+    if (PrefixContains(sel.src, sel.src_prefix, addr)) src = addr;
+  }
+  const uint8_t host = sel.src.is_v4() ? 32 : 128;
+  if (!src && sel.src_prefix == host && !sel.src.IsUnspecified()) src = sel.src;
+  (void)rtnl_.Route(add, options_.route_table, key.dst, key.prefix, tun_.ifindex(), src);
+}
+
+BackendResult<void> UserspaceBackend::AddPolicy(const PolicyParams& policy) {
+  std::lock_guard lock(mu_);
+  IKE_TRY(spd_.Add(policy));
+  RouteRef(policy, true);
+  return {};
+}
+
+BackendResult<void> UserspaceBackend::UpdatePolicy(const PolicyParams& policy) {
+  std::lock_guard lock(mu_);
+  const bool existed = [&] {
+    for (const auto& e : spd_.entries()) {
+      if (IdOf(e.params) == IdOf(policy)) return true;
+    }
+    return false;
+  }();
+  if (existed) {
+    for (const auto& e : spd_.entries()) {
+      if (IdOf(e.params) == IdOf(policy)) {
+        RouteRef(e.params, false);
+        break;
+      }
+    }
+  }
+  IKE_TRY(spd_.Update(policy, true));
+  RouteRef(policy, true);
+  return {};
+}
+
+BackendResult<void> UserspaceBackend::DeletePolicy(const PolicyId& policy) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : spd_.entries()) {
+    if (IdOf(e.params) == policy) {
+      RouteRef(e.params, false);
+      break;
+    }
+  }
+  return spd_.Delete(policy);
+}
+
+BackendResult<void> UserspaceBackend::FlushOwned() {
+  std::lock_guard lock(mu_);
+  for (const auto& e : spd_.entries()) RouteRef(e.params, false);
+  spd_.Clear();
+  route_refs_.clear();
+  sas_.clear();
+  inbound_by_spi_.clear();
+  outbound_.clear();
+  reserved_spis_.clear();
+  return {};
+}
+
+void UserspaceBackend::SetEventHandler(EventHandler handler) {
+  std::lock_guard lock(events_mu_);
+  event_handler_ = std::move(handler);
+}
+
+void UserspaceBackend::ProcessEvents() {
+  uint64_t n = 0;
+  if (read(event_fd_, &n, sizeof(n)) < 0) {
+    // Nothing pending (EAGAIN) is fine: drain the queue anyway.
+  }
+  std::deque<BackendEvent> events;
+  EventHandler handler;
+  {
+    std::lock_guard lock(events_mu_);
+    events.swap(events_);
+    handler = event_handler_;
+  }
+  if (!handler) return;
+  for (const auto& e : events) handler(e);
+}
+
+void UserspaceBackend::Emit(BackendEvent event) {
+  {
+    std::lock_guard lock(events_mu_);
+    events_.push_back(std::move(event));
+  }
+  uint64_t one = 1;
+  if (write(event_fd_, &one, sizeof(one)) < 0) {
+    // The counter is saturated only if nobody reads events; they stay queued.
+  }
+}
+
+BackendResult<void> UserspaceBackend::AddTunAddress(const IpAddress& address, uint8_t prefix) {
+  if (options_.manage_routes) IKE_TRY(rtnl_.Address(true, tun_.ifindex(), address, prefix));
+  std::lock_guard lock(mu_);
+  tun_addresses_.emplace_back(address, prefix);
+  return {};
+}
+
+void UserspaceBackend::SetIkeHandler(IkeHandler handler) {
+  std::lock_guard lock(mu_);
+  ike_handler_ = std::move(handler);
+}
+
+int UserspaceBackend::udp_socket(AddressFamily family) const { return udp_fd_[Fam(family)]; }
+
+UserspaceStats UserspaceBackend::stats() const {
+  std::lock_guard lock(mu_);
+  UserspaceStats s = stats_;
+  for (const auto& [key, sa] : sas_) {
+    if (sa->in) s.drops += sa->in->drops();
+  }
+  return s;
+}
+
+// Counts a packet against the SA and raises expires like the kernel does:
+// soft once, hard once (and the hard-expired SA is removed).
+void UserspaceBackend::Account(SaState& sa, size_t bytes, uint64_t now) {
+  sa.bytes += bytes;
+  sa.packets += 1;
+  if (sa.use_time == 0) sa.use_time = now;
+}
+
+void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
+  for (auto it = sas_.begin(); it != sas_.end();) {
+    SaState& s = *it->second;
+    const Lifetime& soft = s.params.soft;
+    const Lifetime& hard = s.params.hard;
+    const uint64_t age = now - s.add_time;
+    const bool seq_soft = s.out && s.out->seq_soft_limit_reached();
+    const bool seq_hard = s.out && s.out->seq_exhausted();
+    const bool is_hard = (hard.bytes && s.bytes >= hard.bytes) ||
+                         (hard.packets && s.packets >= hard.packets) ||
+                         (hard.seconds && age >= hard.seconds) || seq_hard;
+    const bool is_soft = (soft.bytes && s.bytes >= soft.bytes) ||
+                         (soft.packets && s.packets >= soft.packets) ||
+                         (soft.seconds && age >= soft.seconds) || seq_soft;
+    if (is_hard) {
+      Emit(ExpireEvent{s.params.id, s.params.reqid, true});
+      auto dead = it++;
+      RemoveSaLocked(dead);
+      continue;
+    }
+    if (is_soft && !s.soft_sent) {
+      s.soft_sent = true;
+      Emit(ExpireEvent{s.params.id, s.params.reqid, false});
+    }
+    ++it;
+  }
+}
+
+void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len,
+                                      uint64_t now) {
+  uint8_t* pkt = buf + headroom;
+  auto info = esp::ParseIpPacket(ByteView(pkt, len));
+  if (!info) {
+    stats_.drops.Inc(esp::DropReason::kBadInner);
+    return;
+  }
+  PolicyEntry* pol = spd_.Lookup(Direction::kOut, *info);
+  if (pol == nullptr || pol->params.action != PolicyAction::kProtect ||
+      pol->params.templates.empty()) {
+    stats_.drops.Inc(esp::DropReason::kNoPolicy);
+    return;
+  }
+  const PolicyTemplate& tmpl = pol->params.templates.front();
+  SaState* sa = nullptr;
+  for (auto it = outbound_.rbegin(); it != outbound_.rend(); ++it) {
+    const SaParams& p = (*it)->params;
+    if (p.mode != tmpl.mode) continue;
+    if (tmpl.reqid != 0) {
+      if (p.reqid != tmpl.reqid) continue;
+    } else {
+      const IpAddress& want = tmpl.mode == Mode::kTunnel ? tmpl.dst : info->dst;
+      if (p.id.dst != want) continue;
+    }
+    if (p.selector && !SelectorMatches(*p.selector, *info)) continue;
+    sa = *it;
+    break;
+  }
+  if (sa == nullptr) {
+    const uint64_t ms = NowMs();
+    if (pol->last_acquire_ms == 0 || ms - pol->last_acquire_ms >= 1000) {
+      pol->last_acquire_ms = ms;
+      AcquireEvent ev;
+      ev.reqid = tmpl.reqid;
+      ev.selector.src = info->src;
+      ev.selector.dst = info->dst;
+      ev.selector.src_prefix = info->src.is_v4() ? 32 : 128;
+      ev.selector.dst_prefix = ev.selector.src_prefix;
+      ev.selector.proto = info->proto;
+      ev.policy_index = pol->index;
+      ev.src = tmpl.src;
+      ev.dst = tmpl.dst;
+      Emit(ev);
+    }
+    stats_.drops.Inc(esp::DropReason::kNoSa);
+    return;
+  }
+  const size_t total = info->total_len;
+  MutableByteView whole(buf, kBufSize);
+  const bool tunnel = sa->params.mode == Mode::kTunnel;
+  auto r = tunnel ? sa->out->Encapsulate(whole, headroom, total,
+                                         info->src.is_v4() ? esp::kProtoIpv4 : esp::kProtoIpv6)
+                  : sa->out->Encapsulate(whole, headroom + info->header_len,
+                                         total - info->header_len, info->proto);
+  if (!r) {
+    stats_.drops.Inc(r.error());
+    return;
+  }
+  Account(*sa, total, now);
+  const SaParams& p = sa->params;
+  const int fam = Fam(p.id.dst.family());
+  const bool udp = p.encap.has_value();
+  TxQueue& q = w.tx[(udp ? 2 : 0) + fam];
+  q.fd = udp ? udp_fd_[fam] : raw_fd_[fam];
+  if (q.fd < 0) {
+    stats_.send_errors++;
+    return;
+  }
+  const size_t i = q.count++;
+  q.iovs[i] = iovec{r->data(), r->size()};
+  msghdr& m = q.msgs[i].msg_hdr;
+  std::memset(&q.msgs[i], 0, sizeof(q.msgs[i]));
+  m.msg_name = &q.addrs[i];
+  m.msg_namelen = ToSockaddr(p.id.dst, udp ? p.encap->dst_port : 0, q.addrs[i]);
+  m.msg_iov = &q.iovs[i];
+  m.msg_iovlen = 1;
+  if (!p.src.IsUnspecified()) {
+    m.msg_control = q.controls[i].data();
+    m.msg_controllen = PutPktinfoSrc(q.controls[i].data(), p.src);
+  }
+  if (q.count == w.batch) Flush(w);
+}
+
+void UserspaceBackend::Flush(Worker& w) {
+  for (TxQueue& q : w.tx) {
+    size_t done = 0;
+    while (done < q.count) {
+      int n = sendmmsg(q.fd, &q.msgs[done], static_cast<unsigned>(q.count - done), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == ENOBUFS) {
+          pollfd pfd{q.fd, POLLOUT, 0};
+          poll(&pfd, 1, 10);
+          continue;
+        }
+        // One bad destination must not stall the rest: skip it.
+        stats_.send_errors++;
+        ++done;
+        continue;
+      }
+      done += static_cast<size_t>(n);
+      stats_.out_packets += static_cast<uint64_t>(n);
+    }
+    q.count = 0;
+  }
+}
+
+void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t len,
+                                        const IpAddress& src, const IpAddress& dst,
+                                        std::optional<uint16_t> udp_sport, uint64_t now) {
+  MutableByteView packet(buf + headroom, len);
+  const uint32_t spi = esp::PeekSpi(packet);
+  auto found = inbound_by_spi_.find(spi);
+  if (found == inbound_by_spi_.end() ||
+      (!found->second->params.id.dst.IsUnspecified() && found->second->params.id.dst != dst)) {
+    stats_.drops.Inc(esp::DropReason::kUnknownSpi);
+    return;
+  }
+  SaState& sa = *found->second;
+  auto r = sa.in->Decapsulate(packet);  // counts its own drops
+  if (!r) {
+    if (r.error() == esp::DropReason::kReplayed || r.error() == esp::DropReason::kOutsideWindow) {
+      sa.replay_drops++;
+    } else if (r.error() == esp::DropReason::kBadIcv) {
+      sa.integrity_failures++;
+    }
+    return;
+  }
+  if (udp_sport && sa.params.encap) {
+    // NAT-T: the peer's mapping changed (RFC 3948 / kernel XFRM_MSG_MAPPING).
+    Endpoint now_peer{src, *udp_sport};
+    Endpoint configured{sa.params.src, sa.params.encap->src_port};
+    Endpoint last = sa.peer.value_or(configured);
+    if (now_peer != last) {
+      Emit(MappingEvent{sa.params.id, last, now_peer});
+      sa.peer = now_peer;
+    }
+  }
+  uint8_t* out = r->payload.data();
+  size_t out_len = r->payload.size();
+  if (sa.params.mode == Mode::kTransport) {
+    if (r->next_header == esp::kProtoNoNext) return;
+    const size_t hl = src.is_v4() ? esp::kIpv4HeaderLen : esp::kIpv6HeaderLen;
+    out -= hl;  // the ESP header and our headroom are in front of the payload
+    esp::WriteIpHeader(out, src, dst, r->next_header, out_len);
+    out_len += hl;
+  }
+  auto info = esp::ParseIpPacket(ByteView(out, out_len));
+  if (!info) {
+    stats_.drops.Inc(esp::DropReason::kBadInner);
+    return;
+  }
+  // The inner packet must be what the SA and the inbound policy allow.
+  if (sa.params.selector && !SelectorMatches(*sa.params.selector, *info)) {
+    stats_.drops.Inc(esp::DropReason::kPolicy);
+    return;
+  }
+  if (const PolicyEntry* pol = spd_.Lookup(Direction::kIn, *info)) {
+    const auto& pp = pol->params;
+    if (pp.action == PolicyAction::kDrop ||
+        (pp.action == PolicyAction::kProtect && !pp.templates.empty() &&
+         pp.templates.front().reqid != 0 && sa.params.reqid != 0 &&
+         pp.templates.front().reqid != sa.params.reqid)) {
+      stats_.drops.Inc(esp::DropReason::kPolicy);
+      return;
+    }
+  }
+  Account(sa, out_len, now);
+  if (write(tun_.fd(), out, out_len) < 0) {
+    stats_.send_errors++;
+    return;
+  }
+  stats_.in_packets++;
+}
+
+Udp4500Verdict UserspaceBackend::Udp4500Locked(uint8_t* buf, size_t headroom, size_t len,
+                                               const Endpoint& from, const Endpoint& to,
+                                               uint64_t now) {
+  switch (esp::ClassifyUdp4500(ByteView(buf + headroom, len))) {
+    case esp::Udp4500Kind::kKeepalive:
+      stats_.keepalives++;
+      return Udp4500Verdict::kKeepalive;
+    case esp::Udp4500Kind::kIke:
+      stats_.ike_datagrams++;
+      return Udp4500Verdict::kIke;
+    case esp::Udp4500Kind::kInvalid:
+      stats_.drops.Inc(esp::DropReason::kNotEsp);
+      return Udp4500Verdict::kDropped;
+    case esp::Udp4500Kind::kEsp:
+      break;
+  }
+  InboundEspLocked(buf, headroom, len, from.address, to.address, from.port, now);
+  return Udp4500Verdict::kEsp;
+}
+
+Udp4500Verdict UserspaceBackend::HandleUdp4500(ByteView datagram, const Endpoint& from,
+                                               const Endpoint& to) {
+  std::lock_guard lock(mu_);
+  if (datagram.size() > scratch_.size() - kHeadroom - esp::kMaxEspTailroom) {
+    stats_.drops.Inc(esp::DropReason::kShort);
+    return Udp4500Verdict::kDropped;
+  }
+  std::memcpy(scratch_.data() + kHeadroom, datagram.data(), datagram.size());
+  return Udp4500Locked(scratch_.data(), kHeadroom, datagram.size(), from, to, NowSeconds());
+}
+
+void UserspaceBackend::ReadTun(Worker& w) {
+  const uint64_t now = NowSeconds();
+  size_t n = 0;
+  std::lock_guard lock(mu_);
+  for (; n < w.batch; ++n) {
+    uint8_t* buf = w.bufs[n].data();
+    ssize_t r = read(tun_.fd(), buf + kHeadroom, kBufSize - kHeadroom - esp::kMaxEspTailroom);
+    if (r <= 0) break;
+    OutboundLocked(w, buf, kHeadroom, static_cast<size_t>(r), now);
+  }
+  Flush(w);
+}
+
+void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily family) {
+  for (size_t i = 0; i < w.batch; ++i) {
+    w.rx_iovs[i] = iovec{w.bufs[i].data() + kHeadroom, kBufSize - kHeadroom};
+    msghdr& m = w.rx_msgs[i].msg_hdr;
+    m = msghdr{};
+    m.msg_name = &w.rx_addrs[i];
+    m.msg_namelen = sizeof(sockaddr_storage);
+    m.msg_iov = &w.rx_iovs[i];
+    m.msg_iovlen = 1;
+    m.msg_control = w.rx_controls[i].data();
+    m.msg_controllen = kCmsgSpace;
+  }
+  int n = recvmmsg(fd, w.rx_msgs.data(), static_cast<unsigned>(w.batch), MSG_DONTWAIT, nullptr);
+  if (n <= 0) return;
+  const uint64_t now = NowSeconds();
+  std::vector<std::tuple<size_t, Endpoint, Endpoint>> ike;  // rare: only IKE on 4500
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      uint8_t* buf = w.bufs[i].data();
+      size_t len = w.rx_msgs[i].msg_len;
+      msghdr& m = w.rx_msgs[i].msg_hdr;
+      Endpoint from = FromSockaddr(w.rx_addrs[i]);
+      if (raw && family == AddressFamily::kIpv4) {
+        // IPv4 raw sockets deliver the IP header.
+        auto info = esp::ParseIpPacket(ByteView(buf + kHeadroom, len));
+        if (!info || info->proto != esp::kProtoEsp) {
+          stats_.drops.Inc(esp::DropReason::kShort);
+          continue;
+        }
+        InboundEspLocked(buf, kHeadroom + info->header_len, info->total_len - info->header_len,
+                         info->src, info->dst, std::nullopt, now);
+        continue;
+      }
+      auto dst = PktinfoDst(m);
+      if (!dst) dst = IpAddress::Any(family);
+      if (raw) {
+        InboundEspLocked(buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
+        continue;
+      }
+      Endpoint to{*dst, options_.udp_port};
+      if (Udp4500Locked(buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
+        ike.emplace_back(static_cast<size_t>(i), from, to);
+      }
+    }
+  }
+  IkeHandler handler;
+  if (!ike.empty()) {
+    std::lock_guard lock(mu_);
+    handler = ike_handler_;
+  }
+  for (const auto& [i, from, to] : ike) {
+    if (handler) {
+      handler(ByteView(w.bufs[i].data() + kHeadroom + esp::kNonEspMarkerLen,
+                       w.rx_msgs[i].msg_len - esp::kNonEspMarkerLen),
+              from, to);
+    }
+  }
+}
+
+void UserspaceBackend::Run() {
+  Worker w(options_.batch);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  auto add = [&](int fd, uint32_t tag) {
+    if (fd < 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = tag;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  };
+  add(tun_.fd(), 0);
+  add(raw_fd_[0], 1);
+  add(raw_fd_[1], 2);
+  add(udp_fd_[0], 3);
+  add(udp_fd_[1], 4);
+  add(wake_fd_, 5);
+  uint64_t last_tick = 0;
+  epoll_event events[8];
+  while (running_) {
+    int n = epoll_wait(ep, events, 8, 200);
+    for (int i = 0; i < n; ++i) {
+      switch (events[i].data.u32) {
+        case 0: ReadTun(w); break;
+        case 1: ReadSocket(w, raw_fd_[0], true, AddressFamily::kIpv4); break;
+        case 2: ReadSocket(w, raw_fd_[1], true, AddressFamily::kIpv6); break;
+        case 3: ReadSocket(w, udp_fd_[0], false, AddressFamily::kIpv4); break;
+        case 4: ReadSocket(w, udp_fd_[1], false, AddressFamily::kIpv6); break;
+        default: break;
+      }
+    }
+    const uint64_t ms = NowMs();
+    if (ms - last_tick >= 200) {
+      last_tick = ms;
+      std::lock_guard lock(mu_);
+      CheckLifetimesLocked(NowSeconds());
+    }
+  }
+  close(ep);
+}
+
+}  // namespace ike::xfrm

@@ -1,0 +1,186 @@
+// The userspace data plane (DESIGN.md principles 5 and 6): SAD and SPD held
+// in process, a TUN device with routes for the remote traffic selectors,
+// plain ESP over raw IPPROTO_ESP sockets and ESP-in-UDP (RFC 3948) on the
+// port shared with IKE. The engine sees the same Backend contract as with
+// the kernel, including soft/hard ExpireEvents from byte, packet and time
+// lifetimes and sequence-number exhaustion.
+//
+// Threads: the Backend calls come from the IKE thread; the data plane runs
+// in its own thread. Both take mu_ (the data plane once per batch).
+//
+// Routing: routes for the remote selectors go to a dedicated table (220 by
+// default) that a rule consults for every packet NOT carrying the backend's
+// fwmark; the backend's own ESP/UDP sockets set that mark, so encapsulated
+// packets take the main table even when the peer's outer address is itself
+// covered by a selector (transport mode).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "xfrm/backend/backend.h"
+#include "xfrm/esp/drop_reason.h"
+#include "xfrm/esp/esp_sa.h"
+#include "xfrm/esp/ip_packet.h"
+#include "xfrm/esp/udp_encap.h"
+#include "xfrm/userspace/route_netlink.h"
+#include "xfrm/userspace/spd.h"
+#include "xfrm/userspace/tun_device.h"
+
+namespace ike::xfrm {
+
+struct UserspaceOptions {
+  std::string tun_name = "ipsec0";
+  int tun_mtu = 1400;  // leaves room for ESP-in-UDP in a 1500-byte link
+  bool manage_routes = true;
+  uint32_t route_table = 220;
+  uint32_t rule_priority = 220;
+  uint32_t fwmark = 0x1e5c0000;  // set on our sockets; the rule skips marked packets
+  // Raw IPPROTO_ESP sockets (IPv4 and IPv6) for plain ESP.
+  bool own_esp_sockets = true;
+  // UDP sockets on udp_port for ESP-in-UDP. false: the daemon owns the port
+  // and calls HandleUdp4500() for every datagram it receives there.
+  bool own_udp_sockets = true;
+  uint16_t udp_port = 4500;
+  size_t batch = 32;  // packets per recvmmsg/sendmmsg
+};
+
+enum class Udp4500Verdict : uint8_t {
+  kEsp,        // consumed by the data plane (delivered or counted as a drop)
+  kIke,        // an IKE message after the non-ESP marker: the caller's
+  kKeepalive,  // NAT-keepalive, counted
+  kDropped,    // malformed, counted
+};
+
+struct UserspaceStats {
+  uint64_t out_packets = 0;  // encapsulated and sent
+  uint64_t in_packets = 0;   // decapsulated and delivered
+  uint64_t keepalives = 0;
+  uint64_t ike_datagrams = 0;
+  uint64_t send_errors = 0;
+  esp::DropCounters drops;
+};
+
+class UserspaceBackend : public Backend {
+ public:
+  explicit UserspaceBackend(UserspaceOptions options);
+  ~UserspaceBackend() override;
+
+  // Opens the TUN device, sockets and routing rule and starts the data-plane
+  // thread. Stop() (also run by the destructor) undoes all of it.
+  BackendResult<void> Start();
+  void Stop();
+
+  std::string name() const override { return "userspace"; }
+  BackendResult<uint32_t> AllocateSpi(const IpAddress& src, const IpAddress& dst,
+                                      ProtocolId protocol, uint32_t reqid) override;
+  BackendResult<void> AddSa(const SaParams& sa) override;
+  BackendResult<void> UpdateSa(const SaParams& sa) override;
+  BackendResult<void> DeleteSa(const SaId& sa) override;
+  BackendResult<SaUsage> QuerySa(const SaId& sa) override;
+  BackendResult<void> AddPolicy(const PolicyParams& policy) override;
+  BackendResult<void> UpdatePolicy(const PolicyParams& policy) override;
+  BackendResult<void> DeletePolicy(const PolicyId& policy) override;
+  BackendResult<void> FlushOwned() override;
+  void SetEventHandler(EventHandler handler) override;
+  int fd() const override { return event_fd_; }
+  void ProcessEvents() override;
+
+  // Assigns an address to the TUN device (a virtual IP, or the inner source
+  // address of a site-to-site tunnel); routes for remote selectors use it as
+  // preferred source when it lies in the policy's local selector.
+  BackendResult<void> AddTunAddress(const IpAddress& address, uint8_t prefix);
+
+  // RFC 3948 demultiplexing for a port-4500 socket owned by the daemon.
+  // `datagram` is the UDP payload, `from` the peer and `to` the local
+  // endpoint it arrived on. For kIke the IKE message is datagram minus the
+  // 4-byte non-ESP marker. Thread-safe.
+  Udp4500Verdict HandleUdp4500(ByteView datagram, const Endpoint& from, const Endpoint& to);
+
+  // With own_udp_sockets, IKE messages arriving on the shared port are
+  // handed here (marker removed), on the data-plane thread: post them to the
+  // IKE loop. Without a handler they are counted and dropped.
+  using IkeHandler = std::function<void(ByteView ike, const Endpoint& from, const Endpoint& to)>;
+  void SetIkeHandler(IkeHandler handler);
+  // The shared UDP socket of a family (to send IKE from port 4500), or -1.
+  int udp_socket(AddressFamily family) const;
+
+  UserspaceStats stats() const;
+  const std::string& tun_name() const { return tun_.name(); }
+
+ private:
+  struct SaState;
+  struct SaKey {
+    IpAddress dst;
+    uint32_t spi;
+    uint8_t protocol;
+    uint32_t mark;
+    auto operator<=>(const SaKey&) const = default;
+  };
+  struct RouteKey {
+    IpAddress dst;
+    uint8_t prefix;
+    auto operator<=>(const RouteKey&) const = default;
+  };
+  struct TxQueue;
+  struct Worker;
+
+  static SaKey KeyOf(const SaId& id);
+  BackendResult<void> AddSaLocked(const SaParams& sa);
+  void RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>::iterator it);
+  void RouteRef(const PolicyParams& p, bool add);
+  void Emit(BackendEvent event);
+  void Account(SaState& sa, size_t bytes, uint64_t now);
+  void CheckLifetimesLocked(uint64_t now);
+
+  // Data plane (mu_ held).
+  void OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len, uint64_t now);
+  void InboundEspLocked(uint8_t* buf, size_t headroom, size_t len, const IpAddress& src,
+                        const IpAddress& dst, std::optional<uint16_t> udp_sport, uint64_t now);
+  Udp4500Verdict Udp4500Locked(uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
+                               const Endpoint& to, uint64_t now);
+  void Run();
+  void ReadTun(Worker& w);
+  void ReadSocket(Worker& w, int fd, bool raw, AddressFamily family);
+  void Flush(Worker& w);
+
+  UserspaceOptions options_;
+  TunDevice tun_;
+  RouteNetlink rtnl_;
+  int raw_fd_[2] = {-1, -1};  // [0] IPv4, [1] IPv6
+  int udp_fd_[2] = {-1, -1};
+  int event_fd_ = -1;
+  int wake_fd_ = -1;
+  bool rules_installed_[2] = {false, false};
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+
+  mutable std::mutex mu_;
+  std::map<SaKey, std::unique_ptr<SaState>> sas_;
+  std::unordered_map<uint32_t, SaState*> inbound_by_spi_;
+  std::vector<SaState*> outbound_;  // oldest first; the newest matching wins
+  std::set<uint32_t> reserved_spis_;
+  PolicyTable spd_;
+  std::map<RouteKey, int> route_refs_;
+  std::vector<std::pair<IpAddress, uint8_t>> tun_addresses_;
+  UserspaceStats stats_;
+  IkeHandler ike_handler_;
+  std::vector<uint8_t> scratch_;  // HandleUdp4500 copies here (headroom for transport mode)
+
+  std::mutex events_mu_;
+  std::deque<BackendEvent> events_;
+  EventHandler event_handler_;
+};
+
+}  // namespace ike::xfrm
