@@ -12,6 +12,23 @@ namespace {
 
 IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
 
+// A self-signed Ed25519 certificate for CN=gw.example.net (DER), so that
+// dissectors that parse X.509 see a real certificate.
+Bytes SampleCertificate() {
+  return HexOrDie(
+    "308201463081f9a0030201020214602b18440fd5891d64e1153bff302348f11d"
+    "3312300506032b657030193117301506035504030c0e67772e6578616d706c65"
+    "2e6e6574301e170d3236313133303032333031395a170d333631313237303233"
+    "3031395a30193117301506035504030c0e67772e6578616d706c652e6e657430"
+    "2a300506032b6570032100550ec1a7d92e92ad9da8d0c657fc923c8c04acbf82"
+    "5f68e3c1760f62f5067d38a3533051301d0603551d0e04160414a8a32ff6f55c"
+    "122171c60468adf4ce0dca4aa322301f0603551d23041830168014a8a32ff6f5"
+    "5c122171c60468adf4ce0dca4aa322300f0603551d130101ff040530030101ff"
+    "300506032b6570034100518bc246d42a38a14670fbcc04ed8e90e335a96707cd"
+    "08a7799d168da8c28762ed0da36949b8262cb660d1690bbf6a717b342bad5361"
+    "a73a18ce52ff17856508");
+}
+
 SaPayload IkeProposals() {
   Proposal gcm{1, ProtocolId::kIke, {}, {}};
   gcm.transforms = {Transform::EncrWithKeyLength(EncrId::kAesGcm16, 256),
@@ -116,7 +133,7 @@ Message ClearPayloadsMessage() {
   m.payloads = {
       IdPayload::FromIp(Role::kInitiator, Ip("192.0.2.1")),
       IdPayload::FromFqdn(Role::kResponder, "gw.example.net"),
-      CertPayload{CertEncoding::kX509Signature, Fill(48, 0x30)},
+      CertPayload{CertEncoding::kX509Signature, SampleCertificate()},
       AuthPayload{AuthMethod::kPsk, Fill(32, 0x42)},
       CpPayload{CfgType::kReply,
                 {CfgAttribute::Address(CfgAttributeType::kInternalIp4Address, Ip("198.51.100.7")),
