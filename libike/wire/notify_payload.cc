@@ -33,6 +33,21 @@ std::optional<std::vector<HashAlgorithm>> NotifyPayload::HashAlgorithms() const 
   return out;
 }
 
+NotifyPayload NotifyPayload::WithU16(NotifyType type, uint16_t value) {
+  NotifyPayload n = Make(type);
+  Writer(n.data).WriteU16(value);
+  return n;
+}
+
+std::optional<uint16_t> NotifyPayload::DataAsU16() const {
+  if (data.size() != 2) return std::nullopt;
+  return static_cast<uint16_t>(data[0] << 8 | data[1]);
+}
+
+NotifyPayload NotifyPayloadForError(const DecodeError& error) {
+  return NotifyPayload::Make(NotifyForError(error), NotifyDataForError(error));
+}
+
 std::optional<uint32_t> NotifyPayload::ChildSpi() const {
   if (spi.size() != 4) return std::nullopt;
   return uint32_t{spi[0]} << 24 | uint32_t{spi[1]} << 16 | uint32_t{spi[2]} << 8 | spi[3];

@@ -47,6 +47,10 @@ struct NotifyPayload {
   static NotifyPayload SignatureHashAlgorithms(const std::vector<HashAlgorithm>& algs);
   // The list in a SIGNATURE_HASH_ALGORITHMS notify (nullopt: odd length).
   std::optional<std::vector<HashAlgorithm>> HashAlgorithms() const;
+  // A notify whose data is one 16-bit value (INVALID_KE_PAYLOAD: the group).
+  static NotifyPayload WithU16(NotifyType type, uint16_t value);
+  // The data as one 16-bit value, if it is exactly 2 octets.
+  std::optional<uint16_t> DataAsU16() const;
   // The 4-octet SPI as a number (REKEY_SA, CHILD_SA_NOT_FOUND...), else nullopt.
   std::optional<uint32_t> ChildSpi() const;
   friend bool operator==(const NotifyPayload&, const NotifyPayload&) = default;
@@ -84,6 +88,10 @@ struct VendorIdPayload {
   Bytes data;
   friend bool operator==(const VendorIdPayload&, const VendorIdPayload&) = default;
 };
+
+// The error notify answering a request that failed to decode
+// (NotifyForError + NotifyDataForError).
+NotifyPayload NotifyPayloadForError(const DecodeError& error);
 
 Result<NotifyPayload, DecodeError> DecodeNotifyBody(ByteView body);
 void EncodeBody(const NotifyPayload& notify, Writer& w);

@@ -289,6 +289,13 @@ TEST(WireHelpers, NotifyAndCertReqAccessors) {
   EXPECT_EQ((*req.CaKeyHashes())[1], Fill(20, 2));
   req.authorities.push_back(0);
   EXPECT_FALSE(req.CaKeyHashes().has_value());
+  auto ke = NotifyPayload::WithU16(NotifyType::kInvalidKePayload, 19);
+  EXPECT_EQ(ke.data, HexOrDie("0013"));
+  EXPECT_EQ(ke.DataAsU16(), 19);
+  EXPECT_FALSE(NotifyPayload::Make(NotifyType::kCookie, Bytes{1}).DataAsU16().has_value());
+  DecodeError crit{DecodeErrorCode::kUnsupportedCriticalPayload, "x", 77};
+  EXPECT_EQ(NotifyPayloadForError(crit),
+            NotifyPayload::Make(NotifyType::kUnsupportedCriticalPayload, Bytes{77}));
   EXPECT_TRUE(IsErrorNotify(NotifyType::kNoProposalChosen));
   EXPECT_FALSE(IsErrorNotify(NotifyType::kCookie));
   EXPECT_EQ(NotifyTypeName(NotifyType::kIkev2FragmentationSupported), "IKEV2_FRAGMENTATION_SUPPORTED");
