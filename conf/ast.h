@@ -26,6 +26,10 @@ struct AstSection {
   std::vector<std::string> refs;  // template references, dotted paths from the root
   Location loc;
   Location end_loc;               // the closing brace
+  // Indentation of the opening and closing lines, used to guess which section
+  // lacks its '}' when braces do not balance.
+  int open_indent = -1;
+  int close_indent = -1;
   std::vector<AstSetting> settings;
   std::vector<AstSection> sections;
 };

@@ -796,6 +796,7 @@ void BuildSecrets(std::vector<const AstSection*> containers, Config& config,
       secret.loc = sec.loc;
       secret.type = shared->type;
       bool have_secret = false;
+      bool secret_seen = false;
       for (auto& s : sec.settings) {
         const std::string key = Join(path, s.key);
         if (s.key.rfind("id", 0) == 0) {
@@ -806,6 +807,7 @@ void BuildSecrets(std::vector<const AstSection*> containers, Config& config,
             secret.ids.push_back(std::move(*id));
           }
         } else if (s.key == "secret") {
+          secret_seen = true;
           auto v = DecodeSecretValue(s.value);
           WipeSetting(s);
           if (!v) {
@@ -822,7 +824,7 @@ void BuildSecrets(std::vector<const AstSection*> containers, Config& config,
         }
       }
       if (!have_secret) {
-        ctx.diags.Error(sec.loc, path, "missing 'secret'");
+        if (!secret_seen) ctx.diags.Error(sec.loc, path, "missing 'secret'");
         continue;
       }
       if (secret.ids.empty() && shared->type != SecretType::kPpk) {
@@ -1113,6 +1115,19 @@ LoadResult BuildConfig(AstSection& root, const std::string& source, Diagnostics 
   }
 
   std::vector<Diagnostic> all = diags.Take();
+  // Report in file order: by file (in order of first appearance), then line.
+  std::vector<std::string> files;
+  for (const auto& d : all) {
+    if (std::find(files.begin(), files.end(), d.loc.file) == files.end()) files.push_back(d.loc.file);
+  }
+  auto file_rank = [&](const std::string& f) {
+    return std::find(files.begin(), files.end(), f) - files.begin();
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    auto ra = file_rank(a.loc.file), rb = file_rank(b.loc.file);
+    if (ra != rb) return ra < rb;
+    return a.loc.line < b.loc.line;
+  });
   if (std::any_of(all.begin(), all.end(),
                   [](const Diagnostic& d) { return d.severity == Severity::kError; })) {
     return MakeUnexpected(std::move(all));

@@ -98,8 +98,17 @@ class Parser {
 
   void Advance() {
     if (AtEnd()) return;
-    if (text_[pos_] == '\n') ++line_;
+    if (text_[pos_] == '\n') {
+      ++line_;
+      line_start_ = pos_ + 1;
+    }
     ++pos_;
+  }
+  // Leading whitespace of the current line.
+  int Indent() const {
+    size_t i = line_start_;
+    while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t')) ++i;
+    return static_cast<int>(i - line_start_);
   }
   void SkipSpaces() {
     while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\r')) Advance();
@@ -208,10 +217,7 @@ class Parser {
     while (true) {
       SkipBlank();
       if (AtEnd()) {
-        if (!top_of_file) {
-          diags_.Error(section.loc, path,
-                       "missing '}': section '" + section.name + "' is not closed");
-        }
+        if (!top_of_file) ReportUnclosed(section, path);
         return;
       }
       char c = Peek();
@@ -222,6 +228,7 @@ class Parser {
           continue;
         }
         section.end_loc = Here();
+        section.close_indent = Indent();
         Advance();
         return;
       }
@@ -299,6 +306,7 @@ class Parser {
         sub.name = name;
         sub.refs = std::move(refs);
         sub.loc = loc;
+        sub.open_indent = Indent();
         std::string saved = section_path_;
         section_path_ = key_path;
         ParseBody(sub, depth + 1, false);
@@ -314,6 +322,41 @@ class Parser {
       }
       SkipLine();
     }
+  }
+
+  // A section reached the end of the file unclosed. Usually an inner section
+  // lacks its '}' and swallowed the outer one: blame the first nested section
+  // whose closing brace is indented less than its opening line.
+  static const AstSection* Suspect(const AstSection& s, std::string& path) {
+    for (const auto& sub : s.sections) {
+      std::string sub_path = path + "." + sub.name;
+      if (sub.open_indent >= 0 && sub.close_indent >= 0 && sub.close_indent < sub.open_indent) {
+        std::string deeper = sub_path;
+        if (const AstSection* d = Suspect(sub, deeper)) {
+          path = deeper;
+          return d;
+        }
+        path = sub_path;
+        return &sub;
+      }
+      std::string deeper = sub_path;
+      if (const AstSection* d = Suspect(sub, deeper)) {
+        path = deeper;
+        return d;
+      }
+    }
+    return nullptr;
+  }
+  void ReportUnclosed(const AstSection& section, const std::string& path) {
+    std::string suspect_path = path;
+    const AstSection* suspect = Suspect(section, suspect_path);
+    if (suspect != nullptr && suspect->loc.file == section.loc.file) {
+      diags_.Error(suspect->loc, suspect_path,
+                   "missing '}': section '" + suspect->name + "' is not closed (its '}' at line " +
+                       std::to_string(suspect->end_loc.line) + " is indented like an outer one)");
+      return;
+    }
+    diags_.Error(section.loc, path, "missing '}': section '" + section.name + "' is not closed");
   }
 
   void SkipToMatchingBrace() {
@@ -349,7 +392,7 @@ class Parser {
     for (auto& f : files) {
       if (std::find(include_stack_.begin(), include_stack_.end(), f.identity) !=
           include_stack_.end()) {
-        diags_.Error(loc, "include", "include loop: '" + f.path + "' includes itself");
+        diags_.Error(loc, "include", "include loop: '" + f.path + "' is already being read");
         continue;
       }
       total_bytes_ += f.contents.size();
@@ -375,6 +418,7 @@ class Parser {
   std::vector<std::string>& include_stack_;
   size_t& total_bytes_;
   size_t pos_ = 0;
+  size_t line_start_ = 0;
   int line_ = 1;
   std::string section_path_;
 };
