@@ -522,8 +522,27 @@ UserspaceStats UserspaceBackend::stats() const {
   return s;
 }
 
-// Counts a packet against the SA and raises expires like the kernel does:
-// soft once, hard once (and the hard-expired SA is removed).
+// Per-packet lifetime check, before the packet is counted, as the kernel
+// does it (xfrm_state_check_expire): at the soft limit the soft expire is
+// raised once; at the hard limit the hard expire is raised once and the SA
+// carries nothing more (the next tick removes it).
+bool UserspaceBackend::LifetimeAllows(SaState& s) {
+  if (s.hard_sent) return false;
+  const Lifetime& hard = s.params.hard;
+  const Lifetime& soft = s.params.soft;
+  if ((hard.bytes && s.bytes >= hard.bytes) || (hard.packets && s.packets >= hard.packets)) {
+    s.hard_sent = true;
+    Emit(ExpireEvent{s.params.id, s.params.reqid, true});
+    return false;
+  }
+  if (!s.soft_sent &&
+      ((soft.bytes && s.bytes >= soft.bytes) || (soft.packets && s.packets >= soft.packets))) {
+    s.soft_sent = true;
+    Emit(ExpireEvent{s.params.id, s.params.reqid, false});
+  }
+  return true;
+}
+
 void UserspaceBackend::Account(SaState& sa, size_t bytes, uint64_t now) {
   sa.bytes += bytes;
   sa.packets += 1;
@@ -536,21 +555,20 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     const Lifetime& soft = s.params.soft;
     const Lifetime& hard = s.params.hard;
     const uint64_t age = now - s.add_time;
+    // Sequence-number exhaustion counts like a lifetime (RFC 4303 3.3.3:
+    // never wrap; rekey well before).
     const bool seq_soft = s.out && s.out->seq_soft_limit_reached();
     const bool seq_hard = s.out && s.out->seq_exhausted();
-    const bool is_hard = (hard.bytes && s.bytes >= hard.bytes) ||
-                         (hard.packets && s.packets >= hard.packets) ||
-                         (hard.seconds && age >= hard.seconds) || seq_hard;
-    const bool is_soft = (soft.bytes && s.bytes >= soft.bytes) ||
-                         (soft.packets && s.packets >= soft.packets) ||
-                         (soft.seconds && age >= soft.seconds) || seq_soft;
-    if (is_hard) {
+    if (!s.hard_sent && ((hard.seconds && age >= hard.seconds) || seq_hard)) {
+      s.hard_sent = true;
       Emit(ExpireEvent{s.params.id, s.params.reqid, true});
+    }
+    if (s.hard_sent) {
       auto dead = it++;
       RemoveSaLocked(dead);
       continue;
     }
-    if (is_soft && !s.soft_sent) {
+    if (!s.soft_sent && ((soft.seconds && age >= soft.seconds) || seq_soft)) {
       s.soft_sent = true;
       Emit(ExpireEvent{s.params.id, s.params.reqid, false});
     }
@@ -576,7 +594,7 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   SaState* sa = nullptr;
   for (auto it = outbound_.rbegin(); it != outbound_.rend(); ++it) {
     const SaParams& p = (*it)->params;
-    if (p.mode != tmpl.mode) continue;
+    if ((*it)->hard_sent || p.mode != tmpl.mode) continue;
     if (tmpl.reqid != 0) {
       if (p.reqid != tmpl.reqid) continue;
     } else {
@@ -603,6 +621,10 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
       ev.dst = tmpl.dst;
       Emit(ev);
     }
+    stats_.drops.Inc(esp::DropReason::kNoSa);
+    return;
+  }
+  if (!LifetimeAllows(*sa)) {
     stats_.drops.Inc(esp::DropReason::kNoSa);
     return;
   }
@@ -678,6 +700,10 @@ void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t le
     return;
   }
   SaState& sa = *found->second;
+  if (!LifetimeAllows(sa)) {
+    stats_.drops.Inc(esp::DropReason::kUnknownSpi);
+    return;
+  }
   auto r = sa.in->Decapsulate(packet);  // counts its own drops
   if (!r) {
     if (r.error() == esp::DropReason::kReplayed || r.error() == esp::DropReason::kOutsideWindow) {

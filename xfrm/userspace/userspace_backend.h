@@ -141,6 +141,7 @@ class UserspaceBackend : public Backend {
   void RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>::iterator it);
   void RouteRef(const PolicyParams& p, bool add);
   void Emit(BackendEvent event);
+  bool LifetimeAllows(SaState& sa);
   void Account(SaState& sa, size_t bytes, uint64_t now);
   void CheckLifetimesLocked(uint64_t now);
 
