@@ -174,6 +174,9 @@ Result<SaPayload, DecodeError> DecodeSaBody(ByteView body) {
     sa.proposals.push_back(std::move(p));
     r.Skip(length - 4);
   }
+  if (last != kLastSubstruc) {
+    return Fail(DecodeErrorCode::kInvalidSyntax, "last proposal not marked last");
+  }
   return sa;
 }
 

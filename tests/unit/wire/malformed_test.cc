@@ -64,6 +64,8 @@ const ChainCase kChainCases[] = {
      DecodeErrorCode::kInvalidSyntax},
     {"last transform marked 'more'", 33,
      "00 00 0014  00 00 0010 01 01 00 01  03 00 0008 01 00 000c", DecodeErrorCode::kInvalidSyntax},
+    {"last proposal marked 'more'", 33, "00 00 0014  02 00 0010 01 01 00 01  00 00 0008 01 00 000c",
+     DecodeErrorCode::kInvalidSyntax},
     {"proposal Last Substruc 3", 33, "00 00 0014  03 00 0010 01 01 00 01  00 00 0008 01 00 000c",
      DecodeErrorCode::kInvalidSyntax},
     {"bytes after the last proposal", 33,
@@ -174,6 +176,51 @@ TEST(Malformed, ChainCutAtEveryByteWithConsistentHeader) {
       for (size_t s : starts) in_header |= n >= s && n < s + kGenericHeaderSize;
       EXPECT_EQ(ErrorOf(cut), in_header ? DecodeErrorCode::kTruncated : DecodeErrorCode::kBadLength)
           << "at " << n;
+    }
+  }
+}
+
+std::vector<Payload> EveryPayload() {
+  std::vector<Payload> all;
+  for (const Message& m : {testing::IkeSaInitRequest(), testing::IkeSaInitResponse(),
+                           testing::ClearPayloadsMessage(), testing::IkeAuthEncrypted(),
+                           testing::SkfFragment()}) {
+    all.insert(all.end(), m.payloads.begin(), m.payloads.end());
+  }
+  for (const Payload& p : testing::IkeAuthInnerPayloads()) all.push_back(p);
+  return all;
+}
+
+// Each payload alone, its chain cut at every byte: the generic header cut is
+// kTruncated, anything later kBadLength (the length runs past the end).
+TEST(Malformed, EveryPayloadCutAtEveryByte) {
+  for (const Payload& p : EveryPayload()) {
+    Bytes full = EncodePayloadChain({p});
+    for (size_t n = 0; n < full.size(); ++n) {
+      auto r = DecodePayloadChain(TypeOf(p), ByteView(full).first(n), true);
+      ASSERT_FALSE(r.has_value()) << PayloadTypeName(TypeOf(p)) << " at " << n;
+      EXPECT_EQ(r.error().code, n < kGenericHeaderSize ? DecodeErrorCode::kTruncated
+                                                       : DecodeErrorCode::kBadLength)
+          << PayloadTypeName(TypeOf(p)) << " at " << n;
+    }
+  }
+}
+
+// Each payload's body cut at every byte with the payload length made to
+// match: the decoder rejects it or returns something that re-encodes to the
+// same bytes (opaque bodies such as VID stay valid when shorter).
+TEST(Malformed, EveryPayloadBodyCutWithConsistentLength) {
+  for (const Payload& p : EveryPayload()) {
+    Bytes full = EncodePayloadChain({p});
+    for (size_t n = kGenericHeaderSize; n < full.size(); ++n) {
+      Bytes cut(full.begin(), full.begin() + n);
+      Writer(cut).PatchU16(2, static_cast<uint16_t>(n));
+      auto r = DecodePayloadChain(TypeOf(p), cut, true);
+      if (r.has_value()) {
+        EXPECT_EQ(EncodePayloadChain(*r), cut) << PayloadTypeName(TypeOf(p)) << " at " << n;
+      } else {
+        EXPECT_NE(r.error().code, DecodeErrorCode::kTruncated);
+      }
     }
   }
 }
