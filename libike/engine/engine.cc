@@ -1,0 +1,278 @@
+#include "libike/engine/engine.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "libike/engine/sa/codec.h"
+#include "libike/engine/sa/keymat.h"
+
+namespace ike::engine {
+
+Engine::Engine(Env env, EngineSettings settings)
+    : env_(env), settings_(settings), cookie_secret_(env.rng.Generate(32)) {}
+
+void Engine::AddConfig(PeerConfig config) { configs_.push_back(std::move(config)); }
+
+const PeerConfig* Engine::FindConfig(const std::string& name) const {
+  for (const auto& c : configs_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<const IkeSa*> Engine::sas() const {
+  std::vector<const IkeSa*> out;
+  for (const auto& [spi, sa] : by_spi_) out.push_back(sa.get());
+  std::sort(out.begin(), out.end(),
+            [](const IkeSa* a, const IkeSa* b) { return a->id() < b->id(); });
+  return out;
+}
+
+const IkeSa* Engine::FindSa(uint64_t id) const {
+  auto it = id_to_spi_.find(id);
+  if (it == id_to_spi_.end()) return nullptr;
+  auto s = by_spi_.find(it->second);
+  return s == by_spi_.end() ? nullptr : s->second.get();
+}
+
+IkeSa* Engine::FindById(uint64_t id) { return const_cast<IkeSa*>(FindSa(id)); }
+
+const IkeSa* Engine::FindEstablished(const std::string& connection) const {
+  for (const IkeSa* sa : sas()) {
+    if (sa->established() && sa->config().name == connection) return sa;
+  }
+  return nullptr;
+}
+
+size_t Engine::half_open() const {
+  size_t n = 0;
+  for (const auto& [spi, sa] : by_spi_) {
+    n += sa->role() == Role::kResponder && !sa->established() && !sa->destroyed();
+  }
+  return n;
+}
+
+uint64_t Engine::NewSpi() {
+  for (;;) {
+    Bytes b = env_.rng.Generate(8);
+    uint64_t v = 0;
+    for (uint8_t x : b) v = v << 8 | x;
+    if (v != 0 && by_spi_.count(v) == 0) return v;
+  }
+}
+
+Effects Engine::Handle(const Input& input, TimePoint now) {
+  Effects out;
+  if (const auto* dg = std::get_if<Datagram>(&input)) {
+    OnDatagram(*dg, now, out);
+  } else if (const auto* t = std::get_if<TimerFired>(&input)) {
+    if (IkeSa* sa = FindById(t->id.sa)) sa->OnTimer(t->id, now, out);
+  } else if (const auto* c = std::get_if<Command>(&input)) {
+    OnCommand(*c, now, out);
+  } else if (const auto* k = std::get_if<KernelEvent>(&input)) {
+    OnKernel(*k, now, out);
+  }
+  Reap(now, out);
+  return out;
+}
+
+void Engine::OnDatagram(const Datagram& dg, TimePoint now, Effects& out) {
+  ByteView raw(dg.bytes);
+  if (dg.to.port != 500) {
+    // RFC 3948 2.2: IKE on the NAT-T port carries a 4-octet zero marker.
+    if (raw.size() < kNonEspMarkerSize || raw[0] || raw[1] || raw[2] || raw[3]) {
+      counters_.Inc(Drop::kMissingNonEspMarker);
+      return;
+    }
+    raw = raw.subspan(kNonEspMarkerSize);
+  }
+  auto msg = wire::DecodeMessage(raw);
+  if (!msg) {
+    counters_.Inc(Drop::kMalformed);
+    return;
+  }
+  const wire::Header& h = msg->header;
+  bool from_original_initiator = h.initiator;
+  uint64_t our_spi = from_original_initiator ? h.spi_r : h.spi_i;
+  if (from_original_initiator && h.spi_r == 0) {
+    if (h.exchange_type != ExchangeType::kIkeSaInit || h.response || h.message_id != 0) {
+      counters_.Inc(Drop::kUnknownSpi);
+      return;
+    }
+    auto it = half_open_index_.find({h.spi_i, dg.from.ToString()});
+    if (it == half_open_index_.end()) {
+      NewResponder(*msg, raw, dg, now, out);
+      return;
+    }
+    our_spi = it->second;
+  }
+  auto it = by_spi_.find(our_spi);
+  if (it == by_spi_.end()) {
+    counters_.Inc(Drop::kUnknownSpi);
+    return;
+  }
+  IkeSa& sa = *it->second;
+  bool expect_initiator_flag = sa.role() == Role::kResponder;
+  if (from_original_initiator != expect_initiator_flag || sa.spi_i() != h.spi_i ||
+      (sa.spi_r() != 0 && h.spi_r != 0 && sa.spi_r() != h.spi_r)) {
+    counters_.Inc(Drop::kBadFlags);
+    return;
+  }
+  sa.OnDatagram(*msg, raw, dg.from, dg.to, now, out);
+}
+
+const PeerConfig* Engine::MatchResponderConfig(const Endpoint& local,
+                                               const Endpoint& remote) const {
+  for (const auto& c : configs_) {
+    bool l = c.local.address.IsUnspecified() || c.local.address == local.address;
+    bool r = c.remote.address.IsUnspecified() || c.remote.address == remote.address;
+    if (l && r) return &c;
+  }
+  return nullptr;
+}
+
+Bytes Engine::Cookie(ByteView nonce, const IpAddress& peer, uint64_t spi_i) const {
+  // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>)
+  Bytes data(nonce.begin(), nonce.end());
+  auto a = peer.bytes();
+  data.insert(data.end(), a.begin(), a.end());
+  Bytes s = SpiBytes(spi_i);
+  data.insert(data.end(), s.begin(), s.end());
+  data.insert(data.end(), cookie_secret_.begin(), cookie_secret_.end());
+  Bytes out(4 + 32, 0);
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data() + 4, &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+bool Engine::CheckCookie(const wire::Message& msg, const Datagram& dg, Effects& out) {
+  const auto* nonce = msg.Find<wire::NoncePayload>();
+  if (!nonce) return true;  // the IKE_SA_INIT task rejects it
+  Bytes expect = Cookie(nonce->data, dg.from.address, msg.header.spi_i);
+  const wire::NotifyPayload* first = msg.payloads.empty()
+                                         ? nullptr
+                                         : std::get_if<wire::NotifyPayload>(&msg.payloads[0]);
+  if (first && first->type == wire::NotifyType::kCookie) {
+    if (first->data == expect) return true;
+    counters_.Inc(Drop::kInvalidCookie);
+  } else {
+    counters_.Inc(Drop::kCookieRequired);
+  }
+  wire::Message resp;
+  resp.header = msg.header;
+  resp.header.spi_r = 0;
+  resp.header.response = true;
+  resp.header.initiator = false;
+  resp.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kCookie, expect));
+  out.push_back(SendDatagram{dg.to, dg.from, WithMarker(EncodePlain(resp), dg.to.port != 500)});
+  return false;
+}
+
+void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram& dg,
+                          TimePoint now, Effects& out) {
+  size_t open = half_open();
+  if (open >= settings_.half_open_limit) {
+    counters_.Inc(Drop::kHalfOpenLimit);
+    return;
+  }
+  if (open >= settings_.cookie_threshold && !CheckCookie(msg, dg, out)) return;
+  const PeerConfig* config = MatchResponderConfig(dg.to, dg.from);
+  if (!config) {
+    counters_.Inc(Drop::kNoConfig);
+    return;
+  }
+  uint64_t id = next_id_++;
+  uint64_t spi_r = NewSpi();
+  auto sa = std::make_unique<IkeSa>(id, Role::kResponder, config->Clone(), env_, settings_,
+                                    counters_, next_reqid_);
+  sa->Accept(dg.to, dg.from, msg.header.spi_i, spi_r);
+  IkeSa& ref = *sa;
+  by_spi_[spi_r] = std::move(sa);
+  id_to_spi_[id] = spi_r;
+  half_open_index_[{msg.header.spi_i, dg.from.ToString()}] = spi_r;
+  ref.OnDatagram(msg, raw, dg.from, dg.to, now, out);
+}
+
+void Engine::Initiate(const PeerConfig& config, const std::vector<std::string>& children,
+                      TimePoint now, Effects& out) {
+  uint64_t id = next_id_++;
+  uint64_t spi_i = NewSpi();
+  auto sa = std::make_unique<IkeSa>(id, Role::kInitiator, config.Clone(), env_, settings_,
+                                    counters_, next_reqid_);
+  IkeSa& ref = *sa;
+  by_spi_[spi_i] = std::move(sa);
+  id_to_spi_[id] = spi_i;
+  ref.Initiate(config.local, config.remote, spi_i, children, now, out);
+}
+
+void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
+  if (const auto* init = std::get_if<InitiateCommand>(&cmd)) {
+    const PeerConfig* config = FindConfig(init->connection);
+    if (!config) return;
+    std::vector<std::string> children;
+    if (!init->child.empty()) children.push_back(init->child);
+    Initiate(*config, children, now, out);
+    return;
+  }
+  uint64_t id = std::visit(
+      [](const auto& c) -> uint64_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, InitiateCommand>) {
+          return 0;
+        } else {
+          return c.sa;
+        }
+      },
+      cmd);
+  if (IkeSa* sa = FindById(id)) sa->OnCommand(cmd, now, out);
+}
+
+void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
+  if (const auto* exp = std::get_if<xfrm::ExpireEvent>(&ev.event)) {
+    for (auto& [spi, sa] : by_spi_) {
+      for (const auto& c : sa->children()) {
+        if (c.spi_in == exp->sa.spi || c.spi_out == exp->sa.spi) {
+          sa->OnChildExpire(c.spi_in, exp->hard, now, out);
+          return;
+        }
+      }
+    }
+    return;
+  }
+  if (const auto* acq = std::get_if<xfrm::AcquireEvent>(&ev.event)) {
+    for (const auto& config : configs_) {
+      for (const auto& child : config.children) {
+        if (child.reqid != 0 && child.reqid == acq->reqid && !FindEstablished(config.name)) {
+          Initiate(config, {child.name}, now, out);
+          return;
+        }
+      }
+    }
+  }
+}
+
+void Engine::Reap(TimePoint now, Effects& out) {
+  std::vector<const PeerConfig*> restart;
+  for (auto it = by_spi_.begin(); it != by_spi_.end();) {
+    IkeSa& sa = *it->second;
+    if (sa.role() == Role::kResponder && (sa.established() || sa.destroyed())) {
+      half_open_index_.erase({sa.spi_i(), sa.remote().ToString()});
+    }
+    if (!sa.destroyed()) {
+      ++it;
+      continue;
+    }
+    if (sa.wants_restart()) {
+      if (const PeerConfig* c = FindConfig(sa.config().name)) restart.push_back(c);
+    }
+    // The index may hold the original (pre-NAT-T) endpoint.
+    for (auto h = half_open_index_.begin(); h != half_open_index_.end();) {
+      h = h->second == it->first ? half_open_index_.erase(h) : std::next(h);
+    }
+    id_to_spi_.erase(sa.id());
+    it = by_spi_.erase(it);
+  }
+  for (const PeerConfig* c : restart) Initiate(*c, {}, now, out);
+}
+
+}  // namespace ike::engine

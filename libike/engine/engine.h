@@ -1,0 +1,74 @@
+// Engine: all IKE_SAs of one daemon, keyed by our IKE SPI, behind the single
+// sans-IO entry point Handle(Input, now) -> Effects (DESIGN.md principle 1).
+//
+// It demultiplexes datagrams (non-ESP marker, header peek, SPI lookup),
+// creates responder IKE_SAs for IKE_SA_INIT requests (with the half-open
+// limit and stateless COOKIE challenge of RFC 7296 2.6), routes timers,
+// commands and kernel events, and counts every drop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libike/engine/sa/config.h"
+#include "libike/engine/sa/counters.h"
+#include "libike/engine/sa/effects.h"
+#include "libike/engine/sa/env.h"
+#include "libike/engine/sa/ike_sa.h"
+
+namespace ike::engine {
+
+class Engine {
+ public:
+  explicit Engine(Env env, EngineSettings settings = {});
+
+  // Connections this engine initiates or accepts.
+  void AddConfig(PeerConfig config);
+  // Replaces every connection (a configuration reload). Existing IKE_SAs
+  // keep the configuration they were created with.
+  void SetConfigs(std::vector<PeerConfig> configs) { configs_ = std::move(configs); }
+  const PeerConfig* FindConfig(const std::string& name) const;
+
+  Effects Handle(const Input& input, TimePoint now);
+
+  // Introspection (tests, the control socket).
+  const Counters& counters() const { return counters_; }
+  std::vector<const IkeSa*> sas() const;
+  const IkeSa* FindSa(uint64_t id) const;
+  // The first established IKE_SA of a connection, if any.
+  const IkeSa* FindEstablished(const std::string& connection) const;
+  size_t half_open() const;
+
+ private:
+  void OnDatagram(const Datagram& dg, TimePoint now, Effects& out);
+  void OnCommand(const Command& cmd, TimePoint now, Effects& out);
+  void OnKernel(const KernelEvent& ev, TimePoint now, Effects& out);
+  void Initiate(const PeerConfig& config, const std::vector<std::string>& children,
+                TimePoint now, Effects& out);
+  void NewResponder(const wire::Message& msg, ByteView raw, const Datagram& dg, TimePoint now,
+                    Effects& out);
+  bool CheckCookie(const wire::Message& msg, const Datagram& dg, Effects& out);
+  Bytes Cookie(ByteView nonce, const IpAddress& peer, uint64_t spi_i) const;
+  const PeerConfig* MatchResponderConfig(const Endpoint& local, const Endpoint& remote) const;
+  IkeSa* FindById(uint64_t id);
+  uint64_t NewSpi();
+  void Reap(TimePoint now, Effects& out);
+
+  Env env_;
+  EngineSettings settings_;
+  Counters counters_;
+  uint32_t next_reqid_ = 1;
+  uint64_t next_id_ = 1;
+  Bytes cookie_secret_;
+  std::vector<PeerConfig> configs_;
+  std::map<uint64_t, std::unique_ptr<IkeSa>> by_spi_;  // our SPI -> SA
+  std::map<uint64_t, uint64_t> id_to_spi_;
+  // Responder: (initiator SPI, peer) -> our SPI, to spot retransmitted
+  // IKE_SA_INIT requests (whose responder SPI is still zero).
+  std::map<std::pair<uint64_t, std::string>, uint64_t> half_open_index_;
+};
+
+}  // namespace ike::engine

@@ -1,0 +1,26 @@
+// Turning a negotiated CHILD_SA into backend effects: two SAs (inbound and
+// outbound) and, for the traffic selectors, out/in/fwd policies; and the
+// reverse on delete.
+#pragma once
+
+#include "libike/crypto/key_derivation.h"
+#include "libike/engine/sa/sa_context.h"
+
+namespace ike::engine {
+
+// Emits InstallSa (in, out) and InstallPolicy effects and the ChildUp event.
+// `keys` is KEYMAT split per RFC 7296 2.17 (the i->r keys first).
+// `exchange_initiator`: we initiated the exchange that created it (the i->r
+// keys are then our outbound keys).
+void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKeys& keys,
+                  bool exchange_initiator, bool install_policies = true);
+// Emits DeleteSa for both SAs and, unless `keep_policies` (a rekeyed child
+// whose successor uses the same policies), DeletePolicy effects.
+void UninstallChild(SaContext& ctx, const ChildSa& child, bool keep_policies = false);
+// Releases an allocated but never installed inbound SPI.
+void ReleaseSpi(SaContext& ctx, ProtocolId protocol, uint32_t spi);
+
+// The reqid for a new CHILD_SA of `config` (configured or fresh).
+uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config);
+
+}  // namespace ike::engine

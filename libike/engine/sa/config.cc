@@ -1,0 +1,46 @@
+#include "libike/engine/sa/config.h"
+
+namespace ike::engine {
+
+std::optional<Identity> Identity::Parse(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text == "%any") return Identity{IdType::kFqdn, {}};
+  if (auto addr = IpAddress::Parse(text)) return FromAddress(*addr);
+  if (text.rfind("@#", 0) == 0) {
+    Bytes key_id;
+    if (!FromHex(text.substr(2), key_id)) return std::nullopt;
+    return Identity{IdType::kKeyId, std::move(key_id)};
+  }
+  if (text[0] == '@') {
+    std::string fqdn = text.substr(1);
+    return Identity{IdType::kFqdn, Bytes(fqdn.begin(), fqdn.end())};
+  }
+  IdType type = text.find('@') != std::string::npos ? IdType::kRfc822Addr : IdType::kFqdn;
+  return Identity{type, Bytes(text.begin(), text.end())};
+}
+
+Identity Identity::FromAddress(const IpAddress& addr) {
+  auto b = addr.bytes();
+  return Identity{addr.is_v4() ? IdType::kIpv4Addr : IdType::kIpv6Addr, Bytes(b.begin(), b.end())};
+}
+
+std::string Identity::ToString() const {
+  if (IsAny()) return "%any";
+  switch (type) {
+    case IdType::kIpv4Addr:
+    case IdType::kIpv6Addr:
+      if (auto a = IpAddress::FromBytes(data)) return a->ToString();
+      break;
+    case IdType::kFqdn:
+    case IdType::kRfc822Addr: {
+      std::string s;
+      for (uint8_t c : data) s.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+      return s;
+    }
+    default:
+      break;
+  }
+  return "@#" + ToHex(data);
+}
+
+}  // namespace ike::engine

@@ -1,0 +1,147 @@
+// The engine's configuration of one connection: a plain struct the daemon
+// fills from the conf/ Config model. Durations are in the engine's clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libike/common/bytes.h"
+#include "libike/common/ike_types.h"
+#include "libike/common/ip_address.h"
+#include "libike/common/secret_bytes.h"
+#include "libike/engine/sa/effects.h"
+#include "libike/engine/sa/proposal.h"
+#include "libike/engine/ts/traffic_selector.h"
+#include "xfrm/backend/backend.h"
+
+namespace ike::engine {
+
+// An IKE identity (RFC 7296 3.5).
+struct Identity {
+  IdType type = IdType::kFqdn;
+  Bytes data;
+
+  // strongSwan-like text: an IP address, "@fqdn" or a plain FQDN,
+  // "user@domain" (RFC822), "@#hex" (KEY_ID), or "C=.., O=.., CN=.." is not
+  // parsed here (DER DNs are given as bytes). Empty text: nullopt.
+  static std::optional<Identity> Parse(const std::string& text);
+  static Identity FromAddress(const IpAddress& addr);
+  std::string ToString() const;
+  // Wildcard "%any" (empty data) matches everything.
+  bool IsAny() const { return data.empty(); }
+  bool Matches(const Identity& other) const { return IsAny() || *this == other; }
+  friend bool operator==(const Identity&, const Identity&) = default;
+};
+
+enum class AuthKind : uint8_t { kPsk, kPubkey };
+
+struct AuthConfig {
+  AuthKind kind = AuthKind::kPsk;
+  Identity id;  // local: what we send; remote: what we accept (IsAny: any)
+  SecretBytes psk;  // kPsk (the same secret on both rounds)
+  // kPubkey: material for the certificate tasks (DER).
+  std::vector<Bytes> certs;         // local: end entity first, then intermediates
+  std::vector<Bytes> ca_certs;      // remote: trust anchors
+  Bytes private_key_der;            // local (PKCS#8 DER)
+
+  AuthConfig Clone() const {
+    AuthConfig c;
+    c.kind = kind;
+    c.id = id;
+    c.psk = psk.Clone();
+    c.certs = certs;
+    c.ca_certs = ca_certs;
+    c.private_key_der = private_key_der;
+    return c;
+  }
+};
+
+enum class DpdAction : uint8_t { kNone, kClear, kRestart, kTrap };
+
+struct ChildConfig {
+  std::string name;
+  TsList local_ts;   // "dynamic" = one selector with unspecified addresses
+  TsList remote_ts;
+  xfrm::Mode mode = xfrm::Mode::kTunnel;
+  ProposalList esp_proposals;  // protocol set to ESP or AH by the engine
+  ProtocolId protocol = ProtocolId::kEsp;
+  Duration rekey_time{std::chrono::hours(1)};
+  Duration life_time{std::chrono::hours(1) + std::chrono::minutes(6)};
+  Duration rand_time{std::chrono::minutes(6)};
+  uint64_t life_bytes = 0;
+  uint64_t life_packets = 0;
+  uint32_t reqid = 0;  // 0: assigned by the engine
+  uint32_t replay_window = 32;
+  bool ipcomp = false;
+  xfrm::Mark mark_in, mark_out;
+  uint32_t if_id_in = 0, if_id_out = 0;
+  DpdAction close_action = DpdAction::kNone;
+};
+
+struct RetransmitConfig {
+  Duration timeout{4000};  // strongSwan charon.retransmit_timeout
+  double base = 1.8;       // charon.retransmit_base
+  unsigned tries = 5;      // charon.retransmit_tries
+  Duration limit{0};       // 0: no cap on a single interval
+};
+
+struct PeerConfig {
+  std::string name;
+  Endpoint local;   // address unspecified: any (responder)
+  Endpoint remote;  // address unspecified: any peer (responder only)
+  ProposalList ike_proposals;
+  AuthConfig local_auth;
+  AuthConfig remote_auth;
+  std::vector<ChildConfig> children;
+
+  Duration dpd_delay{0};  // 0: no liveness checks
+  DpdAction dpd_action = DpdAction::kClear;
+  Duration rekey_time{std::chrono::hours(4)};
+  Duration reauth_time{0};
+  Duration over_time{0};  // hard lifetime margin after rekey/reauth time (0: 10%)
+  Duration rand_time{0};  // jitter subtracted from rekey/reauth (0: 10%)
+  bool send_initial_contact = true;
+  bool fragmentation = true;
+  size_t fragment_size = 1280;  // IPv4 default as in strongSwan
+  bool force_encap = false;
+  bool send_certreq = true;
+  RetransmitConfig retransmit;
+  unsigned keyingtries = 1;
+
+  PeerConfig Clone() const {
+    PeerConfig c;
+    c.name = name;
+    c.local = local;
+    c.remote = remote;
+    c.ike_proposals = ike_proposals;
+    c.local_auth = local_auth.Clone();
+    c.remote_auth = remote_auth.Clone();
+    c.children = children;
+    c.dpd_delay = dpd_delay;
+    c.dpd_action = dpd_action;
+    c.rekey_time = rekey_time;
+    c.reauth_time = reauth_time;
+    c.over_time = over_time;
+    c.rand_time = rand_time;
+    c.send_initial_contact = send_initial_contact;
+    c.fragmentation = fragmentation;
+    c.fragment_size = fragment_size;
+    c.force_encap = force_encap;
+    c.send_certreq = send_certreq;
+    c.retransmit = retransmit;
+    c.keyingtries = keyingtries;
+    return c;
+  }
+};
+
+// Engine-wide settings.
+struct EngineSettings {
+  unsigned cookie_threshold = 10;  // half-open SAs before cookies are demanded
+  unsigned half_open_limit = 1000; // half-open SAs before new ones are dropped
+  Duration half_open_timeout{30000};
+  Duration delete_grace{std::chrono::seconds(5)};
+};
+
+}  // namespace ike::engine

@@ -1,0 +1,146 @@
+// Inputs and effects of the sans-IO engine (DESIGN.md principle 1).
+//
+// The daemon (or the simulation) feeds Input values with the current time and
+// executes the Effect values it gets back: SendDatagram -> sendmsg,
+// ArmTimer -> timerfd, InstallSa -> xfrm::Backend::AddSa, and so on.
+//
+// SPIs for CHILD_SAs are allocated synchronously through Env::spis (a
+// SpiAllocator, which the daemon binds to xfrm::Backend::AllocateSpi): the
+// kernel call is cheap and synchronous anyway, and a synchronous answer keeps
+// the tasks linear. Every allocated SPI that is not installed in the end is
+// released with a DeleteSa effect.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "libike/common/bytes.h"
+#include "libike/common/ip_address.h"
+#include "xfrm/backend/backend.h"
+
+namespace ike::engine {
+
+// Milliseconds on the caller's monotonic clock; the engine never reads a clock.
+using Duration = std::chrono::milliseconds;
+using TimePoint = std::chrono::milliseconds;
+
+// --- Inputs ---
+
+struct Datagram {
+  Endpoint from;  // the peer
+  Endpoint to;    // our address and port it arrived on
+  Bytes bytes;    // as received; on port 4500 including the non-ESP marker
+};
+
+enum class TimerKind : uint8_t {
+  kRetransmit,
+  kHalfOpenTimeout,
+  kDpd,
+  kIkeRekey,
+  kIkeReauth,
+  kIkeHardExpire,
+  kChildRekey,   // aux = inbound SPI
+  kChildExpire,  // aux = inbound SPI
+  kDeleteGrace,
+};
+struct TimerId {
+  uint64_t sa = 0;  // the engine-unique IKE_SA id
+  TimerKind kind = TimerKind::kRetransmit;
+  uint32_t aux = 0;
+  friend bool operator==(const TimerId&, const TimerId&) = default;
+  friend bool operator<(const TimerId& a, const TimerId& b) {
+    if (a.sa != b.sa) return a.sa < b.sa;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.aux < b.aux;
+  }
+};
+struct TimerFired {
+  TimerId id;
+};
+
+struct KernelEvent {
+  xfrm::BackendEvent event;
+};
+
+struct InitiateCommand {
+  std::string connection;
+  std::string child;  // empty: all children of the connection
+};
+struct TerminateIkeCommand {
+  uint64_t sa = 0;
+};
+struct TerminateChildCommand {
+  uint64_t sa = 0;
+  uint32_t inbound_spi = 0;
+};
+struct RekeyIkeCommand {
+  uint64_t sa = 0;
+};
+struct RekeyChildCommand {
+  uint64_t sa = 0;
+  uint32_t inbound_spi = 0;
+};
+struct DpdCommand {  // send a liveness check now
+  uint64_t sa = 0;
+};
+using Command = std::variant<InitiateCommand, TerminateIkeCommand, TerminateChildCommand,
+                             RekeyIkeCommand, RekeyChildCommand, DpdCommand>;
+
+using Input = std::variant<Datagram, TimerFired, KernelEvent, Command>;
+
+// --- Effects ---
+
+struct SendDatagram {
+  Endpoint from;
+  Endpoint to;
+  Bytes bytes;  // ready for the wire (non-ESP marker included on port 4500)
+};
+struct ArmTimer {
+  TimerId id;
+  Duration after;  // from the `now` of the Handle call; re-arming replaces
+};
+struct CancelTimer {
+  TimerId id;
+};
+struct InstallSa {
+  xfrm::SaParams params;
+};
+struct DeleteSa {
+  xfrm::SaId id;
+};
+struct InstallPolicy {
+  xfrm::PolicyParams params;
+};
+struct DeletePolicy {
+  xfrm::PolicyId id;
+};
+
+enum class EventKind : uint8_t {
+  kIkeUp,
+  kIkeDown,
+  kIkeRekeyed,
+  kChildUp,
+  kChildDown,
+  kChildRekeyed,
+};
+struct Event {
+  EventKind kind = EventKind::kIkeUp;
+  uint64_t sa = 0;  // the engine-unique IKE_SA id
+  std::string connection;
+  std::string child;
+  uint32_t spi_in = 0;  // CHILD_SA events
+  uint32_t spi_out = 0;
+  std::string reason;  // why it went down / failed ("" when up)
+};
+struct EmitEvent {
+  Event event;
+};
+
+using Effect = std::variant<SendDatagram, ArmTimer, CancelTimer, InstallSa, DeleteSa,
+                            InstallPolicy, DeletePolicy, EmitEvent>;
+using Effects = std::vector<Effect>;
+
+}  // namespace ike::engine

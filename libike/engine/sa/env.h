@@ -1,0 +1,31 @@
+// Env: what the engine gets injected (STYLE.md): randomness and SPI
+// allocation. Crypto algorithms are used directly through libike/crypto's
+// value types (Prf, SkCipher, KeyExchange), which are pure functions of
+// their inputs; only randomness needs injecting for a seed to replay a run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "libike/common/ike_types.h"
+#include "libike/common/ip_address.h"
+#include "libike/common/result.h"
+#include "libike/crypto/rng.h"
+
+namespace ike::engine {
+
+// Allocates inbound CHILD_SA SPIs. The daemon binds this to
+// xfrm::Backend::AllocateSpi; tests use the fake backend or a counter.
+class SpiAllocator {
+ public:
+  virtual ~SpiAllocator() = default;
+  virtual Result<uint32_t, std::string> AllocateSpi(const IpAddress& src, const IpAddress& dst,
+                                                     ProtocolId protocol, uint32_t reqid) = 0;
+};
+
+struct Env {
+  crypto::Rng& rng;
+  SpiAllocator& spis;
+};
+
+}  // namespace ike::engine

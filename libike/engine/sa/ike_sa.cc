@@ -1,0 +1,304 @@
+#include "libike/engine/sa/ike_sa.h"
+
+#include <algorithm>
+
+#include "libike/engine/sa/child_install.h"
+#include "libike/engine/sa/codec.h"
+#include "libike/engine/task/child_create.h"
+#include "libike/engine/task/ike_auth.h"
+#include "libike/engine/task/ike_init.h"
+#include "libike/engine/task/ike_natd.h"
+#include "libike/engine/task/informational.h"
+
+namespace ike::engine {
+
+namespace {
+constexpr uint16_t kMaxFragments = 64;
+}  // namespace
+
+struct IkeSa::Scope {
+  Scope(IkeSa& sa, TimePoint now, Effects& out) : sa_(sa), was_(sa.ctx_.established()) {
+    sa_.ctx_.out = &out;
+    sa_.ctx_.now = now;
+  }
+  ~Scope() {
+    sa_.AfterInput(was_);
+    sa_.ctx_.out = nullptr;
+  }
+  IkeSa& sa_;
+  bool was_;
+};
+
+IkeSa::IkeSa(uint64_t id, Role role, PeerConfig config, Env env, const EngineSettings& settings,
+             Counters& counters, uint32_t& next_reqid)
+    : ctx_(id, role, std::move(config), env, settings, counters, next_reqid),
+      tm_(
+          ctx_, [this](const wire::Message& m) { return ResponderTasks(m); },
+          [this](const std::string& reason) { Destroy(reason); }) {}
+
+void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
+                     const std::vector<std::string>& children, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  ctx_.local = local;
+  ctx_.remote = remote;
+  ctx_.spi_i = spi_i;
+  tm_.Queue(std::make_unique<IkeInit>(Role::kInitiator));
+  tm_.Queue(std::make_unique<IkeNatd>(Role::kInitiator));
+  tm_.Queue(std::make_unique<IkeFeatures>(Role::kInitiator));
+  tm_.Queue(std::make_unique<IkeAuth>(Role::kInitiator));
+  bool first = true;
+  for (const auto& c : ctx_.config.children) {
+    if (!children.empty() &&
+        std::find(children.begin(), children.end(), c.name) == children.end()) {
+      continue;
+    }
+    tm_.Queue(ChildCreate::Initiator(c, first));
+    first = false;
+  }
+}
+
+void IkeSa::Accept(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
+                   uint64_t spi_r) {
+  ctx_.local = local;
+  ctx_.remote = remote;
+  ctx_.spi_i = spi_i;
+  ctx_.spi_r = spi_r;
+}
+
+std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& request) {
+  std::vector<std::unique_ptr<Task>> tasks;
+  switch (request.header.exchange_type) {
+    case ExchangeType::kIkeSaInit:
+      if (ctx_.state != IkeState::kCreated) break;
+      tasks.push_back(std::make_unique<IkeInit>(Role::kResponder));
+      tasks.push_back(std::make_unique<IkeNatd>(Role::kResponder));
+      tasks.push_back(std::make_unique<IkeFeatures>(Role::kResponder));
+      break;
+    case ExchangeType::kIkeAuth:
+      if (ctx_.state != IkeState::kConnecting || !ctx_.keys.in) break;
+      tasks.push_back(std::make_unique<IkeAuth>(Role::kResponder));
+      tasks.push_back(ChildCreate::Responder(true));
+      break;
+    case ExchangeType::kCreateChildSa: {
+      if (!ctx_.established()) break;
+      // A KE without REKEY_SA and an IKE proposal would be an IKE_SA rekey.
+      const auto* sa = request.Find<wire::SaPayload>();
+      bool ike_rekey = sa && !sa->proposals.empty() &&
+                       sa->proposals.front().protocol == ProtocolId::kIke;
+      if (ike_rekey) break;  // not supported yet: dropped (counted)
+      tasks.push_back(ChildCreate::Responder(false));
+      break;
+    }
+    case ExchangeType::kInformational:
+      if (ctx_.state == IkeState::kCreated || !ctx_.keys.in) break;
+      tasks.push_back(std::make_unique<InformationalResponder>());
+      break;
+    default:
+      break;
+  }
+  return tasks;
+}
+
+void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint& from,
+                       const Endpoint& to, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  if (destroyed()) return;
+  if (ctx_.role == Role::kResponder && ctx_.state == IkeState::kCreated) {
+    ctx_.ArmTimer(TimerKind::kHalfOpenTimeout, ctx_.settings.half_open_timeout);
+  }
+  if (outer.header.exchange_type == ExchangeType::kIkeSaInit) {
+    ctx_.last_inbound = now;
+    tm_.OnMessage(outer, raw);
+    return;
+  }
+  if (!ctx_.keys.in) {
+    ctx_.counters.Inc(Drop::kUnexpectedExchange);
+    return;
+  }
+  auto plain = Unprotect(outer, raw, *ctx_.keys.in);
+  if (!plain) {
+    ctx_.counters.Inc(plain.error() == UnprotectError::kIntegrity ? Drop::kBadIcv
+                      : plain.error() == UnprotectError::kNotEncrypted ? Drop::kMissingSk
+                                                                       : Drop::kMalformed);
+    return;
+  }
+  ctx_.last_inbound = now;
+  // RFC 7296 2.23: with a NAT in the path, follow the peer's address.
+  if (ctx_.nat_detected() || to.port != 500) {
+    ctx_.remote = from;
+    ctx_.local = to;
+  }
+  if (plain->fragment) {
+    HandleFragment(*plain->fragment, std::move(plain->fragment_plain), outer, raw);
+    return;
+  }
+  tm_.OnMessage(plain->message, raw);
+}
+
+void IkeSa::HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire::Message& outer,
+                           ByteView raw) {
+  const auto& h = outer.header;
+  if (!h.response && tm_.IsRetransmit(h.message_id)) {
+    // A retransmitted fragmented request: answer once per first fragment.
+    if (frag.fragment_number == 1) tm_.ReplayResponse();
+    return;
+  }
+  if (frag.total_fragments == 0 || frag.total_fragments > kMaxFragments ||
+      frag.fragment_number == 0 || frag.fragment_number > frag.total_fragments) {
+    ctx_.counters.Inc(Drop::kFragment);
+    return;
+  }
+  if (!reassembly_ || reassembly_->mid != h.message_id || reassembly_->response != h.response ||
+      reassembly_->total != frag.total_fragments) {
+    reassembly_ = Reassembly{h.message_id, h.response, frag.total_fragments,
+                             wire::PayloadType::kNone,
+                             std::vector<Bytes>(frag.total_fragments),
+                             std::vector<bool>(frag.total_fragments, false), 0};
+  }
+  Reassembly& r = *reassembly_;
+  size_t index = frag.fragment_number - 1;
+  if (r.got[index]) {
+    ctx_.counters.Inc(Drop::kFragment);  // duplicate
+    return;
+  }
+  if (frag.fragment_number == 1) r.first = frag.first_inner;
+  r.parts[index] = std::move(plain);
+  r.got[index] = true;
+  if (++r.have < r.total) return;
+  Bytes whole;
+  for (const auto& p : r.parts) whole.insert(whole.end(), p.begin(), p.end());
+  wire::PayloadType first = r.first;
+  reassembly_.reset();
+  auto chain = wire::DecodePayloadChain(first, whole);
+  if (!chain) {
+    ctx_.counters.Inc(Drop::kMalformed);
+    return;
+  }
+  wire::Message msg;
+  msg.header = h;
+  msg.payloads = std::move(*chain);
+  tm_.OnMessage(msg, raw);
+}
+
+void IkeSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  if (destroyed()) return;
+  switch (id.kind) {
+    case TimerKind::kRetransmit:
+      tm_.OnRetransmitTimer();
+      break;
+    case TimerKind::kDpd: {
+      ctx_.TimerFired(id.kind, id.aux);
+      Duration idle = now - ctx_.last_inbound;
+      if (idle >= ctx_.config.dpd_delay && !tm_.HasTask(TaskType::kIkeDpd)) {
+        tm_.Queue(std::make_unique<IkeDpd>());
+      }
+      Duration next = ctx_.config.dpd_delay - std::min(idle, ctx_.config.dpd_delay);
+      ctx_.ArmTimer(TimerKind::kDpd, next.count() > 0 ? next : ctx_.config.dpd_delay);
+      break;
+    }
+    case TimerKind::kChildRekey:
+      ctx_.TimerFired(id.kind, id.aux);
+      QueueChildRekey(id.aux);
+      break;
+    case TimerKind::kChildExpire:
+      ctx_.TimerFired(id.kind, id.aux);
+      if (ctx_.FindChildByInbound(id.aux)) {
+        tm_.Queue(std::make_unique<ChildDelete>(id.aux, "hard lifetime expired"));
+      }
+      break;
+    case TimerKind::kHalfOpenTimeout:
+      ctx_.TimerFired(id.kind, id.aux);
+      if (!ctx_.established()) Destroy("half-open timeout");
+      break;
+    case TimerKind::kIkeHardExpire:
+      ctx_.TimerFired(id.kind, id.aux);
+      Destroy("IKE_SA lifetime expired");
+      break;
+    default:
+      ctx_.TimerFired(id.kind, id.aux);
+      break;
+  }
+}
+
+void IkeSa::QueueChildRekey(uint32_t spi_in) {
+  ChildSa* child = ctx_.FindChildByInbound(spi_in);
+  if (!child || child->state != ChildState::kInstalled) return;
+  child->state = ChildState::kRekeying;
+  tm_.Queue(ChildCreate::Initiator(child->config, false, spi_in));
+}
+
+void IkeSa::OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  if (destroyed() || !ctx_.established()) return;
+  if (hard) {
+    RemoveChild(ctx_, spi_in, "hard lifetime expired");
+  } else {
+    QueueChildRekey(spi_in);
+  }
+}
+
+void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  if (destroyed()) return;
+  if (std::holds_alternative<TerminateIkeCommand>(cmd)) {
+    if (!ctx_.established()) {
+      Destroy("terminated");
+    } else if (!tm_.HasTask(TaskType::kIkeDelete)) {
+      tm_.Queue(std::make_unique<IkeDelete>("terminated"));
+    }
+  } else if (const auto* tc = std::get_if<TerminateChildCommand>(&cmd)) {
+    if (ctx_.FindChildByInbound(tc->inbound_spi)) {
+      tm_.Queue(std::make_unique<ChildDelete>(tc->inbound_spi, "terminated"));
+    }
+  } else if (const auto* rc = std::get_if<RekeyChildCommand>(&cmd)) {
+    QueueChildRekey(rc->inbound_spi);
+  } else if (std::holds_alternative<DpdCommand>(cmd)) {
+    if (ctx_.established()) tm_.Queue(std::make_unique<IkeDpd>());
+  }
+}
+
+void IkeSa::Abort(const std::string& reason, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  Destroy(reason);
+}
+
+void IkeSa::Destroy(const std::string& reason) {
+  if (destroyed()) return;
+  bool was_up = ctx_.established();
+  ctx_.state = IkeState::kDestroyed;
+  ctx_.down_reason = reason;
+  tm_.AbortAll();
+  while (!ctx_.children.empty()) {
+    RemoveChild(ctx_, ctx_.children.front().spi_in, reason);
+  }
+  ctx_.CancelAllTimers();
+  ctx_.EmitEvent(EventKind::kIkeDown, {}, 0, 0, reason);
+  if (was_up && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart &&
+      reason.find("retransmit") != std::string::npos) {
+    wants_restart_ = true;
+  }
+}
+
+void IkeSa::OnEstablished() {
+  if (ctx_.config.dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
+  ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
+}
+
+void IkeSa::AfterInput(bool was_established) {
+  if (destroyed()) return;
+  if (!was_established && ctx_.established()) OnEstablished();
+  for (uint32_t spi : ctx_.pending_child_deletes) {
+    tm_.Queue(std::make_unique<ChildDelete>(spi, "rekeyed"));
+  }
+  ctx_.pending_child_deletes.clear();
+  if (ctx_.destroy_after) {
+    std::string reason = *ctx_.destroy_after;
+    ctx_.destroy_after.reset();
+    Destroy(reason);
+    return;
+  }
+  tm_.InitiateNext();
+}
+
+}  // namespace ike::engine

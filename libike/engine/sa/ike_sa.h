@@ -1,0 +1,89 @@
+// IkeSa: one IKE_SA as a sans-IO state machine. The Engine routes inputs to
+// it; it runs its TaskManager and emits effects into the caller's list.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libike/engine/sa/sa_context.h"
+#include "libike/engine/sa/task_manager.h"
+#include "libike/wire/message.h"
+
+namespace ike::engine {
+
+class IkeSaPeer;
+
+class IkeSa {
+ public:
+  IkeSa(uint64_t id, Role role, PeerConfig config, Env env, const EngineSettings& settings,
+        Counters& counters, uint32_t& next_reqid);
+
+  uint64_t id() const { return ctx_.id; }
+  Role role() const { return ctx_.role; }
+  IkeState state() const { return ctx_.state; }
+  bool established() const { return ctx_.established(); }
+  bool destroyed() const { return ctx_.state == IkeState::kDestroyed; }
+  const std::string& down_reason() const { return ctx_.down_reason; }
+  const PeerConfig& config() const { return ctx_.config; }
+  uint64_t spi_i() const { return ctx_.spi_i; }
+  uint64_t spi_r() const { return ctx_.spi_r; }
+  uint64_t local_spi() const { return ctx_.local_spi(); }
+  const Endpoint& local() const { return ctx_.local; }
+  const Endpoint& remote() const { return ctx_.remote; }
+  bool nat_detected() const { return ctx_.nat_detected(); }
+  const std::vector<ChildSa>& children() const { return ctx_.children; }
+  const std::optional<Proposal>& ike_proposal() const { return ctx_.ike_proposal; }
+  const std::optional<Identity>& peer_id() const { return ctx_.peer_id; }
+  const TaskManager& tasks() const { return tm_; }
+  // True when the SA died of an unreachable peer and the config asks to
+  // restart (DPD action restart).
+  bool wants_restart() const { return wants_restart_; }
+
+  // Initiator: sets the endpoints and SPI and starts IKE_SA_INIT with the
+  // given children (empty: all configured children).
+  void Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
+                const std::vector<std::string>& children, TimePoint now, Effects& out);
+  // Responder: first contact (the engine already assigned spi_r).
+  void Accept(const Endpoint& local, const Endpoint& remote, uint64_t spi_i, uint64_t spi_r);
+
+  // A datagram for this SA, decoded but not yet decrypted; `raw` excludes
+  // the non-ESP marker.
+  void OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint& from,
+                  const Endpoint& to, TimePoint now, Effects& out);
+  void OnTimer(const TimerId& id, TimePoint now, Effects& out);
+  void OnCommand(const Command& cmd, TimePoint now, Effects& out);
+  // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
+  void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
+  // Tear down immediately (no Delete sent), e.g. engine shutdown.
+  void Abort(const std::string& reason, TimePoint now, Effects& out);
+
+ private:
+  friend class IkeSaPeer;
+
+  struct Scope;  // binds ctx_.out/now for the duration of one input
+  std::vector<std::unique_ptr<Task>> ResponderTasks(const wire::Message& request);
+  void Destroy(const std::string& reason);
+  void AfterInput(bool was_established);
+  void OnEstablished();
+  void HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire::Message& outer,
+                      ByteView raw);
+  void QueueChildRekey(uint32_t spi_in);
+
+  SaContext ctx_;
+  TaskManager tm_;
+  bool wants_restart_ = false;
+  // RFC 7383 reassembly of one message at a time.
+  struct Reassembly {
+    uint32_t mid = 0;
+    bool response = false;
+    uint16_t total = 0;
+    wire::PayloadType first = wire::PayloadType::kNone;
+    std::vector<Bytes> parts;  // index = fragment number - 1
+    std::vector<bool> got;
+    size_t have = 0;
+  };
+  std::optional<Reassembly> reassembly_;
+};
+
+}  // namespace ike::engine

@@ -1,0 +1,148 @@
+// SaContext: the state of one IKE_SA that its tasks share (keys, nonces,
+// endpoints, CHILD_SAs), plus the sink its effects go to while an input is
+// being handled. Tasks read and write it; the TaskManager and IkeSa own it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "libike/common/bytes.h"
+#include "libike/common/ip_address.h"
+#include "libike/common/secret_bytes.h"
+#include "libike/crypto/key_exchange.h"
+#include "libike/crypto/prf.h"
+#include "libike/crypto/sk_cipher.h"
+#include "libike/engine/sa/config.h"
+#include "libike/engine/sa/counters.h"
+#include "libike/engine/sa/effects.h"
+#include "libike/engine/sa/env.h"
+#include "libike/engine/sa/proposal.h"
+#include "libike/engine/ts/traffic_selector.h"
+
+namespace ike::engine {
+
+enum class IkeState : uint8_t {
+  kCreated,      // nothing sent or received yet
+  kConnecting,   // IKE_SA_INIT / IKE_AUTH in progress
+  kEstablished,  // authenticated
+  kRekeying,     // a CREATE_CHILD_SA for this IKE_SA is in flight
+  kDeleting,     // a Delete is in flight
+  kDestroyed,    // gone; the engine removes it
+};
+const char* IkeStateName(IkeState state);
+
+enum class ChildState : uint8_t { kInstalled, kRekeying, kRekeyed, kDeleting };
+
+struct ChildSa {
+  std::string name;
+  ChildConfig config;
+  uint32_t reqid = 0;
+  ProtocolId protocol = ProtocolId::kEsp;
+  xfrm::Mode mode = xfrm::Mode::kTunnel;
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+  Proposal proposal;  // the selected one
+  TsList ts_local;
+  TsList ts_remote;
+  bool encap = false;
+  ChildState state = ChildState::kInstalled;
+  TimePoint established_at{0};
+  // Kept for a rekey with the same proposal / PFS group.
+  KeGroup pfs_group = KeGroup::kNone;
+};
+
+// IKE_SA key material after IKE_SA_INIT.
+struct IkeKeys {
+  std::optional<crypto::Prf> prf;
+  SecretBytes sk_d;
+  SecretBytes sk_pi;
+  SecretBytes sk_pr;
+  std::optional<crypto::SkCipher> out;  // protects what we send
+  std::optional<crypto::SkCipher> in;   // checks what we receive
+};
+
+struct SaContext {
+  SaContext(uint64_t id_, Role role_, PeerConfig config_, Env env_,
+            const EngineSettings& settings_, Counters& counters_, uint32_t& next_reqid_)
+      : id(id_),
+        role(role_),
+        config(std::move(config_)),
+        env(env_),
+        settings(settings_),
+        counters(counters_),
+        next_reqid(next_reqid_) {}
+
+  const uint64_t id;
+  const Role role;
+  PeerConfig config;
+  Env env;
+  const EngineSettings& settings;
+  Counters& counters;
+  uint32_t& next_reqid;  // engine-wide reqid sequence
+
+  // Set for the duration of one Handle() call.
+  Effects* out = nullptr;
+  TimePoint now{0};
+
+  IkeState state = IkeState::kCreated;
+  Endpoint local;
+  Endpoint remote;
+  uint64_t spi_i = 0;
+  uint64_t spi_r = 0;
+  Bytes nonce_i;
+  Bytes nonce_r;
+  std::optional<crypto::KeyExchange> ke;  // our key pair for IKE_SA_INIT
+  KeGroup ke_group = KeGroup::kNone;      // the group we send (retry may change it)
+  std::optional<Proposal> ike_proposal;   // selected
+  IkeKeys keys;
+  Bytes init_request;   // the IKE_SA_INIT request as sent/received (for AUTH)
+  Bytes init_response;  // the IKE_SA_INIT response as sent/received
+  Bytes cookie;         // initiator: a COOKIE to echo
+  bool nat_here = false;   // we are behind a NAT (our NAT_DETECTION_DESTINATION mismatched)
+  bool nat_there = false;  // the peer is behind a NAT
+  bool peer_supports_fragmentation = false;
+  std::vector<HashAlgorithm> peer_hash_algorithms;
+  std::optional<Identity> peer_id;
+  std::vector<ChildSa> children;
+  TimePoint established_at{0};
+  TimePoint last_inbound{0};
+  std::string down_reason;
+  // Work tasks hand to the IkeSa after an exchange: CHILD_SAs (by inbound
+  // SPI) whose deletion must be initiated (the old SA after a rekey).
+  std::vector<uint32_t> pending_child_deletes;
+  // Set by a task that ends the IKE_SA once the current exchange is done
+  // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.
+  std::optional<std::string> destroy_after;
+
+  // --- helpers ---
+  uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
+  uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
+  const Bytes& local_nonce() const { return role == Role::kInitiator ? nonce_i : nonce_r; }
+  bool nat_detected() const { return nat_here || nat_there; }
+  bool use_encap() const { return nat_detected() || config.force_encap; }
+  bool established() const { return state == IkeState::kEstablished ||
+                                    state == IkeState::kRekeying; }
+
+  void Emit(Effect e) { out->push_back(std::move(e)); }
+  void EmitEvent(EventKind kind, std::string child = {}, uint32_t spi_in = 0,
+                 uint32_t spi_out = 0, std::string reason = {});
+  void ArmTimer(TimerKind kind, Duration after, uint32_t aux = 0);
+  void CancelTimer(TimerKind kind, uint32_t aux = 0);
+  void CancelAllTimers();
+  void TimerFired(TimerKind kind, uint32_t aux) { armed_.erase({kind, aux}); }
+
+  // A random jitter in [0, max] from the injected Rng.
+  Duration Jitter(Duration max);
+
+  ChildSa* FindChildByInbound(uint32_t spi);
+  ChildSa* FindChildByOutbound(uint32_t spi);
+
+ private:
+  std::set<std::pair<TimerKind, uint32_t>> armed_;
+};
+
+}  // namespace ike::engine

@@ -1,0 +1,131 @@
+#include "libike/engine/task/ike_auth.h"
+
+#include "libike/engine/sa/keymat.h"
+#include "libike/engine/sa/wire_convert.h"
+
+namespace ike::engine {
+
+namespace {
+
+class PskAuthenticator final : public Authenticator {
+ public:
+  Result<wire::AuthPayload, std::string> Build(const SaContext& ctx, ByteView id_body) override {
+    const SecretBytes& psk = ctx.config.local_auth.psk;
+    if (psk.empty()) return MakeUnexpected(std::string("no PSK configured"));
+    IKE_ASSIGN_OR_RETURN(Bytes data, PskAuthData(ctx, psk.view(), id_body, false));
+    return wire::AuthPayload{AuthMethod::kPsk, std::move(data)};
+  }
+  Result<void, std::string> Verify(const SaContext& ctx, const wire::Message& msg,
+                                   const wire::AuthPayload& auth,
+                                   ByteView peer_id_body) override {
+    if (auth.method != AuthMethod::kPsk) {
+      return MakeUnexpected("peer used auth method " +
+                            std::to_string(static_cast<unsigned>(auth.method)) + ", expected PSK");
+    }
+    const SecretBytes& psk = ctx.config.remote_auth.psk.empty() ? ctx.config.local_auth.psk
+                                                                : ctx.config.remote_auth.psk;
+    if (psk.empty()) return MakeUnexpected(std::string("no PSK configured"));
+    IKE_ASSIGN_OR_RETURN(Bytes expect, PskAuthData(ctx, psk.view(), peer_id_body, true));
+    if (!ConstantTimeEqual(expect, auth.data)) {
+      return MakeUnexpected(std::string("PSK AUTH mismatch"));
+    }
+    return {};
+  }
+};
+
+std::unique_ptr<Authenticator> LocalAuthenticator(const SaContext& ctx);
+std::unique_ptr<Authenticator> RemoteAuthenticator(const SaContext& ctx);
+
+}  // namespace
+
+std::unique_ptr<Authenticator> MakePskAuthenticator() {
+  return std::make_unique<PskAuthenticator>();
+}
+
+// Defined in auth_pubkey.cc when certificate support is built; PSK otherwise.
+std::unique_ptr<Authenticator> MakeAuthenticatorFor(const AuthConfig& auth);
+
+namespace {
+std::unique_ptr<Authenticator> LocalAuthenticator(const SaContext& ctx) {
+  return MakeAuthenticatorFor(ctx.config.local_auth);
+}
+std::unique_ptr<Authenticator> RemoteAuthenticator(const SaContext& ctx) {
+  return MakeAuthenticatorFor(ctx.config.remote_auth);
+}
+}  // namespace
+
+Result<wire::AuthPayload, std::string> IkeAuth::OwnAuth(SaContext& ctx,
+                                                        const wire::IdPayload& id) {
+  Bytes body = wire::EncodeIdBody(id);
+  return LocalAuthenticator(ctx)->Build(ctx, body);
+}
+
+Result<void, std::string> IkeAuth::VerifyPeer(SaContext& ctx, const wire::Message& msg) {
+  Role peer = role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator;
+  const wire::IdPayload* id = msg.FindId(peer);
+  const auto* auth = msg.Find<wire::AuthPayload>();
+  if (!id || !auth) return MakeUnexpected(std::string("IDx or AUTH missing"));
+  Identity peer_id = FromWireId(*id);
+  if (!ctx.config.remote_auth.id.Matches(peer_id)) {
+    return MakeUnexpected("peer identity " + peer_id.ToString() + " does not match " +
+                          ctx.config.remote_auth.id.ToString());
+  }
+  IKE_TRY(RemoteAuthenticator(ctx)->Verify(ctx, msg, *auth, wire::EncodeIdBody(*id)));
+  ctx.peer_id = peer_id;
+  return {};
+}
+
+void IkeAuth::Established(SaContext& ctx) {
+  ctx.state = IkeState::kEstablished;
+  ctx.established_at = ctx.now;
+  ctx.EmitEvent(EventKind::kIkeUp);
+}
+
+TaskOutcome IkeAuth::Build(wire::Message& msg, SaContext& ctx) {
+  Identity local_id = ctx.config.local_auth.id;
+  if (local_id.IsAny()) local_id = Identity::FromAddress(ctx.local.address);
+  wire::IdPayload id = ToWireId(role_, local_id);
+  auto auth = OwnAuth(ctx, id);
+  if (!auth) {
+    return Fail("cannot build AUTH: " + auth.error(), wire::NotifyType::kAuthenticationFailed);
+  }
+  msg.payloads.push_back(id);
+  std::vector<wire::Payload> extra;
+  LocalAuthenticator(ctx)->AddPayloads(ctx, extra);
+  for (auto& p : extra) msg.payloads.push_back(std::move(p));
+  if (role_ == Role::kInitiator) {
+    if (ctx.config.send_initial_contact) {
+      msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInitialContact));
+    }
+    if (!ctx.config.remote_auth.id.IsAny()) {
+      msg.payloads.push_back(ToWireId(Role::kResponder, ctx.config.remote_auth.id));
+    }
+  }
+  msg.payloads.push_back(*auth);
+  if (role_ == Role::kResponder) Established(ctx);
+  return TaskResult::kDone;
+}
+
+TaskOutcome IkeAuth::Process(const wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator) {
+    if (const auto* err = msg.FindNotify(wire::NotifyType::kAuthenticationFailed)) {
+      (void)err;
+      return Fail("peer answered AUTHENTICATION_FAILED");
+    }
+    if (const auto* err = FirstErrorNotify(msg); err && !msg.Find<wire::AuthPayload>()) {
+      return Fail("peer answered " + std::string(wire::NotifyTypeName(err->type)));
+    }
+    auto ok = VerifyPeer(ctx, msg);
+    if (!ok) return Fail("peer authentication failed: " + ok.error());
+    Established(ctx);
+    return TaskResult::kDone;
+  }
+  auto ok = VerifyPeer(ctx, msg);
+  if (!ok) {
+    return Fail("peer authentication failed: " + ok.error(),
+                wire::NotifyType::kAuthenticationFailed);
+  }
+  return TaskResult::kDone;
+}
+
+}  // namespace ike::engine

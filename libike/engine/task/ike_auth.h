@@ -1,0 +1,51 @@
+// IKE_AUTH authentication (RFC 7296 1.2, 2.15): identities, the AUTH
+// payload, INITIAL_CONTACT, AUTHENTICATION_FAILED.
+//
+//   HDR, SK {IDi, [N(INITIAL_CONTACT)], [IDr,] AUTH, ...}  -->
+//                               <--  HDR, SK {IDr, AUTH, ...}
+//
+// The CHILD_SA payloads of the same exchange come from ChildCreate.
+// Authentication methods are pluggable through Authenticator (PSK here;
+// certificates in auth_pubkey).
+#pragma once
+
+#include <memory>
+
+#include "libike/engine/task/task.h"
+
+namespace ike::engine {
+
+// Builds and verifies AUTH payloads for one method.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // Our AUTH payload; `id_body` is our ID payload body (ID').
+  virtual Result<wire::AuthPayload, std::string> Build(const SaContext& ctx,
+                                                       ByteView id_body) = 0;
+  // Verifies the peer's AUTH payload over its ID' and any CERT payloads.
+  virtual Result<void, std::string> Verify(const SaContext& ctx, const wire::Message& msg,
+                                           const wire::AuthPayload& auth,
+                                           ByteView peer_id_body) = 0;
+  // Payloads that go before AUTH (CERT, CERTREQ), if any.
+  virtual void AddPayloads(const SaContext& ctx, std::vector<wire::Payload>& out) {}
+};
+
+std::unique_ptr<Authenticator> MakePskAuthenticator();
+
+class IkeAuth final : public Task {
+ public:
+  explicit IkeAuth(Role role) : role_(role) {}
+  TaskType type() const override { return TaskType::kIkeAuth; }
+  ExchangeType exchange() const override { return ExchangeType::kIkeAuth; }
+  TaskOutcome Build(wire::Message& msg, SaContext& ctx) override;
+  TaskOutcome Process(const wire::Message& msg, SaContext& ctx) override;
+
+ private:
+  Result<wire::AuthPayload, std::string> OwnAuth(SaContext& ctx, const wire::IdPayload& id);
+  Result<void, std::string> VerifyPeer(SaContext& ctx, const wire::Message& msg);
+  void Established(SaContext& ctx);
+
+  Role role_;
+};
+
+}  // namespace ike::engine

@@ -1,0 +1,202 @@
+// PSK site-to-site scenarios over SimNet (RFC 7296 1.2 flows).
+#include <gtest/gtest.h>
+
+#include "tests/sim/scenario_util.h"
+
+namespace ike::sim {
+namespace {
+
+using engine::EventKind;
+
+bool BothUp(SimNode* a, SimNode* b) {
+  return a->Established("gw") && b->Established("gw") &&
+         a->backend().sa_count() == 2 && b->backend().sa_count() == 2;
+}
+
+TEST(PskTunnel, EstablishesStepByStep) {
+  Pair p;
+  p.moon->engine().AddConfig(PskConfig(MoonSpec()));
+  p.sun->engine().AddConfig(PskConfig(SunSpec()));
+  p.net.Initiate(*p.moon, "gw");
+  // HDR, SAi1, KEi, Ni, N(NATD_S), N(NATD_D), N(FRAG_SUP), N(SIG_HASH) -->
+  ASSERT_TRUE(p.net.DeliverNext());
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);
+  // <-- HDR, SAr1, KEr, Nr, N(NATD_S), N(NATD_D), N(FRAG_SUP), N(SIG_HASH)
+  ASSERT_TRUE(p.net.DeliverNext());
+  EXPECT_FALSE(p.moon->Established("gw"));
+  // HDR, SK {IDi, N(INITIAL_CONTACT), IDr, AUTH, SAi2, TSi, TSr} -->
+  ASSERT_TRUE(p.net.DeliverNext());
+  EXPECT_TRUE(p.sun->Established("gw"));
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  // <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+  ASSERT_TRUE(p.net.DeliverNext());
+  ASSERT_TRUE(p.moon->Established("gw"));
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 1u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildUp), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kChildUp), 1u);
+  // Tunnel mode: out, in and fwd policies on each side.
+  EXPECT_EQ(p.moon->backend().policy_count(), 3u);
+  EXPECT_EQ(p.sun->backend().policy_count(), 3u);
+  const auto* sa = p.moon->Established("gw");
+  ASSERT_EQ(sa->children().size(), 1u);
+  EXPECT_EQ(sa->children()[0].ts_local, engine::TsList{Ts("10.1.0.0/16")});
+  EXPECT_EQ(sa->children()[0].ts_remote, engine::TsList{Ts("10.2.0.0/16")});
+  EXPECT_EQ(sa->peer_id()->ToString(), "sun.example.org");
+  // AES-GCM-256 preferred (both sides' first proposal).
+  auto encr = sa->ike_proposal()->Get(TransformType::kEncr);
+  EXPECT_EQ(encr->id, static_cast<uint16_t>(EncrId::kAesGcm16));
+  EXPECT_EQ(p.moon->engine().counters().Total(), 0u) << p.moon->engine().counters().ToString();
+  EXPECT_EQ(p.sun->engine().counters().Total(), 0u) << p.sun->engine().counters().ToString();
+}
+
+TEST(PskTunnel, WrongPskFailsCleanlyOnBothSides) {
+  Pair p;
+  auto sun = SunSpec();
+  sun.psk = "a-different-secret";
+  p.moon->engine().AddConfig(PskConfig(MoonSpec()));
+  p.sun->engine().AddConfig(PskConfig(sun));
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(60));
+  EXPECT_FALSE(p.moon->Established("gw"));
+  EXPECT_FALSE(p.sun->Established("gw"));
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  EXPECT_TRUE(p.sun->engine().sas().empty());
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 0u);
+  EXPECT_EQ(p.moon->backend().larval_count(), 0u);
+  EXPECT_EQ(p.sun->backend().larval_count(), 0u);
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  EXPECT_NE(p.moon->events().back().reason.find("AUTHENTICATION_FAILED"), std::string::npos)
+      << p.moon->events().back().reason;
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeDown), 1u);
+}
+
+TEST(PskTunnel, ProposalMismatchNoProposalChosen) {
+  Pair p;
+  auto moon = PskConfig(MoonSpec());
+  auto sun = PskConfig(SunSpec());
+  moon.ike_proposals = {IkeProposal(EncrId::kAesCbc, 128, PrfId::kHmacSha2_256,
+                                    IntegId::kHmacSha2_256_128, {KeGroup::kModp2048})};
+  sun.ike_proposals = {IkeProposal(EncrId::kAesGcm16, 256, PrfId::kHmacSha2_384, IntegId::kNone,
+                                   {KeGroup::kEcp384})};
+  p.moon->engine().AddConfig(std::move(moon));
+  p.sun->engine().AddConfig(std::move(sun));
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(5));
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  EXPECT_TRUE(p.sun->engine().sas().empty());
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  EXPECT_NE(p.moon->events().back().reason.find("NO_PROPOSAL_CHOSEN"), std::string::npos)
+      << p.moon->events().back().reason;
+}
+
+TEST(PskTunnel, InvalidKeRetryWithRequestedGroup) {
+  Pair p;
+  auto moon = PskConfig(MoonSpec());
+  auto sun = PskConfig(SunSpec());
+  // moon guesses x25519 first, sun only accepts ecp384 (which moon also offers).
+  moon.ike_proposals = {IkeProposal(EncrId::kAesGcm16, 256, PrfId::kHmacSha2_384, IntegId::kNone,
+                                    {KeGroup::kCurve25519, KeGroup::kEcp384})};
+  sun.ike_proposals = {IkeProposal(EncrId::kAesGcm16, 256, PrfId::kHmacSha2_384, IntegId::kNone,
+                                   {KeGroup::kEcp384})};
+  p.moon->engine().AddConfig(std::move(moon));
+  p.sun->engine().AddConfig(std::move(sun));
+  p.net.Initiate(*p.moon, "gw");
+  // HDR, SAi1, KEi(x25519), Ni -->
+  // <-- HDR, N(INVALID_KE_PAYLOAD, ecp384)
+  // HDR, SAi1, KEi(ecp384), Ni -->
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, std::chrono::seconds(10)));
+  EXPECT_EQ(p.moon->Established("gw")->ike_proposal()->ke(), KeGroup::kEcp384);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);  // the rejected attempt left no state
+}
+
+TEST(PskTunnel, TrafficSelectorNarrowing) {
+  Pair p;
+  auto moon = MoonSpec();
+  moon.remote_ts = {Ts("10.0.0.0/8")};  // moon asks for more than sun allows
+  p.moon->engine().AddConfig(PskConfig(moon));
+  p.sun->engine().AddConfig(PskConfig(SunSpec()));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, std::chrono::seconds(10)));
+  const auto& child = p.moon->Established("gw")->children().at(0);
+  EXPECT_EQ(child.ts_remote, engine::TsList{Ts("10.2.0.0/16")});
+  EXPECT_EQ(child.ts_local, engine::TsList{Ts("10.1.0.0/16")});
+}
+
+TEST(PskTunnel, TsUnacceptableKeepsIkeSa) {
+  Pair p;
+  auto moon = MoonSpec();
+  moon.remote_ts = {Ts("172.16.0.0/12")};
+  p.moon->engine().AddConfig(PskConfig(moon));
+  p.sun->engine().AddConfig(PskConfig(SunSpec()));
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(5));
+  ASSERT_TRUE(p.moon->Established("gw"));
+  ASSERT_TRUE(p.sun->Established("gw"));
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 0u);
+  EXPECT_EQ(p.moon->backend().larval_count(), 0u);
+  EXPECT_EQ(p.sun->backend().larval_count(), 0u);
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kChildDown), 1u);
+  EXPECT_NE(p.moon->events().back().reason.find("TS_UNACCEPTABLE"), std::string::npos);
+}
+
+TEST(PskTunnel, TransportMode) {
+  Pair p;
+  auto moon = MoonSpec();
+  auto sun = SunSpec();
+  moon.mode = sun.mode = xfrm::Mode::kTransport;
+  moon.local_ts = sun.remote_ts = {Ts("192.0.2.1/32")};
+  moon.remote_ts = sun.local_ts = {Ts("198.51.100.2/32")};
+  p.moon->engine().AddConfig(PskConfig(moon));
+  p.sun->engine().AddConfig(PskConfig(sun));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, std::chrono::seconds(10)));
+  for (const auto* sa : p.moon->backend().sas()) EXPECT_EQ(sa->mode, xfrm::Mode::kTransport);
+  for (const auto* sa : p.sun->backend().sas()) EXPECT_EQ(sa->mode, xfrm::Mode::kTransport);
+  EXPECT_EQ(p.moon->backend().policy_count(), 2u);  // no fwd policy in transport mode
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(PskTunnel, NatDetectedFloatsTo4500AndEncapsulates) {
+  SimNet net(3);
+  SimNode& moon = net.AddNode("moon", {Ip("10.9.0.5")});
+  SimNode& sun = net.AddNode("sun", {Ip("198.51.100.2")});
+  net.AddNat(Ip("10.9.0.5"), Ip("203.0.113.9"));
+  auto mspec = MoonSpec();
+  mspec.local = Ip("10.9.0.5");
+  auto sspec = SunSpec();
+  sspec.remote = IpAddress();  // any: the peer appears behind the NAT
+  moon.engine().AddConfig(PskConfig(mspec));
+  sun.engine().AddConfig(PskConfig(sspec));
+  net.Initiate(moon, "gw");
+  ASSERT_TRUE(net.RunUntil([&] { return BothUp(&moon, &sun); }, std::chrono::seconds(10)));
+  const auto* m = moon.Established("gw");
+  const auto* s = sun.Established("gw");
+  EXPECT_TRUE(m->nat_detected());
+  EXPECT_TRUE(s->nat_detected());
+  EXPECT_EQ(m->local().port, 4500);
+  EXPECT_EQ(m->remote().port, 4500);
+  EXPECT_EQ(s->local().port, 4500);
+  EXPECT_EQ(s->remote().address, Ip("203.0.113.9"));
+  for (const auto* sa : moon.backend().sas()) EXPECT_TRUE(sa->encap.has_value());
+  for (const auto* sa : sun.backend().sas()) {
+    ASSERT_TRUE(sa->encap.has_value());
+    EXPECT_NE(sa->encap->src_port == 4500 ? sa->encap->dst_port : sa->encap->src_port, 4500);
+  }
+  // IKE_AUTH went over 4500 with the non-ESP marker.
+  bool saw_4500 = false;
+  for (const auto& pkt : net.captured()) {
+    if (pkt.is(ExchangeType::kIkeAuth, false)) {
+      saw_4500 = pkt.to.port == 4500;
+      EXPECT_EQ(pkt.bytes[0] | pkt.bytes[1] | pkt.bytes[2] | pkt.bytes[3], 0);
+    }
+  }
+  EXPECT_TRUE(saw_4500);
+}
+
+}  // namespace
+}  // namespace ike::sim
