@@ -1,0 +1,187 @@
+#!/bin/bash
+# Guest side of the kernel ESP test (runs inside the VM with the host root
+# shared, see tests/kernel/README.md). Two network namespaces a and b joined
+# by a veth; our NetlinkBackend (through $DRIVER, tests/kernel/xfrm_driver)
+# installs SA pairs and policies in both; ping must pass and the SA counters,
+# read back through our GETSA API, must show that the kernel did ESP/AH.
+# Env: DRIVER (required), RESULTS (optional directory for summary.txt),
+# IKE_KERNEL_QUICK=1 runs a single case.
+set -u
+D=${DRIVER:?DRIVER must name the xfrm_driver binary}
+pass=0
+fail=0
+summary=()
+now() { cut -d' ' -f1 /proc/uptime; }
+say() { echo "[$(now)] $*"; }
+ok() { pass=$((pass + 1)); summary+=("PASS $*"); say "PASS $*"; }
+bad() { fail=$((fail + 1)); summary+=("FAIL $*"); say "FAIL $*"; }
+
+setup() {
+  ip netns add a && ip netns add b || return 1
+  ip link add va netns a type veth peer name vb netns b || return 1
+  for n in a b; do ip -n $n link set lo up; done
+  ip -n a link set va up
+  ip -n b link set vb up
+  ip -n a addr add 192.0.2.1/24 dev va
+  ip -n b addr add 192.0.2.2/24 dev vb
+  ip -n a addr add 2001:db8::1/64 dev va nodad
+  ip -n b addr add 2001:db8::2/64 dev vb nodad
+  # Inner (protected) networks for tunnel mode live on lo.
+  ip -n a addr add 10.0.1.1/32 dev lo
+  ip -n b addr add 10.0.2.1/32 dev lo
+  ip -n a addr add 2001:db8:1::1/128 dev lo
+  ip -n b addr add 2001:db8:2::1/128 dev lo
+  ip -n a route add 10.0.2.1/32 via 192.0.2.2 src 10.0.1.1
+  ip -n b route add 10.0.1.1/32 via 192.0.2.1 src 10.0.2.1
+  ip -n a -6 route add 2001:db8:2::1/128 via 2001:db8::2 src 2001:db8:1::1
+  ip -n b -6 route add 2001:db8:1::1/128 via 2001:db8::1 src 2001:db8:2::1
+  # Static neighbours: no ND/ARP races with the policies.
+  local mac_a mac_b
+  mac_a=$(ip -n a -br link show va | awk '{print $3}')
+  mac_b=$(ip -n b -br link show vb | awk '{print $3}')
+  ip -n a neigh replace 192.0.2.2 lladdr "$mac_b" dev va nud permanent
+  ip -n b neigh replace 192.0.2.1 lladdr "$mac_a" dev vb nud permanent
+  ip -n a neigh replace 2001:db8::2 lladdr "$mac_b" dev va nud permanent
+  ip -n b neigh replace 2001:db8::1 lladdr "$mac_a" dev vb nud permanent
+}
+
+encap_pids=()
+start_encap() {  # family
+  local n
+  for n in a b; do
+    ip netns exec $n "$D" encap-socket --family "$1" >/tmp/encap-$n.log 2>&1 &
+    encap_pids+=($!)
+  done
+  local deadline
+  deadline=$(awk -v t="$(now)" 'BEGIN {print t + 10}')
+  while ! { grep -q ready /tmp/encap-a.log && grep -q ready /tmp/encap-b.log; }; do
+    if awk -v t="$(now)" -v d="$deadline" 'BEGIN {exit !(t > d)}'; then
+      say "encap sockets not ready"; cat /tmp/encap-*.log; return 1
+    fi
+    sleep 0.1
+  done
+}
+stop_encap() {
+  local p
+  for p in "${encap_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  encap_pids=()
+}
+
+cleanup_xfrm() {
+  for n in a b; do ip -n $n xfrm state flush; ip -n $n xfrm policy flush; done
+}
+
+# run_case NAME ALG MODE FAMILY ENCAP(0|1) EXPECT(pass|fail)
+case_no=0
+run_case() {
+  local name=$1 alg=$2 mode=$3 fam=$4 encap=$5 expect=$6
+  case_no=$((case_no + 1))
+  local spi_ab spi_ba proto=esp
+  spi_ab=$(printf '%08x' $((0xa0000000 + case_no)))
+  spi_ba=$(printf '%08x' $((0xb0000000 + case_no)))
+  [[ $alg == ah-* ]] && proto=ah
+  local A B LN RN src dst
+  if [[ $fam == 4 ]]; then
+    A=192.0.2.1 B=192.0.2.2 LN=10.0.1.1/32 RN=10.0.2.1/32
+    if [[ $mode == tunnel ]]; then src=10.0.1.1 dst=10.0.2.1; else src=$A dst=$B; fi
+  else
+    A=2001:db8::1 B=2001:db8::2 LN=2001:db8:1::1/128 RN=2001:db8:2::1/128
+    if [[ $mode == tunnel ]]; then src=2001:db8:1::1 dst=2001:db8:2::1; else src=$A dst=$B; fi
+  fi
+  local flags=() bflags=()
+  ((encap)) && flags+=(--encap)
+  [[ $expect == fail ]] && bflags+=(--no-in-sa)
+  ((encap)) && { start_encap "$fam" || { bad "$name: encap sockets"; return; }; }
+  if ! ip netns exec a "$D" install --alg "$alg" --mode "$mode" --local $A --remote $B \
+         --local-net $LN --remote-net $RN --spi-out $spi_ab --spi-in $spi_ba --reqid $case_no "${flags[@]}" ||
+     ! ip netns exec b "$D" install --alg "$alg" --mode "$mode" --local $B --remote $A \
+         --local-net $RN --remote-net $LN --spi-out $spi_ba --spi-in $spi_ab --reqid $case_no \
+         "${flags[@]}" "${bflags[@]}"; then
+    bad "$name: install"
+    stop_encap; cleanup_xfrm
+    return
+  fi
+  local ping_rc
+  ip netns exec a ping -q -c 3 -i 0.2 -W 2 -I $src $dst >/tmp/ping.log 2>&1
+  ping_rc=$?
+  if [[ $expect == fail ]]; then
+    if ((ping_rc != 0)); then
+      ok "$name: ping fails as it must ($(grep -o '[0-9]*% packet loss' /tmp/ping.log))"
+    else
+      bad "$name: ping passed although b has no inbound SA"
+    fi
+    stop_encap; cleanup_xfrm
+    return
+  fi
+  if ((ping_rc != 0)); then
+    bad "$name: ping failed"; cat /tmp/ping.log
+    ip -n a -s xfrm state; cat /proc/net/xfrm_stat | grep -v '	0$'
+    stop_encap; cleanup_xfrm
+    return
+  fi
+  # Each of the four SAs carried at least the 3 echo requests / replies.
+  local c all=1
+  for c in "a $B $spi_ab" "b $B $spi_ab" "b $A $spi_ba" "a $A $spi_ba"; do
+    set -- $c
+    if ! ip netns exec "$1" "$D" counters --dst "$2" --spi "$3" --proto $proto --min-packets 3; then
+      all=0
+    fi
+  done
+  if ((all)); then ok "$name: ping through the kernel's $proto, counters >= 3 on all 4 SAs"
+  else bad "$name: SA counters too low"; fi
+  stop_encap
+  cleanup_xfrm
+}
+
+say "guest test starts on $(uname -r)"
+if ! setup; then
+  echo "setup failed"
+  exit 1
+fi
+say "namespaces ready"
+
+if ip netns exec a "$D" probe >/tmp/probe.log 2>&1; then
+  ok "capability probe: kernel ESP available"
+else
+  bad "capability probe says no ESP"
+fi
+cat /tmp/probe.log
+
+run_case "AES-GCM tunnel IPv4" gcm tunnel 4 0 pass
+if [[ -z ${IKE_KERNEL_QUICK:-} ]]; then
+  run_case "ChaCha20-Poly1305 tunnel IPv6" chacha tunnel 6 0 pass
+  run_case "AES-CBC+HMAC-SHA256 tunnel IPv4 UDP-encap" cbc-sha256 tunnel 4 1 pass
+  run_case "AES-GCM transport IPv4" gcm transport 4 0 pass
+  run_case "AES-CBC+HMAC-SHA256 transport IPv6" cbc-sha256 transport 6 0 pass
+  run_case "ChaCha20-Poly1305 transport IPv4 UDP-encap" chacha transport 4 1 pass
+  run_case "AES-GCM-256 tunnel IPv6 UDP-encap" gcm256 tunnel 6 1 pass
+  run_case "AES-CBC+HMAC-SHA256 tunnel IPv6" cbc-sha256 tunnel 6 0 pass
+  run_case "AES-GCM tunnel IPv4 ESN" gcm tunnel 4 0 pass
+  run_case "AH HMAC-SHA256 tunnel IPv4" ah-sha256 tunnel 4 0 pass
+fi
+run_case "negative control: AES-GCM tunnel IPv4 without b's inbound SA" gcm tunnel 4 0 fail
+
+if ip netns exec a "$D" acquire --local 192.0.2.1 --remote 192.0.2.2 --reqid 99 >/tmp/acq.log 2>&1; then
+  ok "ACQUIRE for a trap policy reached our event API: $(head -1 /tmp/acq.log)"
+else
+  bad "no ACQUIRE event"; cat /tmp/acq.log
+fi
+cleanup_xfrm
+if ip netns exec a "$D" expire --local 192.0.2.1 --remote 192.0.2.2 >/tmp/exp.log 2>&1; then
+  ok "EXPIRE soft and hard events for a 1 s/2 s lifetime: $(tail -1 /tmp/exp.log)"
+else
+  bad "EXPIRE events missing"; cat /tmp/exp.log
+fi
+cleanup_xfrm
+if ip netns exec a "$D" install-rate --count "${IKE_INSTALL_RATE_COUNT:-2000}" >/tmp/rate.log 2>&1; then
+  ok "$(cat /tmp/rate.log)"
+else
+  bad "install rate run failed"; cat /tmp/rate.log
+fi
+
+echo "==== kernel ESP test summary ($pass passed, $fail failed) ===="
+printf '%s\n' "${summary[@]}"
+if [[ -n ${RESULTS:-} && -d ${RESULTS:-} ]]; then
+  { printf '%s\n' "${summary[@]}"; cat /tmp/probe.log; } >"$RESULTS/summary.txt"
+fi
+((fail == 0))
