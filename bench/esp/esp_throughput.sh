@@ -24,6 +24,7 @@ fi
 
 echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
 echo "# kernel: $(uname -r); $(openssl version)"
+echo "# load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared)"
 echo "# openssl speed -evp aes-128-gcm, 1408-byte blocks, 3 s:"
 speed=$(openssl speed -evp aes-128-gcm -seconds 3 -bytes 1408 2>/dev/null | awk '/^(AES-128-GCM|aes-128-gcm)/ {print $NF}')
 # speed is in kB/s (1000 bytes) with a trailing 'k'

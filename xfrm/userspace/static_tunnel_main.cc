@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   uint16_t local_port = 4500, remote_port = 4500;
   uint32_t replay_window = 64, table = 220;
   int mtu = 1400;
+  size_t workers = 0;
   po::options_description desc(
       "ike-esp-static: a statically keyed ESP tunnel through the userspace data path\n"
       "Usage: ike-esp-static --local A --remote B --spi-in X --spi-out Y --alg NAME\n"
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
       ("tun", po::value(&tun)->default_value("ipsec0"), "TUN device name")
       ("tun-addr", po::value(&tun_addrs)->composing(), "address/prefix to put on the TUN device")
       ("mtu", po::value(&mtu)->default_value(1400), "TUN MTU")
+      ("workers", po::value(&workers)->default_value(0),
+       "data-plane threads, one TUN queue each (0: one per CPU)")
       ("table", po::value(&table)->default_value(220), "routing table for the remote selectors")
       ("ready-file", po::value(&ready_file), "created once the tunnel is up");
   po::variables_map vm;
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
   UserspaceOptions opt;
   opt.tun_name = tun;
   opt.tun_mtu = mtu;
+  opt.workers = workers;
   opt.route_table = table;
   opt.own_udp_sockets = udp;
   opt.udp_port = local_port;

@@ -26,21 +26,25 @@ BackendError SysErr(const std::string& what) {
 }  // namespace
 
 TunDevice::~TunDevice() {
-  if (fd_ >= 0) close(fd_);
+  for (int fd : fds_) close(fd);
 }
 
-BackendResult<void> TunDevice::Open(const std::string& name, int mtu) {
+BackendResult<void> TunDevice::Open(const std::string& name, int mtu, size_t queues) {
   if (name.size() >= IFNAMSIZ) {
     return MakeUnexpected(
         BackendError{BackendError::Code::kInvalidArgument, 0, "TUN name too long: " + name});
   }
-  fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd_ < 0) return MakeUnexpected(SysErr("open /dev/net/tun"));
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd_, TUNSETIFF, &ifr) < 0) return MakeUnexpected(SysErr("TUNSETIFF " + name));
-  name_ = ifr.ifr_name;
+  if (queues == 0) queues = 1;
+  for (size_t q = 0; q < queues; ++q) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return MakeUnexpected(SysErr("open /dev/net/tun"));
+    fds_.push_back(fd);
+    ifreq ifr{};
+    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0));
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) return MakeUnexpected(SysErr("TUNSETIFF " + name));
+    name_ = ifr.ifr_name;
+  }
 
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return MakeUnexpected(SysErr("control socket"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "xfrm/backend/backend.h"
 
@@ -15,15 +16,17 @@ class TunDevice {
   TunDevice(const TunDevice&) = delete;
   TunDevice& operator=(const TunDevice&) = delete;
 
-  // Creates (or attaches to) the device, sets its MTU and brings it up.
-  // The fd is non-blocking.
-  BackendResult<void> Open(const std::string& name, int mtu);
-  int fd() const { return fd_; }
+  // Creates (or attaches to) the device with `queues` queues
+  // (IFF_MULTI_QUEUE when more than one), sets its MTU and brings it up.
+  // The fds are non-blocking.
+  BackendResult<void> Open(const std::string& name, int mtu, size_t queues = 1);
+  int fd(size_t queue = 0) const { return queue < fds_.size() ? fds_[queue] : -1; }
+  size_t queues() const { return fds_.size(); }
   int ifindex() const { return ifindex_; }
   const std::string& name() const { return name_; }
 
  private:
-  int fd_ = -1;
+  std::vector<int> fds_;
   int ifindex_ = 0;
   std::string name_;
 };

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <shared_mutex>
 
 namespace ike::xfrm {
 namespace {
@@ -109,6 +110,7 @@ size_t PutPktinfoSrc(uint8_t* control, const IpAddress& src) {
 }  // namespace
 
 struct UserspaceBackend::SaState {
+  std::mutex mu;    // crypto state, counters, lifetime flags (data plane)
   SaParams params;  // keys moved out into the ESP objects and wiped
   std::unique_ptr<esp::EspOutboundSa> out;
   std::unique_ptr<esp::EspInboundSa> in;
@@ -119,7 +121,7 @@ struct UserspaceBackend::SaState {
   uint32_t replay_drops = 0;
   uint32_t integrity_failures = 0;
   bool soft_sent = false;
-  bool hard_sent = false;
+  std::atomic<bool> hard_sent{false};  // read by workers searching SAs
   std::optional<Endpoint> peer;  // last UDP-encapsulated source (NAT mapping)
 };
 
@@ -136,6 +138,9 @@ struct UserspaceBackend::TxQueue {
 
 struct UserspaceBackend::Worker {
   size_t batch;
+  int tun_fd = -1;
+  UserspaceStats stats;      // this worker's, lock-free
+  UserspaceStats published;  // a copy for stats(), under stats_mu_
   std::vector<std::vector<uint8_t>> bufs;  // one per packet of a batch
   std::vector<mmsghdr> rx_msgs;
   std::vector<iovec> rx_iovs;
@@ -164,7 +169,9 @@ UserspaceBackend::~UserspaceBackend() {
 }
 
 BackendResult<void> UserspaceBackend::Start() {
-  IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu));
+  size_t workers = options_.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu, workers));
   if (options_.manage_routes) {
     IKE_TRY(rtnl_.Open());
     for (AddressFamily f : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
@@ -223,7 +230,13 @@ BackendResult<void> UserspaceBackend::Start() {
   }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   running_ = true;
-  thread_ = std::thread([this] { Run(); });
+  for (size_t i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(options_.batch));
+    workers_.back()->tun_fd = tun_.fd(i);
+  }
+  for (size_t i = 0; i < workers; ++i) {
+    threads_.emplace_back([this, i] { Run(*workers_[i], i); });
+  }
   return {};
 }
 
@@ -234,7 +247,10 @@ void UserspaceBackend::Stop() {
       // The thread still notices running_ at its next poll timeout.
     }
   }
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
   (void)FlushOwned();
   for (int f = 0; f < 2; ++f) {
     if (rules_installed_[f]) {
@@ -260,7 +276,7 @@ BackendResult<uint32_t> UserspaceBackend::AllocateSpi(const IpAddress& src, cons
   if (protocol != ProtocolId::kEsp) {
     return MakeUnexpected(Error(BackendError::Code::kNotSupported, "userspace backend: ESP only"));
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     uint32_t spi = 0;
     if (RAND_bytes(reinterpret_cast<uint8_t*>(&spi), sizeof(spi)) != 1) break;
@@ -275,7 +291,7 @@ BackendResult<uint32_t> UserspaceBackend::AllocateSpi(const IpAddress& src, cons
 }
 
 BackendResult<void> UserspaceBackend::AddSa(const SaParams& sa) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   return AddSaLocked(sa);
 }
 
@@ -339,7 +355,7 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
 }
 
 BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = sas_.find(KeyOf(sa.id));
   if (it == sas_.end()) return AddSaLocked(sa);
   // An update (e.g. MOBIKE, NAT mapping) changes addresses, encapsulation and
@@ -367,7 +383,7 @@ void UserspaceBackend::RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>:
 }
 
 BackendResult<void> UserspaceBackend::DeleteSa(const SaId& sa) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = sas_.find(KeyOf(sa));
   if (it == sas_.end()) {
     if (reserved_spis_.erase(sa.spi) != 0) return {};  // a reservation never used
@@ -378,10 +394,11 @@ BackendResult<void> UserspaceBackend::DeleteSa(const SaId& sa) {
 }
 
 BackendResult<SaUsage> UserspaceBackend::QuerySa(const SaId& sa) {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   auto it = sas_.find(KeyOf(sa));
   if (it == sas_.end()) return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
-  const SaState& s = *it->second;
+  SaState& s = *it->second;
+  std::lock_guard sa_lock(s.mu);
   SaUsage u;
   u.bytes = s.bytes;
   u.packets = s.packets;
@@ -417,14 +434,14 @@ void UserspaceBackend::RouteRef(const PolicyParams& p, bool add) {
 }
 
 BackendResult<void> UserspaceBackend::AddPolicy(const PolicyParams& policy) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   IKE_TRY(spd_.Add(policy));
   RouteRef(policy, true);
   return {};
 }
 
 BackendResult<void> UserspaceBackend::UpdatePolicy(const PolicyParams& policy) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const bool existed = [&] {
     for (const auto& e : spd_.entries()) {
       if (IdOf(e.params) == IdOf(policy)) return true;
@@ -445,7 +462,7 @@ BackendResult<void> UserspaceBackend::UpdatePolicy(const PolicyParams& policy) {
 }
 
 BackendResult<void> UserspaceBackend::DeletePolicy(const PolicyId& policy) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (const auto& e : spd_.entries()) {
     if (IdOf(e.params) == policy) {
       RouteRef(e.params, false);
@@ -456,7 +473,7 @@ BackendResult<void> UserspaceBackend::DeletePolicy(const PolicyId& policy) {
 }
 
 BackendResult<void> UserspaceBackend::FlushOwned() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (const auto& e : spd_.entries()) RouteRef(e.params, false);
   spd_.Clear();
   route_refs_.clear();
@@ -501,25 +518,47 @@ void UserspaceBackend::Emit(BackendEvent event) {
 
 BackendResult<void> UserspaceBackend::AddTunAddress(const IpAddress& address, uint8_t prefix) {
   if (options_.manage_routes) IKE_TRY(rtnl_.Address(true, tun_.ifindex(), address, prefix));
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   tun_addresses_.emplace_back(address, prefix);
   return {};
 }
 
 void UserspaceBackend::SetIkeHandler(IkeHandler handler) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(handler_mu_);
   ike_handler_ = std::move(handler);
 }
 
 int UserspaceBackend::udp_socket(AddressFamily family) const { return udp_fd_[Fam(family)]; }
 
 UserspaceStats UserspaceBackend::stats() const {
-  std::lock_guard lock(mu_);
-  UserspaceStats s = stats_;
+  UserspaceStats s;
+  auto add = [&s](const UserspaceStats& o) {
+    s.out_packets += o.out_packets;
+    s.in_packets += o.in_packets;
+    s.keepalives += o.keepalives;
+    s.ike_datagrams += o.ike_datagrams;
+    s.send_errors += o.send_errors;
+    s.drops += o.drops;
+  };
+  {
+    std::lock_guard lock(scratch_mu_);
+    add(ctl_stats_);
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    for (const auto& w : workers_) add(w->published);
+  }
+  std::shared_lock lock(mu_);
   for (const auto& [key, sa] : sas_) {
+    std::lock_guard sa_lock(sa->mu);
     if (sa->in) s.drops += sa->in->drops();
   }
   return s;
+}
+
+void UserspaceBackend::Publish(Worker& w) {
+  std::lock_guard lock(stats_mu_);
+  w.published = w.stats;
 }
 
 // Per-packet lifetime check, before the packet is counted, as the kernel
@@ -581,13 +620,13 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   uint8_t* pkt = buf + headroom;
   auto info = esp::ParseIpPacket(ByteView(pkt, len));
   if (!info) {
-    stats_.drops.Inc(esp::DropReason::kBadInner);
+    w.stats.drops.Inc(esp::DropReason::kBadInner);
     return;
   }
   PolicyEntry* pol = spd_.Lookup(Direction::kOut, *info);
   if (pol == nullptr || pol->params.action != PolicyAction::kProtect ||
       pol->params.templates.empty()) {
-    stats_.drops.Inc(esp::DropReason::kNoPolicy);
+    w.stats.drops.Inc(esp::DropReason::kNoPolicy);
     return;
   }
   const PolicyTemplate& tmpl = pol->params.templates.front();
@@ -607,8 +646,10 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   }
   if (sa == nullptr) {
     const uint64_t ms = NowMs();
+    std::unique_lock acquire_lock(acquire_mu_);
     if (pol->last_acquire_ms == 0 || ms - pol->last_acquire_ms >= 1000) {
       pol->last_acquire_ms = ms;
+      acquire_lock.unlock();
       AcquireEvent ev;
       ev.reqid = tmpl.reqid;
       ev.selector.src = info->src;
@@ -621,11 +662,12 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
       ev.dst = tmpl.dst;
       Emit(ev);
     }
-    stats_.drops.Inc(esp::DropReason::kNoSa);
+    w.stats.drops.Inc(esp::DropReason::kNoSa);
     return;
   }
+  std::unique_lock sa_lock(sa->mu);
   if (!LifetimeAllows(*sa)) {
-    stats_.drops.Inc(esp::DropReason::kNoSa);
+    w.stats.drops.Inc(esp::DropReason::kNoSa);
     return;
   }
   const size_t total = info->total_len;
@@ -636,17 +678,18 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
                   : sa->out->Encapsulate(whole, headroom + info->header_len,
                                          total - info->header_len, info->proto);
   if (!r) {
-    stats_.drops.Inc(r.error());
+    w.stats.drops.Inc(r.error());
     return;
   }
   Account(*sa, total, now);
+  sa_lock.unlock();
   const SaParams& p = sa->params;
   const int fam = Fam(p.id.dst.family());
   const bool udp = p.encap.has_value();
   TxQueue& q = w.tx[(udp ? 2 : 0) + fam];
   q.fd = udp ? udp_fd_[fam] : raw_fd_[fam];
   if (q.fd < 0) {
-    stats_.send_errors++;
+    w.stats.send_errors++;
     return;
   }
   const size_t i = q.count++;
@@ -677,18 +720,18 @@ void UserspaceBackend::Flush(Worker& w) {
           continue;
         }
         // One bad destination must not stall the rest: skip it.
-        stats_.send_errors++;
+        w.stats.send_errors++;
         ++done;
         continue;
       }
       done += static_cast<size_t>(n);
-      stats_.out_packets += static_cast<uint64_t>(n);
+      w.stats.out_packets += static_cast<uint64_t>(n);
     }
     q.count = 0;
   }
 }
 
-void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t len,
+void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len,
                                         const IpAddress& src, const IpAddress& dst,
                                         std::optional<uint16_t> udp_sport, uint64_t now) {
   MutableByteView packet(buf + headroom, len);
@@ -696,12 +739,13 @@ void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t le
   auto found = inbound_by_spi_.find(spi);
   if (found == inbound_by_spi_.end() ||
       (!found->second->params.id.dst.IsUnspecified() && found->second->params.id.dst != dst)) {
-    stats_.drops.Inc(esp::DropReason::kUnknownSpi);
+    st.drops.Inc(esp::DropReason::kUnknownSpi);
     return;
   }
   SaState& sa = *found->second;
+  std::unique_lock sa_lock(sa.mu);
   if (!LifetimeAllows(sa)) {
-    stats_.drops.Inc(esp::DropReason::kUnknownSpi);
+    st.drops.Inc(esp::DropReason::kUnknownSpi);
     return;
   }
   auto r = sa.in->Decapsulate(packet);  // counts its own drops
@@ -734,12 +778,12 @@ void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t le
   }
   auto info = esp::ParseIpPacket(ByteView(out, out_len));
   if (!info) {
-    stats_.drops.Inc(esp::DropReason::kBadInner);
+    st.drops.Inc(esp::DropReason::kBadInner);
     return;
   }
   // The inner packet must be what the SA and the inbound policy allow.
   if (sa.params.selector && !SelectorMatches(*sa.params.selector, *info)) {
-    stats_.drops.Inc(esp::DropReason::kPolicy);
+    st.drops.Inc(esp::DropReason::kPolicy);
     return;
   }
   if (const PolicyEntry* pol = spd_.Lookup(Direction::kIn, *info)) {
@@ -748,60 +792,65 @@ void UserspaceBackend::InboundEspLocked(uint8_t* buf, size_t headroom, size_t le
         (pp.action == PolicyAction::kProtect && !pp.templates.empty() &&
          pp.templates.front().reqid != 0 && sa.params.reqid != 0 &&
          pp.templates.front().reqid != sa.params.reqid)) {
-      stats_.drops.Inc(esp::DropReason::kPolicy);
+      st.drops.Inc(esp::DropReason::kPolicy);
       return;
     }
   }
   Account(sa, out_len, now);
-  if (write(tun_.fd(), out, out_len) < 0) {
-    stats_.send_errors++;
+  sa_lock.unlock();
+  if (write(tun_fd, out, out_len) < 0) {
+    st.send_errors++;
     return;
   }
-  stats_.in_packets++;
+  st.in_packets++;
 }
 
-Udp4500Verdict UserspaceBackend::Udp4500Locked(uint8_t* buf, size_t headroom, size_t len,
+Udp4500Verdict UserspaceBackend::Udp4500Locked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len,
                                                const Endpoint& from, const Endpoint& to,
                                                uint64_t now) {
   switch (esp::ClassifyUdp4500(ByteView(buf + headroom, len))) {
     case esp::Udp4500Kind::kKeepalive:
-      stats_.keepalives++;
+      st.keepalives++;
       return Udp4500Verdict::kKeepalive;
     case esp::Udp4500Kind::kIke:
-      stats_.ike_datagrams++;
+      st.ike_datagrams++;
       return Udp4500Verdict::kIke;
     case esp::Udp4500Kind::kInvalid:
-      stats_.drops.Inc(esp::DropReason::kNotEsp);
+      st.drops.Inc(esp::DropReason::kNotEsp);
       return Udp4500Verdict::kDropped;
     case esp::Udp4500Kind::kEsp:
       break;
   }
-  InboundEspLocked(buf, headroom, len, from.address, to.address, from.port, now);
+  InboundEspLocked(st, tun_fd, buf, headroom, len, from.address, to.address, from.port, now);
   return Udp4500Verdict::kEsp;
 }
 
 Udp4500Verdict UserspaceBackend::HandleUdp4500(ByteView datagram, const Endpoint& from,
                                                const Endpoint& to) {
-  std::lock_guard lock(mu_);
+  std::lock_guard scratch_lock(scratch_mu_);
   if (datagram.size() > scratch_.size() - kHeadroom - esp::kMaxEspTailroom) {
-    stats_.drops.Inc(esp::DropReason::kShort);
+    ctl_stats_.drops.Inc(esp::DropReason::kShort);
     return Udp4500Verdict::kDropped;
   }
   std::memcpy(scratch_.data() + kHeadroom, datagram.data(), datagram.size());
-  return Udp4500Locked(scratch_.data(), kHeadroom, datagram.size(), from, to, NowSeconds());
+  std::shared_lock lock(mu_);
+  return Udp4500Locked(ctl_stats_, tun_.fd(0), scratch_.data(), kHeadroom, datagram.size(), from,
+                       to, NowSeconds());
 }
 
 void UserspaceBackend::ReadTun(Worker& w) {
   const uint64_t now = NowSeconds();
-  size_t n = 0;
-  std::lock_guard lock(mu_);
-  for (; n < w.batch; ++n) {
-    uint8_t* buf = w.bufs[n].data();
-    ssize_t r = read(tun_.fd(), buf + kHeadroom, kBufSize - kHeadroom - esp::kMaxEspTailroom);
-    if (r <= 0) break;
-    OutboundLocked(w, buf, kHeadroom, static_cast<size_t>(r), now);
+  {
+    std::shared_lock lock(mu_);
+    for (size_t n = 0; n < w.batch; ++n) {
+      uint8_t* buf = w.bufs[n].data();
+      ssize_t r = read(w.tun_fd, buf + kHeadroom, kBufSize - kHeadroom - esp::kMaxEspTailroom);
+      if (r <= 0) break;
+      OutboundLocked(w, buf, kHeadroom, static_cast<size_t>(r), now);
+    }
   }
   Flush(w);
+  Publish(w);
 }
 
 void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily family) {
@@ -821,7 +870,7 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
   const uint64_t now = NowSeconds();
   std::vector<std::tuple<size_t, Endpoint, Endpoint>> ike;  // rare: only IKE on 4500
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     for (int i = 0; i < n; ++i) {
       uint8_t* buf = w.bufs[i].data();
       size_t len = w.rx_msgs[i].msg_len;
@@ -831,28 +880,29 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
         // IPv4 raw sockets deliver the IP header.
         auto info = esp::ParseIpPacket(ByteView(buf + kHeadroom, len));
         if (!info || info->proto != esp::kProtoEsp) {
-          stats_.drops.Inc(esp::DropReason::kShort);
+          w.stats.drops.Inc(esp::DropReason::kShort);
           continue;
         }
-        InboundEspLocked(buf, kHeadroom + info->header_len, info->total_len - info->header_len,
+        InboundEspLocked(w.stats, w.tun_fd, buf, kHeadroom + info->header_len, info->total_len - info->header_len,
                          info->src, info->dst, std::nullopt, now);
         continue;
       }
       auto dst = PktinfoDst(m);
       if (!dst) dst = IpAddress::Any(family);
       if (raw) {
-        InboundEspLocked(buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
+        InboundEspLocked(w.stats, w.tun_fd, buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
         continue;
       }
       Endpoint to{*dst, options_.udp_port};
-      if (Udp4500Locked(buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
+      if (Udp4500Locked(w.stats, w.tun_fd, buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
         ike.emplace_back(static_cast<size_t>(i), from, to);
       }
     }
   }
+  Publish(w);
   IkeHandler handler;
   if (!ike.empty()) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(handler_mu_);
     handler = ike_handler_;
   }
   for (const auto& [i, from, to] : ike) {
@@ -864,17 +914,17 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
   }
 }
 
-void UserspaceBackend::Run() {
-  Worker w(options_.batch);
+void UserspaceBackend::Run(Worker& w, size_t index) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   auto add = [&](int fd, uint32_t tag) {
     if (fd < 0) return;
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    // Sockets are shared by all workers: wake only one of them per packet.
+    ev.events = EPOLLIN | (tag >= 1 && tag <= 4 ? EPOLLEXCLUSIVE : 0u);
     ev.data.u32 = tag;
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   };
-  add(tun_.fd(), 0);
+  add(w.tun_fd, 0);
   add(raw_fd_[0], 1);
   add(raw_fd_[1], 2);
   add(udp_fd_[0], 3);
@@ -895,9 +945,9 @@ void UserspaceBackend::Run() {
       }
     }
     const uint64_t ms = NowMs();
-    if (ms - last_tick >= 200) {
+    if (index == 0 && ms - last_tick >= 200) {
       last_tick = ms;
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       CheckLifetimesLocked(NowSeconds());
     }
   }

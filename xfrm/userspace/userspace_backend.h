@@ -6,7 +6,9 @@
 // lifetimes and sequence-number exhaustion.
 //
 // Threads: the Backend calls come from the IKE thread; the data plane runs
-// in its own thread. Both take mu_ (the data plane once per batch).
+// in its own worker threads, one per TUN queue. Control calls take mu_
+// exclusively, workers share it for a batch; an SA's crypto and counters
+// are guarded by its own mutex, so workers run in parallel on different SAs.
 //
 // Routing: routes for the remote selectors go to a dedicated table (220 by
 // default) that a rule consults for every packet NOT carrying the backend's
@@ -24,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -54,6 +57,9 @@ struct UserspaceOptions {
   bool own_udp_sockets = true;
   uint16_t udp_port = 4500;
   size_t batch = 32;  // packets per recvmmsg/sendmmsg
+  // Data-plane threads, each with its own TUN queue (IFF_MULTI_QUEUE);
+  // 0 = one per CPU.
+  size_t workers = 0;
 };
 
 enum class Udp4500Verdict : uint8_t {
@@ -118,6 +124,7 @@ class UserspaceBackend : public Backend {
 
   UserspaceStats stats() const;
   const std::string& tun_name() const { return tun_.name(); }
+  size_t worker_count() const { return workers_.size(); }
 
  private:
   struct SaState;
@@ -147,11 +154,12 @@ class UserspaceBackend : public Backend {
 
   // Data plane (mu_ held).
   void OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len, uint64_t now);
-  void InboundEspLocked(uint8_t* buf, size_t headroom, size_t len, const IpAddress& src,
+  void InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len, const IpAddress& src,
                         const IpAddress& dst, std::optional<uint16_t> udp_sport, uint64_t now);
-  Udp4500Verdict Udp4500Locked(uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
+  Udp4500Verdict Udp4500Locked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
                                const Endpoint& to, uint64_t now);
-  void Run();
+  void Run(Worker& w, size_t index);
+  void Publish(Worker& w);
   void ReadTun(Worker& w);
   void ReadSocket(Worker& w, int fd, bool raw, AddressFamily family);
   void Flush(Worker& w);
@@ -164,10 +172,11 @@ class UserspaceBackend : public Backend {
   int event_fd_ = -1;
   int wake_fd_ = -1;
   bool rules_installed_[2] = {false, false};
-  std::thread thread_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};
 
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   std::map<SaKey, std::unique_ptr<SaState>> sas_;
   std::unordered_map<uint32_t, SaState*> inbound_by_spi_;
   std::vector<SaState*> outbound_;  // oldest first; the newest matching wins
@@ -175,9 +184,13 @@ class UserspaceBackend : public Backend {
   PolicyTable spd_;
   std::map<RouteKey, int> route_refs_;
   std::vector<std::pair<IpAddress, uint8_t>> tun_addresses_;
-  UserspaceStats stats_;
+  std::mutex acquire_mu_;  // PolicyEntry::last_acquire_ms
+  mutable std::mutex handler_mu_;
   IkeHandler ike_handler_;
+  mutable std::mutex stats_mu_;  // workers' published counters
+  mutable std::mutex scratch_mu_;
   std::vector<uint8_t> scratch_;  // HandleUdp4500 copies here (headroom for transport mode)
+  UserspaceStats ctl_stats_;      // HandleUdp4500's counters (under scratch_mu_)
 
   std::mutex events_mu_;
   std::deque<BackendEvent> events_;
