@@ -1,0 +1,173 @@
+// INFORMATIONAL and CREATE_CHILD_SA over an established IKE_SA: Delete,
+// liveness checks, CHILD_SA rekeying by lifetime and by kernel expire.
+#include <gtest/gtest.h>
+
+#include "tests/sim/scenario_util.h"
+
+namespace ike::sim {
+namespace {
+
+using engine::EventKind;
+
+struct Up : Pair {
+  explicit Up(std::function<void(engine::PeerConfig&, engine::PeerConfig&)> tweak = {},
+              uint64_t seed = 1)
+      : Pair(seed) {
+    auto m = PskConfig(MoonSpec());
+    auto s = PskConfig(SunSpec());
+    if (tweak) tweak(m, s);
+    moon->engine().AddConfig(std::move(m));
+    sun->engine().AddConfig(std::move(s));
+    net.Initiate(*moon, "gw");
+    up = net.RunUntil([&] { return BothUp(); }, std::chrono::seconds(10));
+  }
+  bool BothUp() {
+    return moon->Established("gw") && sun->Established("gw") &&
+           moon->backend().sa_count() == 2 && sun->backend().sa_count() == 2;
+  }
+  uint64_t moon_sa() { return moon->Established("gw")->id(); }
+  uint64_t sun_sa() { return sun->Established("gw")->id(); }
+  uint32_t moon_child_in() { return moon->Established("gw")->children().at(0).spi_in; }
+  bool up = false;
+};
+
+TEST(Delete, ChildSaDeletedByInitiator) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  // HDR, SK {D(ESP, SPIa)} -->   <-- HDR, SK {D(ESP, SPIb)}
+  p.net.Input(*p.moon, engine::Command{engine::TerminateChildCommand{p.moon_sa(),
+                                                                     p.moon_child_in()}});
+  p.net.RunFor(std::chrono::seconds(2));
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 0u);
+  EXPECT_EQ(p.moon->backend().policy_count(), 0u);
+  EXPECT_EQ(p.sun->backend().policy_count(), 0u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildDown), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kChildDown), 1u);
+  EXPECT_TRUE(p.moon->Established("gw"));
+  EXPECT_TRUE(p.sun->Established("gw"));
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+}
+
+TEST(Delete, IkeSaDeletedByResponderTakesChildrenAlong) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  // <-- HDR, SK {D(IKE)}      HDR, SK {} -->
+  p.net.Input(*p.sun, engine::Command{engine::TerminateIkeCommand{p.sun_sa()}});
+  p.net.RunFor(std::chrono::seconds(2));
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  EXPECT_TRUE(p.sun->engine().sas().empty());
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 0u);
+  EXPECT_EQ(p.moon->backend().policy_count(), 0u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeDown), 1u);
+  EXPECT_EQ(p.moon->events().back().reason, "deleted by peer");
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+}
+
+TEST(Dpd, SilentPeerDeclaredDeadAndCleared) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
+    m.dpd_delay = std::chrono::seconds(30);
+    m.dpd_action = engine::DpdAction::kClear;
+  });
+  ASSERT_TRUE(p.up);
+  // Quiet but alive: DPD exchanges keep it up.
+  p.net.RunFor(std::chrono::minutes(3));
+  EXPECT_TRUE(p.moon->Established("gw"));
+  EXPECT_GE(p.moon->Established("gw")->tasks().next_mid(), 5u);
+  // sun vanishes.
+  p.net.AddFilter([](const Packet&) { return FilterResult{Verdict::kDrop, {}}; });
+  p.net.RunFor(std::chrono::minutes(5));
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  EXPECT_NE(p.moon->events().back().reason.find("retransmit"), std::string::npos);
+}
+
+TEST(Dpd, RestartActionReinitiates) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
+    m.dpd_delay = std::chrono::seconds(30);
+    m.dpd_action = engine::DpdAction::kRestart;
+  });
+  ASSERT_TRUE(p.up);
+  int blackout = 1;
+  p.net.AddFilter([&](const Packet&) {
+    return FilterResult{blackout ? Verdict::kDrop : Verdict::kPass, {}};
+  });
+  p.net.RunUntil([&] { return p.moon->CountEvents(EventKind::kIkeDown) == 1; },
+                 std::chrono::minutes(5));
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  blackout = 0;
+  // The restarted IKE_SA comes up again (sun still holds the old one until
+  // its own DPD or INITIAL_CONTACT; here it simply accepts a second).
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->CountEvents(EventKind::kIkeUp) == 2; },
+                             std::chrono::minutes(5)));
+  EXPECT_TRUE(p.moon->Established("gw"));
+}
+
+TEST(ChildRekey, ByLifetimeMakeBeforeBreak) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig& s) {
+    m.children[0].rekey_time = std::chrono::minutes(10);
+    m.children[0].rand_time = std::chrono::minutes(1);
+    m.children[0].life_time = std::chrono::minutes(12);
+    s.children[0].rekey_time = std::chrono::minutes(20);
+    s.children[0].life_time = std::chrono::minutes(22);
+  });
+  ASSERT_TRUE(p.up);
+  uint32_t old_in = p.moon_child_in();
+  // CREATE_CHILD_SA {N(REKEY_SA), SA, Ni, TSi, TSr} -->  <-- {SA, Nr, TSi, TSr}
+  // INFORMATIONAL {D(ESP, old)} -->   <-- {D(ESP, old')}
+  p.net.RunFor(std::chrono::minutes(11));
+  const auto* m = p.moon->Established("gw");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->children().size(), 1u);
+  EXPECT_NE(m->children()[0].spi_in, old_in);
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  EXPECT_EQ(p.moon->backend().policy_count(), 3u);
+  EXPECT_EQ(p.sun->backend().policy_count(), 3u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildRekeyed), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kChildRekeyed), 1u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildDown), 0u);
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+  // Jitter: the rekey happened between 9 and 10 minutes.
+  int64_t rekey_at = -1;
+  for (const auto& pkt : p.net.captured()) {
+    if (pkt.is(ExchangeType::kCreateChildSa, false)) {
+      rekey_at = pkt.sent.count();
+      break;
+    }
+  }
+  EXPECT_GE(rekey_at, 9 * 60000);
+  EXPECT_LE(rekey_at, 10 * 60000);
+}
+
+TEST(ChildRekey, KernelSoftExpireTriggersRekeyWithPfs) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig& s) {
+    for (auto* c : {&m, &s}) {
+      c->children[0].esp_proposals = {
+          EspProposal(EncrId::kAesGcm16, 128, IntegId::kNone, {KeGroup::kCurve25519})};
+      c->children[0].rekey_time = std::chrono::hours(10);
+    }
+  });
+  ASSERT_TRUE(p.up);
+  uint32_t old_in = p.moon_child_in();
+  p.moon->backend().Expire(old_in, /*hard=*/false);
+  p.net.RunFor(std::chrono::seconds(5));
+  const auto* m = p.moon->Established("gw");
+  ASSERT_EQ(m->children().size(), 1u);
+  EXPECT_NE(m->children()[0].spi_in, old_in);
+  EXPECT_EQ(m->children()[0].pfs_group, KeGroup::kCurve25519);
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  // A hard expire removes the CHILD_SA.
+  p.moon->backend().Expire(m->children()[0].spi_in, /*hard=*/true);
+  p.net.RunFor(std::chrono::seconds(5));
+  EXPECT_TRUE(p.moon->Established("gw")->children().empty());
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildDown), 1u);
+}
+
+}  // namespace
+}  // namespace ike::sim
