@@ -18,6 +18,8 @@
 
 #include "conf/ast.h"
 
+#include <openssl/crypto.h>
+
 namespace ike::conf {
 
 std::string Diagnostic::ToString() const {
@@ -407,6 +409,8 @@ class Parser {
       // own braces.
       sub.ParseBody(section, depth, true);
       include_stack_.pop_back();
+      // Included files may hold secrets: wipe the text once parsed.
+      if (!f.contents.empty()) OPENSSL_cleanse(f.contents.data(), f.contents.size());
     }
   }
 

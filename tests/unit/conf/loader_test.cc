@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/unit/conf/test_util.h"
 
 namespace ike::conf {
@@ -156,6 +158,99 @@ TEST(Defaults, IkeOverTimeFollowsLongerOfRekeyAndReauth) {
   EXPECT_EQ(c.connections[1].over_time, Seconds(300));
   EXPECT_EQ(c.connections[1].rand_time, Seconds(300));
   EXPECT_EQ(c.connections[2].over_time, Seconds(0));
+}
+
+}  // namespace
+}  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+// Every key in the key tree is accepted; the ones not acted upon are named in
+// a warning (this list is the "parsed but not yet supported" table of
+// conf/README.md).
+TEST(KeyTree, EveryKeyIsSupportedOrWarned) {
+  auto r = ParseConfigString(testing::ReadData("anchor/all-keys.conf"), "all-keys.conf");
+  ASSERT_TRUE(r.has_value()) << FormatDiagnostics(r.error());
+  std::vector<std::string> warned;
+  for (const auto& w : r->warnings) warned.push_back(w.key);
+  const std::vector<std::string> expected = {
+      "connections.all.dscp",
+      "connections.all.childless",
+      "connections.all.ocsp",
+      "connections.all.ppk_id",
+      "connections.all.ppk_required",
+      "connections.all.mediation",
+      "connections.all.mediated_by",
+      "connections.all.mediation_peer",
+      "connections.all.local-1.cert-tok",
+      "connections.all.local-1.pubkeys",
+      "connections.all.local-1.aaa_id",
+      "connections.all.remote.groups",
+      "connections.all.remote.cert_policy",
+      "connections.all.remote.ca_id",
+      "connections.all.remote.pubkeys",
+      "connections.all.remote.cacert-tok",
+      "connections.all.children.c.sha256_96",
+      "connections.all.children.c.hostaccess",
+      "connections.all.children.c.policies_fwd_out",
+      "connections.all.children.c.ipcomp",
+      "connections.all.children.c.interface",
+      "connections.all.children.c.mark_in_sa",
+      "connections.all.children.c.set_mark_in",
+      "connections.all.children.c.set_mark_out",
+      "connections.all.children.c.label",
+      "connections.all.children.c.label_mode",
+      "connections.all.children.c.tfc_padding",
+      "connections.all.children.c.per_cpu_sas",
+      "connections.all.children.c.copy_df",
+      "connections.all.children.c.copy_ecn",
+      "connections.all.children.c.copy_dscp",
+      "connections.all.children.c.icmp",
+      "secrets.ntlm-1",
+      "secrets.ppk-1",
+      "secrets.pkcs12-1",
+      "secrets.token-1",
+      "pools.p4.dhcp",
+      "pools.p4.server",
+      "pools.p4.p_cscf",
+      "pools.p4.25",
+      "authorities.ca.crl_uris",
+      "authorities.ca.ocsp_uris",
+      "authorities.ca.cert_uri_base",
+      "authorities.token-ca.handle",
+      "authorities.token-ca.slot",
+      "authorities.token-ca.module",
+  };
+  std::vector<std::string> sorted_warned = warned, sorted_expected = expected;
+  std::sort(sorted_warned.begin(), sorted_warned.end());
+  std::sort(sorted_expected.begin(), sorted_expected.end());
+  EXPECT_EQ(sorted_warned, sorted_expected) << FormatDiagnostics(r->warnings);
+
+  const auto& conn = r->connections[0];
+  EXPECT_EQ(conn.local.size(), 2u);
+  EXPECT_EQ(conn.local[1].auth.method, "tls");
+  EXPECT_EQ(conn.remote[0].auth.constraints, "rsa/pss-sha256");
+  EXPECT_TRUE(conn.remote[0].auth.ike_only);
+  EXPECT_EQ(conn.vips.size(), 2u);
+  EXPECT_EQ(conn.dscp, 46);
+  EXPECT_EQ(conn.keyingtries, 3u);
+  EXPECT_EQ(conn.over_time, Seconds(600));
+  const auto& c = conn.children[0];
+  EXPECT_EQ(c.ah_proposals.size(), 1u);
+  EXPECT_EQ(c.local_ts.size(), 2u);
+  EXPECT_EQ(c.mark_out.special, Mark::Special::kUnique);
+  EXPECT_EQ(c.set_mark_in.special, Mark::Special::kSame);
+  EXPECT_EQ(c.if_id_in.special, Mark::Special::kUniqueDir);
+  EXPECT_EQ(c.if_id_out.value, 9u);
+  EXPECT_EQ(c.tfc_padding, 0xffffffffu);
+  EXPECT_EQ(c.life_bytes, 2ull << 30);
+  EXPECT_EQ(c.rand_packets, 10240u);
+  EXPECT_EQ(c.close_action, CloseAction::kTrap);
+  EXPECT_EQ(c.dpd_action, DpdAction::kTrap);
+  EXPECT_EQ(r->secrets.size(), 5u);  // ike, eap, xauth, ntlm, ppk
+  EXPECT_EQ(r->pools[0].custom.size(), 1u);
+  EXPECT_EQ(r->authorities.size(), 2u);
 }
 
 }  // namespace
