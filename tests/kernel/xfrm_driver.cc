@@ -9,11 +9,12 @@
 //       --spi-out HEX --spi-in HEX [--reqid N] [--encap] [--no-in-sa] [--esn]
 //       Installs an SA pair and in/out(/fwd) policies (InstallTransaction).
 //       Keys are derived from the SPI, so both ends agree.
-//   xfrm_driver counters --dst IP --spi HEX [--proto esp|ah] [--min-packets N]
-//       Reads the SA's counters through GETSA; exit 1 below N packets.
-//   xfrm_driver encap-socket --family 4|6 [--port 4500]
+//   xfrm_driver counters --sas DST/SPI[/esp|ah][,...] [--min-packets N]
+//       Reads each SA's counters through GETSA; exit 1 if one is below N.
+//   xfrm_driver encap-socket --family 4|6 [--port 4500] [--daemon PIDFILE]
 //       Holds a UDP socket with UDP_ENCAP_ESPINUDP and bypass policies
-//       until killed (prints "ready").
+//       until killed (prints "ready"); with --daemon it forks once ready,
+//       writes the holder's PID to PIDFILE and returns.
 //   xfrm_driver acquire --local IP --remote IP [--reqid N] [--timeout-ms N]
 //       Installs a trap policy, sends one UDP packet and waits for ACQUIRE.
 //   xfrm_driver expire --local IP --remote IP [--soft-seconds 1 --hard-seconds 2]
@@ -23,14 +24,19 @@
 //       Measures SAs/s installed through netlink, batched and one by one.
 //   xfrm_driver probe
 //       Prints the kernel capability probe and the /proc/crypto drivers.
+// Every command accepts --netns NAME first: it enters /run/netns/NAME
+// (as `ip netns exec` would, without a second process).
 // Exit status: 0 success, 1 check failed, 2 usage error.
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -207,22 +213,37 @@ int Install(const Args& args) {
 }
 
 int Counters(const Args& args) {
-  SaId id{Addr(Get(args, "dst")), Hex(Get(args, "spi")),
-          Get(args, "proto", "esp") == "ah" ? ProtocolId::kAh : ProtocolId::kEsp, {}};
   auto backend = OpenBackend(false);
-  auto info = backend->GetSa(id);
-  if (!info) {
-    std::fprintf(stderr, "xfrm_driver: %s\n", info.error().ToString().c_str());
-    return 1;
+  const uint64_t min = std::stoull(Get(args, "min-packets", "0"));
+  std::string list = Get(args, "sas");
+  int rc = 0;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? list.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    size_t s1 = item.find('/');
+    if (s1 == std::string::npos) Usage("bad --sas item " + item);
+    size_t s2 = item.find('/', s1 + 1);
+    std::string proto = s2 == std::string::npos ? "esp" : item.substr(s2 + 1);
+    SaId id{Addr(item.substr(0, s1)), Hex(item.substr(s1 + 1, s2 == std::string::npos ? std::string::npos : s2 - s1 - 1)),
+            proto == "ah" ? ProtocolId::kAh : ProtocolId::kEsp, {}};
+    auto info = backend->GetSa(id);
+    if (!info) {
+      std::fprintf(stderr, "xfrm_driver: %s\n", info.error().ToString().c_str());
+      rc = 1;
+      continue;
+    }
+    std::printf("%s: %s%s%s packets=%llu bytes=%llu integrity_failures=%u replay_drops=%u%s\n",
+                Describe(id).c_str(), info->aead.c_str(), info->crypt.c_str(),
+                info->auth.empty() ? "" : (" " + info->auth).c_str(),
+                static_cast<unsigned long long>(info->usage.packets),
+                static_cast<unsigned long long>(info->usage.bytes), info->usage.integrity_failures,
+                info->usage.replay_window_drops, info->encap ? " udp-encap" : "");
+    if (info->usage.packets < min) rc = 1;
   }
-  uint64_t min = std::stoull(Get(args, "min-packets", "0"));
-  std::printf("%s: %s%s%s packets=%llu bytes=%llu integrity_failures=%u replay_drops=%u%s\n",
-              Describe(id).c_str(), info->aead.c_str(), info->crypt.c_str(),
-              info->auth.empty() ? "" : (" " + info->auth).c_str(),
-              static_cast<unsigned long long>(info->usage.packets),
-              static_cast<unsigned long long>(info->usage.bytes), info->usage.integrity_failures,
-              info->usage.replay_window_drops, info->encap ? " udp-encap" : "");
-  return info->usage.packets >= min ? 0 : 1;
+  return rc;
 }
 
 volatile sig_atomic_t g_stop = 0;
@@ -258,6 +279,19 @@ int EncapSocket(const Args& args) {
   signal(SIGINT, [](int) { g_stop = 1; });
   std::printf("ready: udp encap socket on port %u (IPv%c)\n", port, v6 ? '6' : '4');
   std::fflush(stdout);
+  if (args.count("daemon")) {
+    pid_t pid = fork();
+    if (pid < 0) return 1;
+    if (pid > 0) {
+      FILE* f = std::fopen(Get(args, "daemon").c_str(), "w");
+      if (!f) return 1;
+      std::fprintf(f, "%d\n", pid);
+      std::fclose(f);
+      return 0;
+    }
+    setsid();
+    std::freopen("/dev/null", "w", stdout);
+  }
   while (!g_stop) pause();
   close(fd);
   return 0;
@@ -429,9 +463,20 @@ int Probe() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) Usage("no command");
-  std::string cmd = argv[1];
-  Args args = Parse(argc, argv, 2);
+  int first = 1;
+  if (argc > 2 && std::string(argv[1]) == "--netns") {
+    std::string path = std::string("/run/netns/") + argv[2];
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+      std::fprintf(stderr, "xfrm_driver: cannot enter %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    close(fd);
+    first = 3;
+  }
+  if (argc <= first) Usage("no command");
+  std::string cmd = argv[first];
+  Args args = Parse(argc, argv, first + 1);
   if (cmd == "install") return Install(args);
   if (cmd == "counters") return Counters(args);
   if (cmd == "encap-socket") return EncapSocket(args);
