@@ -209,4 +209,16 @@ CryptoResult<Bytes> SkCipher::Unprotect(ByteView aad, ByteView body) const {
   return plain;
 }
 
+CryptoResult<SkCipherPair> CreateSkCiphers(const IkeSaKeys& keys, Role role, EncrId encr, uint16_t key_bits,
+                                           IntegId integ) {
+  const bool initiator = role == Role::kInitiator;
+  const SecretBytes& out_e = initiator ? keys.sk_ei : keys.sk_er;
+  const SecretBytes& out_a = initiator ? keys.sk_ai : keys.sk_ar;
+  const SecretBytes& in_e = initiator ? keys.sk_er : keys.sk_ei;
+  const SecretBytes& in_a = initiator ? keys.sk_ar : keys.sk_ai;
+  IKE_ASSIGN_OR_RETURN(SkCipher outbound, SkCipher::Create(encr, key_bits, integ, out_e.view(), out_a.view()));
+  IKE_ASSIGN_OR_RETURN(SkCipher inbound, SkCipher::Create(encr, key_bits, integ, in_e.view(), in_a.view()));
+  return SkCipherPair{std::move(outbound), std::move(inbound)};
+}
+
 }  // namespace ike::crypto

@@ -29,6 +29,7 @@
 #include "libike/common/secret_bytes.h"
 #include "libike/crypto/crypto_error.h"
 #include "libike/crypto/integ.h"
+#include "libike/crypto/key_derivation.h"
 #include "libike/crypto/rng.h"
 
 namespace ike::crypto {
@@ -80,5 +81,14 @@ class SkCipher {
   SecretBytes salt_;
   std::optional<Integ> integ_;
 };
+
+// The two SkCiphers of one IKE SA endpoint: outbound uses this side's keys
+// (initiator: SK_ei/SK_ai, responder: SK_er/SK_ar), inbound the peer's.
+struct SkCipherPair {
+  SkCipher outbound;
+  SkCipher inbound;
+};
+CryptoResult<SkCipherPair> CreateSkCiphers(const IkeSaKeys& keys, Role role, EncrId encr, uint16_t key_bits,
+                                           IntegId integ);
 
 }  // namespace ike::crypto
