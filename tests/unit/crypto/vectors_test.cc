@@ -436,5 +436,46 @@ TEST(Rfc8439, ChaCha20Poly1305AeadVectorThroughSkCipher) {
   EXPECT_EQ(cipher->Unprotect(aad, body).error().code, CryptoErrc::kIntegrityCheckFailed);
 }
 
+
+// RFC 7634 Appendix B: an IKEv2 INFORMATIONAL message (SPIs c0..c7/d0..d7,
+// message ID 9) carrying N(SET_WINDOW_SIZE, 10) in an SK payload protected
+// with ChaCha20-Poly1305, key 80..9f, salt a0a1a2a3, IV 1011121314151617.
+// Protect (with the IV drawn from a fixed Rng) must reproduce the
+// published message exactly; Unprotect must return the notify payload.
+class FixedRng : public Rng {
+ public:
+  explicit FixedRng(Bytes bytes) : bytes_(std::move(bytes)) {}
+  void Fill(MutableByteView out) override {
+    for (uint8_t& b : out) b = bytes_[pos_++ % bytes_.size()];
+  }
+
+ private:
+  Bytes bytes_;
+  size_t pos_ = 0;
+};
+
+TEST(Rfc7634, AppendixBIkev2Example) {
+  const Bytes message = HexOrDie(
+      "c0c1c2c3c4c5c6c7d0d1d2d3d4d5d6d72e20250000000009000000452900002910111213141516176103"
+      "94701f8d017f7c129248896b71bfe25236efd7cdc67066906315b2");
+  const Bytes sk_e = HexOrDie("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3");
+  auto cipher = SkCipher::Create(EncrId::kChaCha20Poly1305, 256, IntegId::kNone, sk_e, {});
+  ASSERT_TRUE(cipher.has_value());
+  const size_t prefix = 28 + 4;  // IKE header + SK generic payload header
+  ByteView aad = ByteView(message).first(prefix);
+  ByteView body = ByteView(message).subspan(prefix);
+  // Notify: no next payload, length 12, protocol 0, SPI size 0,
+  // type 16385 (SET_WINDOW_SIZE), data 10.
+  const Bytes notify = HexOrDie("0000000c000040010000000a");
+  EXPECT_EQ(cipher->BodySize(notify.size()), body.size());
+  FixedRng rng(HexOrDie("1011121314151617"));
+  auto sealed = cipher->Protect(aad, notify, rng);
+  ASSERT_TRUE(sealed.has_value());
+  EXPECT_EQ(ToHex(*sealed), ToHex(body));
+  auto inner = cipher->Unprotect(aad, body);
+  ASSERT_TRUE(inner.has_value());
+  EXPECT_EQ(*inner, notify);
+}
+
 }  // namespace
 }  // namespace ike::crypto
