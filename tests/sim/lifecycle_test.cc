@@ -171,3 +171,48 @@ TEST(ChildRekey, KernelSoftExpireTriggersRekeyWithPfs) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+class ChildRekeyCollision : public ::testing::TestWithParam<uint64_t> {};
+
+// Both ends rekey the same CHILD_SA at the same moment (RFC 7296 2.8.1):
+//   CREATE_CHILD_SA {N(REKEY_SA),..} -->  <-- CREATE_CHILD_SA {N(REKEY_SA),..}
+//   each answers the other; the exchange with the lowest nonce made the
+//   redundant SA, its initiator deletes it; the old SA is deleted as well.
+TEST_P(ChildRekeyCollision, OneSurvivorWhateverTheNonceOrder) {
+  Up p({}, GetParam());
+  ASSERT_TRUE(p.up);
+  uint32_t moon_old = p.moon_child_in();
+  uint32_t sun_old = p.sun->Established("gw")->children().at(0).spi_in;
+  p.net.Input(*p.moon, engine::Command{engine::RekeyChildCommand{p.moon_sa(), moon_old}});
+  p.net.Input(*p.sun, engine::Command{engine::RekeyChildCommand{p.sun_sa(), sun_old}});
+  p.net.RunFor(std::chrono::seconds(10));
+  const auto* m = p.moon->Established("gw");
+  const auto* s = p.sun->Established("gw");
+  ASSERT_TRUE(m && s);
+  ASSERT_EQ(m->children().size(), 1u);
+  ASSERT_EQ(s->children().size(), 1u);
+  EXPECT_EQ(m->children()[0].spi_in, s->children()[0].spi_out);
+  EXPECT_EQ(m->children()[0].spi_out, s->children()[0].spi_in);
+  EXPECT_NE(m->children()[0].spi_in, moon_old);
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  EXPECT_EQ(p.moon->backend().policy_count(), 3u);
+  EXPECT_EQ(p.sun->backend().policy_count(), 3u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+  EXPECT_EQ(p.moon->CountEvents(engine::EventKind::kChildDown), 0u);
+  EXPECT_EQ(p.sun->CountEvents(engine::EventKind::kChildDown), 0u);
+  // Exactly one of the two rekey exchanges produced the survivor; the
+  // loser deleted its redundant SA without a CHILD_SA down event.
+  EXPECT_EQ(p.moon->CountEvents(engine::EventKind::kChildRekeyed) +
+                p.sun->CountEvents(engine::EventKind::kChildRekeyed),
+            4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(NonceOrders, ChildRekeyCollision, ::testing::Range<uint64_t>(1, 9));
+
+}  // namespace
+}  // namespace ike::sim

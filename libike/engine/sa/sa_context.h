@@ -114,6 +114,18 @@ struct SaContext {
   // Work tasks hand to the IkeSa after an exchange: CHILD_SAs (by inbound
   // SPI) whose deletion must be initiated (the old SA after a rekey).
   std::vector<uint32_t> pending_child_deletes;
+  // CHILD_SA rekeys per old CHILD_SA (by our inbound SPI), to resolve
+  // simultaneous rekeys (RFC 7296 2.8.1): the exchange with the lowest of
+  // the four nonces created the redundant SA, which its initiator deletes.
+  struct RekeyRecord {
+    bool ours_done = false;  // the exchange we initiated
+    Bytes ours_ni, ours_nr;
+    uint32_t ours_new_spi_in = 0;
+    bool theirs_done = false;  // the exchange the peer initiated
+    Bytes theirs_ni, theirs_nr;
+    bool resolved = false;
+  };
+  std::map<uint32_t, RekeyRecord> child_rekeys;
   // Set by a task that ends the IKE_SA once the current exchange is done
   // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.
   std::optional<std::string> destroy_after;

@@ -1,5 +1,7 @@
 #include "libike/engine/task/child_create.h"
 
+#include <algorithm>
+
 #include "libike/engine/sa/child_install.h"
 #include "libike/engine/sa/keymat.h"
 #include "libike/engine/sa/wire_convert.h"
@@ -312,6 +314,40 @@ TaskOutcome ChildCreate::BuildResponse(wire::Message& msg, SaContext& ctx) {
   return TaskResult::kDone;
 }
 
+namespace {
+// memcmp order over the common length, shorter first on a tie.
+bool NonceLess(const Bytes& a, const Bytes& b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+}  // namespace
+
+void ChildCreate::RecordRekey(SaContext& ctx, uint32_t old_spi_in, bool ours, const Bytes& ni,
+                              const Bytes& nr, uint32_t new_spi_in) {
+  SaContext::RekeyRecord& r = ctx.child_rekeys[old_spi_in];
+  if (ours) {
+    r.ours_done = true;
+    r.ours_ni = ni;
+    r.ours_nr = nr;
+    r.ours_new_spi_in = new_spi_in;
+  } else {
+    r.theirs_done = true;
+    r.theirs_ni = ni;
+    r.theirs_nr = nr;
+  }
+  if (!r.ours_done || !r.theirs_done || r.resolved) return;
+  r.resolved = true;
+  // RFC 7296 2.8.1: the SA created by the exchange holding the lowest nonce
+  // is redundant and deleted by the side that initiated that exchange.
+  const Bytes& ours_min = NonceLess(r.ours_ni, r.ours_nr) ? r.ours_ni : r.ours_nr;
+  const Bytes& theirs_min = NonceLess(r.theirs_ni, r.theirs_nr) ? r.theirs_ni : r.theirs_nr;
+  if (NonceLess(ours_min, theirs_min)) {
+    if (ChildSa* redundant = ctx.FindChildByInbound(r.ours_new_spi_in)) {
+      redundant->state = ChildState::kRekeyed;  // no ChildDown event for it
+      ctx.pending_child_deletes.push_back(r.ours_new_spi_in);
+    }
+  }
+}
+
 Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_initiator) {
   std::optional<SecretBytes> shared;
   if (ke_ && !peer_ke_.empty()) {
@@ -351,6 +387,8 @@ Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_in
     ctx.CancelTimer(TimerKind::kChildRekey, old->spi_in);
     if (exchange_initiator) ctx.pending_child_deletes.push_back(old->spi_in);
   }
+  uint32_t old_spi_in = old ? old->spi_in : 0;
+  uint32_t new_spi_in = child.spi_in;
   Duration rekey = child.config.rekey_time - ctx.Jitter(child.config.rand_time);
   if (child.config.rekey_time.count() > 0) {
     ctx.ArmTimer(TimerKind::kChildRekey, rekey, child.spi_in);
@@ -359,6 +397,7 @@ Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_in
     ctx.ArmTimer(TimerKind::kChildExpire, child.config.life_time, child.spi_in);
   }
   ctx.children.push_back(std::move(child));
+  if (old_spi_in) RecordRekey(ctx, old_spi_in, exchange_initiator, ni, nr, new_spi_in);
   return {};
 }
 

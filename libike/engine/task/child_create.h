@@ -46,6 +46,8 @@ class ChildCreate final : public Task {
   TaskOutcome BuildResponse(wire::Message& msg, SaContext& ctx);
   // Derives KEYMAT, installs, records the CHILD_SA.
   Result<void, std::string> Complete(SaContext& ctx, bool exchange_initiator);
+  static void RecordRekey(SaContext& ctx, uint32_t old_spi_in, bool ours, const Bytes& ni,
+                          const Bytes& nr, uint32_t new_spi_in);
   void Reject(wire::NotifyType notify, std::string reason, Bytes data = {});
 
   Role role_;

@@ -11,16 +11,15 @@ void RemoveChild(SaContext& ctx, uint32_t spi_in, const std::string& reason) {
                          [&](const ChildSa& c) { return c.spi_in == spi_in; });
   if (it == ctx.children.end()) return;
   bool rekeyed = it->state == ChildState::kRekeyed;
-  // A rekeyed CHILD_SA's policies now belong to its successor.
-  bool successor = rekeyed && std::any_of(ctx.children.begin(), ctx.children.end(),
-                                          [&](const ChildSa& c) {
-                                            return c.spi_in != spi_in && c.reqid == it->reqid &&
-                                                   c.state != ChildState::kRekeyed;
-                                          });
+  // Another CHILD_SA of the same reqid (a rekey successor, or the winner of
+  // a rekey collision) keeps using the policies.
+  bool successor = std::any_of(ctx.children.begin(), ctx.children.end(), [&](const ChildSa& c) {
+    return c.spi_in != spi_in && c.reqid == it->reqid;
+  });
   UninstallChild(ctx, *it, successor);
   ctx.CancelTimer(TimerKind::kChildRekey, spi_in);
   ctx.CancelTimer(TimerKind::kChildExpire, spi_in);
-  if (!rekeyed) ctx.EmitEvent(EventKind::kChildDown, it->name, it->spi_in, it->spi_out, reason);
+  if (!rekeyed && !successor) ctx.EmitEvent(EventKind::kChildDown, it->name, it->spi_in, it->spi_out, reason);
   ctx.children.erase(it);
 }
 
