@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
       ("mtu", po::value(&mtu)->default_value(1400), "TUN MTU")
       ("workers", po::value(&workers)->default_value(0),
        "data-plane threads, one TUN queue each (0: one per CPU)")
+      ("no-offload", "do not use TUN TSO/checksum offload (IFF_VNET_HDR)")
       ("table", po::value(&table)->default_value(220), "routing table for the remote selectors")
       ("ready-file", po::value(&ready_file), "created once the tunnel is up");
   po::variables_map vm;
@@ -176,6 +177,7 @@ int main(int argc, char** argv) {
   opt.tun_name = tun;
   opt.tun_mtu = mtu;
   opt.workers = workers;
+  opt.tun_offload = vm.count("no-offload") == 0;
   opt.route_table = table;
   opt.own_udp_sockets = udp;
   opt.udp_port = local_port;
@@ -251,7 +253,8 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   std::cerr << "ike-esp-static: " << (transport ? "transport" : "tunnel") << " " << alg_s
             << (udp ? " in UDP" : "") << " " << local.ToString() << " <-> " << remote.ToString()
-            << " on " << backend.tun_name() << " up\n";
+            << " on " << backend.tun_name() << " (" << backend.worker_count() << " workers"
+            << (backend.tun_offload_active() ? ", TSO offload" : "") << ") up\n";
   if (!ready_file.empty()) std::ofstream(ready_file) << getpid() << "\n";
   while (!g_stop) sleep(1);  // signals interrupt the sleep
 

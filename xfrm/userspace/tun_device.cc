@@ -29,7 +29,8 @@ TunDevice::~TunDevice() {
   for (int fd : fds_) close(fd);
 }
 
-BackendResult<void> TunDevice::Open(const std::string& name, int mtu, size_t queues) {
+BackendResult<void> TunDevice::Open(const std::string& name, int mtu, size_t queues,
+                                    bool vnet_hdr) {
   if (name.size() >= IFNAMSIZ) {
     return MakeUnexpected(
         BackendError{BackendError::Code::kInvalidArgument, 0, "TUN name too long: " + name});
@@ -40,10 +41,17 @@ BackendResult<void> TunDevice::Open(const std::string& name, int mtu, size_t que
     if (fd < 0) return MakeUnexpected(SysErr("open /dev/net/tun"));
     fds_.push_back(fd);
     ifreq ifr{};
-    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0));
+    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (queues > 1 ? IFF_MULTI_QUEUE : 0) |
+                                       (vnet_hdr ? IFF_VNET_HDR : 0));
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) return MakeUnexpected(SysErr("TUNSETIFF " + name));
     name_ = ifr.ifr_name;
+  }
+  vnet_hdr_ = vnet_hdr;
+  if (vnet_hdr) {
+    // TCP segmentation and checksum offload: the stack hands us 64 KB TCP
+    // super-packets with partial checksums; the data plane segments them.
+    offload_ = ioctl(fds_[0], TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
   }
 
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

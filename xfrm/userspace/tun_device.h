@@ -19,7 +19,13 @@ class TunDevice {
   // Creates (or attaches to) the device with `queues` queues
   // (IFF_MULTI_QUEUE when more than one), sets its MTU and brings it up.
   // The fds are non-blocking.
-  BackendResult<void> Open(const std::string& name, int mtu, size_t queues = 1);
+  // With vnet_hdr every packet carries a struct virtio_net_hdr (VnetHdr) and
+  // TSO/checksum offload is requested (TUNSETOFFLOAD); offload() says
+  // whether the kernel accepted it.
+  BackendResult<void> Open(const std::string& name, int mtu, size_t queues = 1,
+                           bool vnet_hdr = false);
+  bool vnet_hdr() const { return vnet_hdr_; }
+  bool offload() const { return offload_; }
   int fd(size_t queue = 0) const { return queue < fds_.size() ? fds_[queue] : -1; }
   size_t queues() const { return fds_.size(); }
   int ifindex() const { return ifindex_; }
@@ -27,6 +33,8 @@ class TunDevice {
 
  private:
   std::vector<int> fds_;
+  bool vnet_hdr_ = false;
+  bool offload_ = false;
   int ifindex_ = 0;
   std::string name_;
 };

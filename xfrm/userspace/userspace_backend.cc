@@ -1,5 +1,7 @@
 #include "xfrm/userspace/userspace_backend.h"
 
+#include <sys/uio.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
@@ -13,6 +15,8 @@
 #include <cstring>
 #include <ctime>
 #include <shared_mutex>
+
+#include "xfrm/userspace/gso.h"
 
 namespace ike::xfrm {
 namespace {
@@ -139,6 +143,7 @@ struct UserspaceBackend::TxQueue {
 struct UserspaceBackend::Worker {
   size_t batch;
   int tun_fd = -1;
+  size_t slot = 0;          // next free buffer in bufs for outbound packets
   UserspaceStats stats;      // this worker's, lock-free
   UserspaceStats published;  // a copy for stats(), under stats_mu_
   std::vector<std::vector<uint8_t>> bufs;  // one per packet of a batch
@@ -146,15 +151,20 @@ struct UserspaceBackend::Worker {
   std::vector<iovec> rx_iovs;
   std::vector<sockaddr_storage> rx_addrs;
   std::vector<std::array<uint8_t, kCmsgSpace>> rx_controls;
+  std::vector<uint8_t> rd;  // TUN reads (a TSO super-packet is cut into bufs)
   TxQueue tx[4];  // raw4, raw6, udp4, udp6
+  // At least 64 buffers, so that a 64 KB TSO packet cut at a 1400-byte MTU
+  // fits in one sendmmsg round.
   explicit Worker(size_t n)
       : batch(n),
-        bufs(n, std::vector<uint8_t>(kBufSize)),
+        bufs(std::max<size_t>(n, 64), std::vector<uint8_t>(kBufSize)),
         rx_msgs(n),
         rx_iovs(n),
         rx_addrs(n),
         rx_controls(n),
-        tx{TxQueue(n), TxQueue(n), TxQueue(n), TxQueue(n)} {}
+        rd(kBufSize + VnetHdr::kSize),
+        tx{TxQueue(bufs.size()), TxQueue(bufs.size()), TxQueue(bufs.size()),
+           TxQueue(bufs.size())} {}
 };
 
 UserspaceBackend::UserspaceBackend(UserspaceOptions options)
@@ -171,7 +181,7 @@ UserspaceBackend::~UserspaceBackend() {
 BackendResult<void> UserspaceBackend::Start() {
   size_t workers = options_.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu, workers));
+  IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu, workers, options_.tun_offload));
   if (options_.manage_routes) {
     IKE_TRY(rtnl_.Open());
     for (AddressFamily f : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
@@ -704,7 +714,6 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
     m.msg_control = q.controls[i].data();
     m.msg_controllen = PutPktinfoSrc(q.controls[i].data(), p.src);
   }
-  if (q.count == w.batch) Flush(w);
 }
 
 void UserspaceBackend::Flush(Worker& w) {
@@ -729,6 +738,7 @@ void UserspaceBackend::Flush(Worker& w) {
     }
     q.count = 0;
   }
+  w.slot = 0;
 }
 
 void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len,
@@ -798,7 +808,15 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t*
   }
   Account(sa, out_len, now);
   sa_lock.unlock();
-  if (write(tun_fd, out, out_len) < 0) {
+  ssize_t written;
+  if (tun_.vnet_hdr()) {
+    uint8_t vnet[VnetHdr::kSize] = {};  // no offload: a complete packet
+    iovec iov[2] = {{vnet, sizeof(vnet)}, {out, out_len}};
+    written = writev(tun_fd, iov, 2);
+  } else {
+    written = write(tun_fd, out, out_len);
+  }
+  if (written < 0) {
     st.send_errors++;
     return;
   }
@@ -840,13 +858,45 @@ Udp4500Verdict UserspaceBackend::HandleUdp4500(ByteView datagram, const Endpoint
 
 void UserspaceBackend::ReadTun(Worker& w) {
   const uint64_t now = NowSeconds();
+  const size_t vh = tun_.vnet_hdr() ? VnetHdr::kSize : 0;
+  constexpr size_t kMaxPacket = kBufSize - kHeadroom - esp::kMaxEspTailroom;
   {
     std::shared_lock lock(mu_);
     for (size_t n = 0; n < w.batch; ++n) {
-      uint8_t* buf = w.bufs[n].data();
-      ssize_t r = read(w.tun_fd, buf + kHeadroom, kBufSize - kHeadroom - esp::kMaxEspTailroom);
-      if (r <= 0) break;
-      OutboundLocked(w, buf, kHeadroom, static_cast<size_t>(r), now);
+      ssize_t r = read(w.tun_fd, w.rd.data(), w.rd.size());
+      if (r <= static_cast<ssize_t>(vh)) break;
+      uint8_t* pkt = w.rd.data() + vh;
+      size_t len = static_cast<size_t>(r) - vh;
+      VnetHdr h;
+      if (vh != 0) h = VnetHdr::Parse(w.rd.data());
+      const uint8_t gso = h.gso_type & static_cast<uint8_t>(~VnetHdr::kGsoEcn);
+      if (gso == VnetHdr::kGsoTcpV4 || gso == VnetHdr::kGsoTcpV6) {
+        uint8_t* seg_buf = nullptr;
+        const size_t segments = SegmentTcp(
+            pkt, len, h.gso_size,
+            [&](size_t seg_len) -> uint8_t* {
+              if (seg_len > kMaxPacket) return nullptr;
+              if (w.slot == w.bufs.size()) Flush(w);
+              seg_buf = w.bufs[w.slot++].data();
+              return seg_buf + kHeadroom;
+            },
+            [&](uint8_t*, size_t seg_len) { OutboundLocked(w, seg_buf, kHeadroom, seg_len, now); });
+        if (segments == 0) w.stats.drops.Inc(esp::DropReason::kBadInner);
+        continue;
+      }
+      if ((h.flags & VnetHdr::kNeedsCsum) != 0 &&
+          !FinishChecksum(pkt, len, h.csum_start, h.csum_offset)) {
+        w.stats.drops.Inc(esp::DropReason::kBadInner);
+        continue;
+      }
+      if (len > kMaxPacket) {
+        w.stats.drops.Inc(esp::DropReason::kNoRoom);
+        continue;
+      }
+      if (w.slot == w.bufs.size()) Flush(w);
+      uint8_t* buf = w.bufs[w.slot++].data();
+      std::memcpy(buf + kHeadroom, pkt, len);
+      OutboundLocked(w, buf, kHeadroom, len, now);
     }
   }
   Flush(w);
@@ -919,16 +969,20 @@ void UserspaceBackend::Run(Worker& w, size_t index) {
   auto add = [&](int fd, uint32_t tag) {
     if (fd < 0) return;
     epoll_event ev{};
-    // Sockets are shared by all workers: wake only one of them per packet.
-    ev.events = EPOLLIN | (tag >= 1 && tag <= 4 ? EPOLLEXCLUSIVE : 0u);
+    ev.events = EPOLLIN;
     ev.data.u32 = tag;
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   };
   add(w.tun_fd, 0);
-  add(raw_fd_[0], 1);
-  add(raw_fd_[1], 2);
-  add(udp_fd_[0], 3);
-  add(udp_fd_[1], 4);
+  if (index == 0) {
+    // One reader for the ESP sockets: parallel readers would reorder an
+    // SA's packets beyond its replay window. Outbound work spreads over the
+    // TUN queues (one flow stays on one queue).
+    add(raw_fd_[0], 1);
+    add(raw_fd_[1], 2);
+    add(udp_fd_[0], 3);
+    add(udp_fd_[1], 4);
+  }
   add(wake_fd_, 5);
   uint64_t last_tick = 0;
   epoll_event events[8];

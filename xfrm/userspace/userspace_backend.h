@@ -60,6 +60,8 @@ struct UserspaceOptions {
   // Data-plane threads, each with its own TUN queue (IFF_MULTI_QUEUE);
   // 0 = one per CPU.
   size_t workers = 0;
+  // IFF_VNET_HDR + TUNSETOFFLOAD (TSO/checksum offload) on the TUN device.
+  bool tun_offload = true;
 };
 
 enum class Udp4500Verdict : uint8_t {
@@ -125,6 +127,7 @@ class UserspaceBackend : public Backend {
   UserspaceStats stats() const;
   const std::string& tun_name() const { return tun_.name(); }
   size_t worker_count() const { return workers_.size(); }
+  bool tun_offload_active() const { return tun_.offload(); }
 
  private:
   struct SaState;

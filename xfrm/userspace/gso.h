@@ -1,0 +1,88 @@
+// TUN offloads (IFF_VNET_HDR + TUNSETOFFLOAD): the kernel hands the TUN
+// reader TCP super-packets (TSO, up to 64 KB, one read instead of ~45) and
+// packets whose checksum is left partial. These helpers finish checksums and
+// cut a TSO packet into MSS-sized TCP segments, over caller buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "xfrm/esp/ip_packet.h"
+
+namespace ike::xfrm {
+
+// struct virtio_net_hdr, host byte order (TUN default on little endian).
+struct VnetHdr {
+  static constexpr size_t kSize = 10;
+  static constexpr uint8_t kNeedsCsum = 1;
+  static constexpr uint8_t kGsoNone = 0, kGsoTcpV4 = 1, kGsoTcpV6 = 4, kGsoEcn = 0x80;
+  uint8_t flags = 0;
+  uint8_t gso_type = kGsoNone;
+  uint16_t hdr_len = 0;
+  uint16_t gso_size = 0;
+  uint16_t csum_start = 0;
+  uint16_t csum_offset = 0;
+  static VnetHdr Parse(const uint8_t* p) {
+    VnetHdr h;
+    h.flags = p[0];
+    h.gso_type = p[1];
+    std::memcpy(&h.hdr_len, p + 2, 2);
+    std::memcpy(&h.gso_size, p + 4, 2);
+    std::memcpy(&h.csum_start, p + 6, 2);
+    std::memcpy(&h.csum_offset, p + 8, 2);
+    return h;
+  }
+};
+
+// One's-complement sum of big-endian 16-bit words (RFC 1071), unfolded.
+uint64_t ChecksumAdd(uint64_t sum, const uint8_t* data, size_t len);
+uint16_t ChecksumFold(uint64_t sum);
+
+// NEEDS_CSUM: the field at csum_start + csum_offset holds the pseudo-header
+// sum; add the rest of the packet from csum_start and store the result.
+bool FinishChecksum(uint8_t* packet, size_t len, uint16_t csum_start, uint16_t csum_offset);
+
+// Splits a TCP/IPv4 or TCP/IPv6 super-packet into segments of at most `mss`
+// payload bytes: IP lengths, IPv4 ids and header checksums, TCP sequence
+// numbers, FIN/PSH (last segment only), CWR (first only) and full TCP
+// checksums are rewritten. For each segment, `alloc(len)` returns a buffer
+// for it (nullptr aborts) and `emit(buffer, len)` takes it. Returns the
+// number of segments, 0 when the packet is not TCP or malformed.
+template <typename Alloc, typename Emit>
+size_t SegmentTcp(const uint8_t* pkt, size_t len, uint16_t mss, Alloc&& alloc, Emit&& emit);
+
+// Implementation details.
+size_t TcpSegmentHeaders(const uint8_t* pkt, size_t len, bool& v4);
+void FixTcpSegment(uint8_t* seg, size_t seg_len, size_t ip_len, bool v4, uint32_t seq,
+                   uint16_t ip_id, bool first, bool last);
+
+template <typename Alloc, typename Emit>
+size_t SegmentTcp(const uint8_t* pkt, size_t len, uint16_t mss, Alloc&& alloc, Emit&& emit) {
+  bool v4 = false;
+  const size_t hdrs = TcpSegmentHeaders(pkt, len, v4);
+  if (hdrs == 0 || mss == 0) return 0;
+  const size_t ip_len = v4 ? size_t{pkt[0] & 0x0fu} * 4 : esp::kIpv6HeaderLen;
+  const size_t payload = len - hdrs;
+  uint32_t seq0;
+  std::memcpy(&seq0, pkt + ip_len + 4, 4);
+  seq0 = __builtin_bswap32(seq0);
+  const uint16_t id0 = v4 ? static_cast<uint16_t>((pkt[4] << 8) | pkt[5]) : 0;
+  size_t count = 0;
+  for (size_t off = 0; off < payload || (payload == 0 && count == 0); off += mss) {
+    const size_t chunk = payload - off < mss ? payload - off : mss;
+    const size_t seg_len = hdrs + chunk;
+    uint8_t* seg = alloc(seg_len);
+    if (seg == nullptr) return count;
+    std::memcpy(seg, pkt, hdrs);
+    std::memcpy(seg + hdrs, pkt + hdrs + off, chunk);
+    FixTcpSegment(seg, seg_len, ip_len, v4, seq0 + static_cast<uint32_t>(off),
+                  static_cast<uint16_t>(id0 + count), count == 0, off + chunk >= payload);
+    emit(seg, seg_len);
+    ++count;
+    if (payload == 0) break;
+  }
+  return count;
+}
+
+}  // namespace ike::xfrm
