@@ -22,10 +22,14 @@ command -v cpio >/dev/null || skip "cpio not installed (scripts/setup-deps.sh)"
 [[ -x $driver ]] || { echo "FAIL: $driver is not built" >&2; exit 1; }
 out=$(mktemp -d /var/tmp/ike-kernel-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
+envs=(--env DRIVER="$driver" --env RESULTS="$out")
+# Sanitizer settings of an ASan build reach the driver inside the VM too.
+for v in ASAN_OPTIONS UBSAN_OPTIONS IKE_KERNEL_QUICK IKE_INSTALL_RATE_COUNT; do
+  [[ -n ${!v:-} ]] && envs+=(--env "$v=${!v}")
+done
 start=$(date +%s.%N)
 "$here/vm-run.sh" --share-root --rw "$out" --timeout "${IKE_KERNEL_TEST_TIMEOUT:-400}" \
-  --env DRIVER="$driver" --env RESULTS="$out" ${IKE_KERNEL_QUICK:+--env IKE_KERNEL_QUICK=1} \
-  "$here/guest/xfrm-esp-test.sh"
+  "${envs[@]}" "$here/guest/xfrm-esp-test.sh"
 rc=$?
 printf 'kernel test wall time: %.1f s (rc=%d)\n' "$(echo "$(date +%s.%N) - $start" | bc)" "$rc"
 if ((rc == 126)); then

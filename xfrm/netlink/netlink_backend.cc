@@ -256,13 +256,11 @@ BackendResult<void> NetlinkBackend::FlushOwned() {
   // SAs being deleted.
   auto pr = DeletePolicies(policies);
   auto sr = DeleteSas(sas);
-  std::optional<BackendError> first;
   for (auto* list : {&pr, &sr}) {
     for (auto& r : *list) {
-      if (!r && r.error().code != BackendError::Code::kNotFound && !first) first = r.error();
+      if (!r && r.error().code != BackendError::Code::kNotFound) return std::move(r);
     }
   }
-  if (first) return MakeUnexpected(std::move(*first));
   return {};
 }
 

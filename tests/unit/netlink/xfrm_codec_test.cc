@@ -510,7 +510,8 @@ TEST(XfrmDecode, ExpireHandBuilt) {
   Put<uint16_t>(p, 234, XFRMA_MARK);
   Put<uint32_t>(p, 236, 5);
   Put<uint32_t>(p, 240, 0xff);
-  auto split = SplitMessages(Message(XFRM_MSG_EXPIRE, 0, 0, p));
+  Bytes wire = Message(XFRM_MSG_EXPIRE, 0, 0, p);
+  auto split = SplitMessages(wire);
   ASSERT_TRUE(split);
   auto ev = DecodeEvent((*split)[0]);
   ASSERT_TRUE(ev && ev->has_value());
@@ -536,7 +537,8 @@ TEST(XfrmDecode, MappingHandBuilt) {
   PutBytes(p, 28, {198, 51, 100, 7});
   PutBytes(p, 44, {198, 51, 100, 8});
   PutBytes(p, 60, {0x11, 0x94, 0x11, 0x95});
-  auto split = SplitMessages(Message(XFRM_MSG_MAPPING, 0, 0, p));
+  Bytes wire = Message(XFRM_MSG_MAPPING, 0, 0, p);
+  auto split = SplitMessages(wire);
   ASSERT_TRUE(split);
   auto ev = DecodeEvent((*split)[0]);
   ASSERT_TRUE(ev && ev->has_value());
@@ -556,7 +558,8 @@ TEST(XfrmDecode, PolicyExpireHandBuilt) {
   p[43] = 24;
   p[160] = XFRM_POLICY_OUT;
   p[168] = 0;  // soft
-  auto split = SplitMessages(Message(XFRM_MSG_POLEXPIRE, 0, 0, p));
+  Bytes wire = Message(XFRM_MSG_POLEXPIRE, 0, 0, p);
+  auto split = SplitMessages(wire);
   ASSERT_TRUE(split);
   auto ev = DecodeEvent((*split)[0]);
   ASSERT_TRUE(ev && ev->has_value());
@@ -569,7 +572,8 @@ TEST(XfrmDecode, PolicyExpireHandBuilt) {
 }
 
 TEST(XfrmDecode, NonEventTypesAreNotEvents) {
-  auto split = SplitMessages(Message(XFRM_MSG_NEWSA, 0, 0, Bytes(224, 0)));
+  Bytes wire = Message(XFRM_MSG_NEWSA, 0, 0, Bytes(224, 0));
+  auto split = SplitMessages(wire);
   ASSERT_TRUE(split);
   auto ev = DecodeEvent((*split)[0]);
   ASSERT_TRUE(ev);
