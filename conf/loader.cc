@@ -22,6 +22,7 @@ enum class Support : uint8_t { kSupported, kParsedOnly };
 
 struct Ctx {
   Diagnostics& diags;
+  std::string current_key;  // full key of the setting being handled
 };
 
 // A handler returns an error message, or an empty string on success.
@@ -140,7 +141,8 @@ Handler<T> IfIdField(IfId T::*m) {
   };
 }
 Result<std::vector<Proposal>, std::string> ProposalsValue(const AstSetting& s, ProposalKind kind,
-                                                          Ctx& ctx, const std::string& key) {
+                                                          Ctx& ctx) {
+  const std::string& key = ctx.current_key;
   std::string list = s.value;
   if (StripStrictSuffix(list)) {
     ctx.diags.Warning(s.loc, key,
@@ -179,6 +181,7 @@ std::set<std::string> ApplyRules(const std::vector<Rule<T>>& rules, const AstSec
     } else {
       first_line[s.key] = s.loc.line;
     }
+    ctx.current_key = key;
     std::string err = rule->fn(target, s, ctx);
     if (!err.empty()) {
       ctx.diags.Error(s.loc, key, err);
@@ -214,14 +217,14 @@ const std::vector<Rule<ChildConfig>>& ChildRules() {
   static const std::vector<Rule<C>> rules = {
       {"esp_proposals", Support::kSupported,
        [](C& c, const AstSetting& s, Ctx& ctx) -> std::string {
-         auto r = ProposalsValue(s, ProposalKind::kEsp, ctx, "");
+         auto r = ProposalsValue(s, ProposalKind::kEsp, ctx);
          if (!r) return r.error();
          c.esp_proposals = std::move(*r);
          return {};
        }},
       {"ah_proposals", Support::kSupported,
        [](C& c, const AstSetting& s, Ctx& ctx) -> std::string {
-         auto r = ProposalsValue(s, ProposalKind::kAh, ctx, "");
+         auto r = ProposalsValue(s, ProposalKind::kAh, ctx);
          if (!r) return r.error();
          c.ah_proposals = std::move(*r);
          return {};
@@ -553,7 +556,7 @@ const std::vector<Rule<ConnectionConfig>>& ConnectionRules() {
       {"remote_port", Support::kSupported, UintField(&C::remote_port, 65535)},
       {"proposals", Support::kSupported,
        [](C& c, const AstSetting& s, Ctx& ctx) -> std::string {
-         auto r = ProposalsValue(s, ProposalKind::kIke, ctx, "");
+         auto r = ProposalsValue(s, ProposalKind::kIke, ctx);
          if (!r) return r.error();
          c.proposals = std::move(*r);
          return {};
@@ -748,6 +751,19 @@ ConnectionConfig BuildConnection(const AstSection& sec, const std::string& path,
   }
   for (const auto* child : Entries(child_containers, Join(path, "children"), ctx)) {
     c.children.push_back(BuildChild(*child, Join(Join(path, "children"), child->name), c, ctx));
+  }
+  // Initiating needs a peer address: warn when a child starts or traps but
+  // no remote address is a single address or a host name.
+  bool can_initiate = std::any_of(c.remote_addrs.begin(), c.remote_addrs.end(), [](const AddressSpec& a) {
+    return a.IsSingleAddress() || a.kind == AddressSpec::Kind::kHostname;
+  });
+  for (const auto& child : c.children) {
+    if ((child.start_action.start || child.start_action.trap) && !can_initiate &&
+        child.mode != ChildMode::kPass && child.mode != ChildMode::kDrop) {
+      ctx.diags.Warning(child.loc, Join(Join(path, "children"), child.name) + ".start_action",
+                        "start_action = " + ToString(child.start_action) +
+                            " but remote_addrs names no single peer address: initiation will fail");
+    }
   }
   return c;
 }
@@ -1064,7 +1080,7 @@ void CheckReferences(Config& config, Ctx& ctx) {
 
 LoadResult BuildConfig(AstSection& root, const std::string& source, Diagnostics diags,
                        const LoadOptions& options) {
-  Ctx ctx{diags};
+  Ctx ctx{diags, {}};
   ResolveTemplates(root, diags);
   Config config;
   config.source = source;

@@ -255,3 +255,42 @@ TEST(KeyTree, EveryKeyIsSupportedOrWarned) {
 
 }  // namespace
 }  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+TEST(Warnings, InitiatingWithoutPeerAddress) {
+  auto r = ParseConfigString("connections {\n  gw {\n    children {\n      c {\n        start_action = start\n"
+                             "      }\n    }\n  }\n}\n", "w.conf");
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].ToString(),
+            "w.conf:4: connections.gw.children.c.start_action: warning: start_action = start but "
+            "remote_addrs names no single peer address: initiation will fail");
+}
+
+TEST(Warnings, DuplicateKeyOverrides) {
+  auto r = ParseConfigString("connections {\n  gw {\n    rekey_time = 1h\n    rekey_time = 2h\n  }\n}\n", "w.conf");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->connections[0].rekey_time, Seconds(7200));
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].ToString(),
+            "w.conf:4: connections.gw.rekey_time: warning: overrides the value set at line 3");
+}
+
+TEST(Warnings, IpsecConfStrictSuffix) {
+  auto r = ParseConfigString("connections {\n  gw {\n    proposals = aes256-sha256-modp2048!\n  }\n}\n", "w.conf");
+  ASSERT_TRUE(r.has_value()) << FormatDiagnostics(r.error());
+  EXPECT_EQ(ToString(r->connections[0].proposals), "aes256-sha256-prfsha256-modp2048");
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].key, "connections.gw.proposals");
+}
+
+TEST(LoadConfig, MissingFile) {
+  auto r = LoadConfig("/nonexistent/swanctl.conf");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error()[0].ToString(), "/nonexistent/swanctl.conf:0: cannot open configuration file");
+}
+
+}  // namespace
+}  // namespace ike::conf
