@@ -272,6 +272,22 @@ TEST(WireSkLayout, OffsetsAndPatch) {
 
 // --- Helpers.
 
+TEST(WireHelpers, PeekHeader) {
+  Bytes init = EncodeMessage(testing::IkeSaInitResponse());
+  auto h = PeekHeader(init);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->header, testing::IkeSaInitResponse().header);
+  EXPECT_EQ(h->next_payload, 33);
+  EXPECT_EQ(h->length, init.size());
+  EXPECT_TRUE(h->header.response);
+  EXPECT_EQ(h->header.flags(), kFlagResponse);
+  // An IKEv1 header peeks fine (for dispatch) but does not decode as IKEv2.
+  init[17] = 0x10;
+  ASSERT_TRUE(PeekHeader(init).has_value());
+  EXPECT_EQ(PeekHeader(init)->header.major_version, 1);
+  EXPECT_FALSE(PeekHeader(ByteView(init).first(27)).has_value());
+}
+
 TEST(WireHelpers, IdAccessors) {
   EXPECT_EQ(IdPayload::FromIp(Role::kInitiator, Ip("2001:db8::5")).AsIp(), Ip("2001:db8::5"));
   EXPECT_EQ(IdPayload::FromFqdn(Role::kInitiator, "x.example").AsString(), "x.example");
