@@ -431,6 +431,18 @@ int InstallRate(const Args& args) {
     }
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     if (failed) std::printf("install-rate: %zu installs failed\n", failed);
+    if (batched && !failed) {
+      // The same SPI again: the kernel's EEXIST, reported as a collision.
+      auto dup = backend->AddSa(sas[0]);
+      if (dup || dup.error().code != BackendError::Code::kExists ||
+          dup.error().detail.find("SPI collision") == std::string::npos) {
+        std::printf("install-rate: duplicate SPI not reported as a collision: %s\n",
+                    dup ? "accepted" : dup.error().ToString().c_str());
+        failed = 1;
+      } else {
+        std::printf("duplicate SPI: %s\n", dup.error().ToString().c_str());
+      }
+    }
     std::vector<SaId> ids;
     for (auto& sa : sas) ids.push_back(sa.id);
     backend->DeleteSas(ids);

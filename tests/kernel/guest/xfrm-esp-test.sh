@@ -171,7 +171,7 @@ else
 fi
 cleanup_xfrm
 if "$D" --netns a install-rate --count "${IKE_INSTALL_RATE_COUNT:-2000}" >/tmp/rate.log 2>&1; then
-  ok "$(cat /tmp/rate.log)"
+  ok "$(</tmp/rate.log)"
 else
   bad "install rate run failed"; cat /tmp/rate.log
 fi

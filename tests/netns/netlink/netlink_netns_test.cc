@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -308,6 +309,31 @@ TEST_F(NetlinkNetns, TransactionRollsBackAfterKernelError) {
   }
   EXPECT_FALSE(Find(p1));
   EXPECT_FALSE(Find(p2));
+}
+
+TEST_F(NetlinkNetns, MissingCapNetAdminIsReportedAsSuch) {
+  // A child without privileges (uid nobody has no CAP_NET_ADMIN) asks the
+  // kernel for a policy and runs the probe.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(10);
+    auto b = NetlinkBackend::Open(NetlinkBackendOptions{.events = false});
+    if (!b) _exit(11);
+    auto r = (*b)->AddPolicy(OutPolicy("10.0.0.0", 24, "10.1.0.0", 24));
+    if (r) _exit(12);
+    if (r.error().code != BackendError::Code::kPermission) _exit(13);
+    if (r.error().ToString().find("CAP_NET_ADMIN") == std::string::npos) _exit(14);
+    auto probe = ProbeKernel(**b);
+    if (probe.capabilities.esp) _exit(15);
+    bool said = false;
+    for (auto& n : probe.capabilities.notes) said |= n.find("CAP_NET_ADMIN") != std::string::npos;
+    _exit(said ? 0 : 16);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "child check failed at step " << WEXITSTATUS(status);
 }
 
 TEST_F(NetlinkNetns, SocketHelpers) {
