@@ -6,7 +6,8 @@
 //   xfrm_driver install --alg gcm|gcm256|chacha|cbc-sha256|cbc-sha1|ah-sha256
 //       --mode tunnel|transport --local IP --remote IP
 //       [--local-net NET/LEN --remote-net NET/LEN]   (tunnel mode)
-//       --spi-out HEX --spi-in HEX [--reqid N] [--encap] [--no-in-sa] [--esn]
+//       --spi-out HEX --spi-in HEX [--reqid N] [--encap [--encap-sport N]]
+//       [--no-in-sa] [--esn]
 //       Installs an SA pair and in/out(/fwd) policies (InstallTransaction).
 //       Keys are derived from the SPI, so both ends agree.
 //   xfrm_driver counters --sas DST/SPI[/esp|ah][,...] [--min-packets N]
@@ -20,6 +21,8 @@
 //   xfrm_driver expire --local IP --remote IP [--soft-seconds 1 --hard-seconds 2]
 //       Installs an SA with short add-time lifetimes and waits for the soft
 //       and hard EXPIRE events.
+//   xfrm_driver mapping [--timeout-ms N]
+//       Prints "ready" once subscribed, then waits for a NAT-T MAPPING event.
 //   xfrm_driver install-rate [--count N]
 //       Measures SAs/s installed through netlink, batched and one by one.
 //   xfrm_driver probe
@@ -167,6 +170,11 @@ int Install(const Args& args) {
   };
   SaParams out_sa = make_sa(local, remote, Hex(Get(args, "spi-out")), Direction::kOut);
   SaParams in_sa = make_sa(remote, local, Hex(Get(args, "spi-in")), Direction::kIn);
+  if (encap && args.count("encap-sport")) {
+    // Send from another port than the peer expects: its kernel reports a
+    // NAT mapping change.
+    out_sa.encap->src_port = static_cast<uint16_t>(std::stoi(Get(args, "encap-sport")));
+  }
 
   Selector out_sel, in_sel;
   if (mode == Mode::kTunnel) {
@@ -404,6 +412,24 @@ int Expire(const Args& args) {
   return ok && !gone ? 0 : 1;
 }
 
+int Mapping(const Args& args) {
+  auto backend = OpenBackend(true);
+  std::vector<MappingEvent> seen;
+  backend->SetEventHandler([&](const BackendEvent& ev) {
+    if (auto* m = std::get_if<MappingEvent>(&ev)) seen.push_back(*m);
+  });
+  std::printf("ready\n");
+  std::fflush(stdout);
+  int timeout = std::stoi(Get(args, "timeout-ms", "10000"));
+  bool ok = WaitEvents(*backend, timeout, [&] { return !seen.empty(); });
+  for (auto& m : seen) {
+    std::printf("MAPPING %s peer %s -> %s\n", Describe(m.sa).c_str(),
+                m.old_peer.ToString().c_str(), m.new_peer.ToString().c_str());
+  }
+  if (!ok) std::printf("no MAPPING event within %d ms\n", timeout);
+  return ok ? 0 : 1;
+}
+
 int InstallRate(const Args& args) {
   const int count = std::stoi(Get(args, "count", "2000"));
   auto backend = OpenBackend(false);
@@ -494,6 +520,7 @@ int main(int argc, char** argv) {
   if (cmd == "encap-socket") return EncapSocket(args);
   if (cmd == "acquire") return Acquire(args);
   if (cmd == "expire") return Expire(args);
+  if (cmd == "mapping") return Mapping(args);
   if (cmd == "install-rate") return InstallRate(args);
   if (cmd == "probe") return Probe();
   Usage("unknown command " + cmd);

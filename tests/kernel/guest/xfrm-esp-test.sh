@@ -158,6 +158,35 @@ if [[ -z ${IKE_KERNEL_QUICK:-} ]]; then
 fi
 run_case "negative control: AES-GCM tunnel IPv4 without b's inbound SA" gcm tunnel 4 0 fail
 
+# NAT-T: a sends ESP-in-UDP from port 4501 while b's inbound SA expects
+# 4500, so b's kernel reports a MAPPING change through our event API.
+mapping_case() {
+  local line="" tries=0 mp
+  "$D" --netns b mapping --timeout-ms 15000 >/tmp/map.log 2>&1 &
+  mp=$!
+  while ((tries++ < 100)); do
+    read -r line </tmp/map.log 2>/dev/null
+    [[ $line == ready* ]] && break
+    sleep 0.1
+  done
+  start_encap 4 || { bad "MAPPING: encap sockets"; kill $mp; return; }
+  "$D" --netns a install --alg gcm --mode tunnel --local 192.0.2.1 --remote 192.0.2.2 \
+    --local-net 10.0.1.1/32 --remote-net 10.0.2.1/32 --spi-out c0000001 --spi-in c0000002 \
+    --reqid 70 --encap --encap-sport 4501 >/dev/null &&
+  "$D" --netns b install --alg gcm --mode tunnel --local 192.0.2.2 --remote 192.0.2.1 \
+    --local-net 10.0.2.1/32 --remote-net 10.0.1.1/32 --spi-out c0000002 --spi-in c0000001 \
+    --reqid 70 --encap >/dev/null
+  ip netns exec a ping -q -c 2 -i 0.2 -W 2 -I 10.0.1.1 10.0.2.1 >/dev/null 2>&1
+  if wait $mp; then
+    ok "MAPPING event for a NAT port change: $(</tmp/map.log)"
+  else
+    bad "no MAPPING event"; cat /tmp/map.log
+  fi
+  stop_encap
+  cleanup_xfrm
+}
+[[ -z ${IKE_KERNEL_QUICK:-} ]] && mapping_case
+
 if "$D" --netns a acquire --local 192.0.2.1 --remote 192.0.2.2 --reqid 99 >/tmp/acq.log 2>&1; then
   ok "ACQUIRE for a trap policy reached our event API: $(head -1 /tmp/acq.log)"
 else
