@@ -21,6 +21,9 @@
 //   xfrm_driver expire --local IP --remote IP [--soft-seconds 1 --hard-seconds 2]
 //       Installs an SA with short add-time lifetimes and waits for the soft
 //       and hard EXPIRE events.
+//   xfrm_driver alloc-update --local IP --remote IP
+//       The daemon's inbound flow: ALLOCSPI (larval SA), then UPDSA with the
+//       keys; GETSA must show the algorithm on the allocated SPI.
 //   xfrm_driver mapping [--timeout-ms N]
 //       Prints "ready" once subscribed, then waits for a NAT-T MAPPING event.
 //   xfrm_driver install-rate [--count N]
@@ -412,6 +415,31 @@ int Expire(const Args& args) {
   return ok && !gone ? 0 : 1;
 }
 
+int AllocUpdate(const Args& args) {
+  const IpAddress local = Addr(Get(args, "local")), remote = Addr(Get(args, "remote"));
+  auto backend = OpenBackend(false);
+  auto spi = backend->AllocateSpi(remote, local, ProtocolId::kEsp, 21);
+  if (!spi) {
+    std::fprintf(stderr, "xfrm_driver: %s\n", spi.error().ToString().c_str());
+    return 1;
+  }
+  SaParams sa;
+  sa.id = SaId{local, *spi, ProtocolId::kEsp, {}};
+  sa.src = remote;
+  sa.reqid = 21;
+  SetAlgorithm(sa, "chacha");
+  auto before = backend->GetSa(sa.id);
+  auto up = backend->UpdateSa(sa);
+  auto after = backend->GetSa(sa.id);
+  bool ok = before && before->aead.empty() && up && after && after->aead == "rfc7539esp(chacha20,poly1305)";
+  std::printf("ALLOCSPI spi 0x%08x (larval: %s), UPDSA %s, GETSA: %s\n", *spi,
+              before ? (before->aead.empty() ? "no algorithm" : before->aead.c_str()) : "missing",
+              up ? "ok" : up.error().ToString().c_str(),
+              after ? after->aead.c_str() : after.error().ToString().c_str());
+  (void)backend->FlushOwned();
+  return ok ? 0 : 1;
+}
+
 int Mapping(const Args& args) {
   auto backend = OpenBackend(true);
   std::vector<MappingEvent> seen;
@@ -521,6 +549,7 @@ int main(int argc, char** argv) {
   if (cmd == "acquire") return Acquire(args);
   if (cmd == "expire") return Expire(args);
   if (cmd == "mapping") return Mapping(args);
+  if (cmd == "alloc-update") return AllocUpdate(args);
   if (cmd == "install-rate") return InstallRate(args);
   if (cmd == "probe") return Probe();
   Usage("unknown command " + cmd);

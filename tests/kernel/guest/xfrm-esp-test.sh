@@ -193,6 +193,11 @@ else
   bad "no ACQUIRE event"; cat /tmp/acq.log
 fi
 cleanup_xfrm
+if "$D" --netns a alloc-update --local 192.0.2.1 --remote 192.0.2.2 >/tmp/alloc.log 2>&1; then
+  ok "$(</tmp/alloc.log)"
+else
+  bad "ALLOCSPI + UPDSA"; cat /tmp/alloc.log
+fi
 if "$D" --netns a expire --local 192.0.2.1 --remote 192.0.2.2 >/tmp/exp.log 2>&1; then
   ok "EXPIRE soft and hard events for a 1 s/2 s lifetime: $(tail -1 /tmp/exp.log)"
 else
