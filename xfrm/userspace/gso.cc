@@ -73,4 +73,132 @@ void FixTcpSegment(uint8_t* seg, size_t seg_len, size_t ip_len, bool v4, uint32_
   tcp[17] = static_cast<uint8_t>(c);
 }
 
+namespace {
+
+constexpr size_t kMaxSuper = 65535;
+
+// The TCP header offset and length of a coalescing candidate, or 0.
+size_t GroHeaders(const uint8_t* pkt, size_t len, bool& v4, size_t& ip_len) {
+  if (len < 20) return 0;
+  if ((pkt[0] >> 4) == 4) {
+    // No IP options, not a fragment.
+    if (pkt[0] != 0x45 || pkt[9] != esp::kProtoTcp || (((pkt[6] << 8) | pkt[7]) & 0x3fff) != 0) {
+      return 0;
+    }
+    v4 = true;
+    ip_len = 20;
+  } else if ((pkt[0] >> 4) == 6) {
+    if (len < 40 || pkt[6] != esp::kProtoTcp) return 0;
+    v4 = false;
+    ip_len = 40;
+  } else {
+    return 0;
+  }
+  if (len < ip_len + 20) return 0;
+  const size_t tcp_len = static_cast<size_t>(pkt[ip_len + 12] >> 4) * 4;
+  if (tcp_len < 20 || ip_len + tcp_len >= len) return 0;  // needs payload
+  // Only ACK, optionally PSH: no SYN/FIN/RST/URG/ECE/CWR.
+  if ((pkt[ip_len + 13] & static_cast<uint8_t>(~0x18)) != 0 || (pkt[ip_len + 13] & 0x10) == 0) {
+    return 0;
+  }
+  return ip_len + tcp_len;
+}
+
+uint32_t Seq(const uint8_t* tcp) {
+  return (uint32_t{tcp[4]} << 24) | (uint32_t{tcp[5]} << 16) | (uint32_t{tcp[6]} << 8) | tcp[7];
+}
+
+}  // namespace
+
+TcpCoalescer::TcpCoalescer() : buf_(VnetHdr::kSize + kMaxSuper) {}
+
+bool TcpCoalescer::Add(const uint8_t* pkt, size_t len) {
+  auto info_ok = [&](size_t l) { return esp::ParseIpPacket(ByteView(pkt, l)).has_value(); };
+  bool v4 = false;
+  size_t ip_len = 0;
+  const size_t hdrs = GroHeaders(pkt, len, v4, ip_len);
+  if (hdrs == 0 || !info_ok(len)) return false;
+  const size_t payload = len - hdrs;
+  uint8_t* super = buf_.data() + VnetHdr::kSize;
+  if (segments_ == 0) {
+    if (len > kMaxSuper) return false;
+    std::memcpy(super, pkt, len);
+    len_ = len;
+    segments_ = 1;
+    ip_len_ = ip_len;
+    hdr_len_ = hdrs;
+    mss_ = payload;
+    v4_ = v4;
+    next_seq_ = Seq(pkt + ip_len) + static_cast<uint32_t>(payload);
+    closed_ = (pkt[ip_len + 13] & 0x08) != 0;
+    return true;
+  }
+  if (closed_ || v4 != v4_ || hdrs != hdr_len_ || payload > mss_ ||
+      len_ + payload > kMaxSuper || segments_ >= kMaxSegments) {
+    return false;
+  }
+  const uint8_t* tcp = pkt + ip_len;
+  const uint8_t* open_tcp = super + ip_len_;
+  // Same addresses, same ports, contiguous sequence, same ack and options.
+  const size_t addr_off = v4 ? 12 : 8, addr_len = v4 ? 8 : 32;
+  if (std::memcmp(pkt + addr_off, super + addr_off, addr_len) != 0 ||
+      std::memcmp(tcp, open_tcp, 4) != 0 || Seq(tcp) != next_seq_ ||
+      std::memcmp(tcp + 8, open_tcp + 8, 4) != 0 ||
+      std::memcmp(tcp + 20, open_tcp + 20, hdrs - ip_len - 20) != 0) {
+    return false;
+  }
+  if (v4 && (pkt[1] != super[1] || pkt[8] != super[8])) return false;  // TOS, TTL
+  std::memcpy(super + len_, pkt + hdrs, payload);
+  len_ += payload;
+  ++segments_;
+  next_seq_ += static_cast<uint32_t>(payload);
+  if (payload < mss_ || (tcp[13] & 0x08) != 0) {
+    closed_ = true;
+    super[ip_len_ + 13] |= tcp[13] & 0x08;  // carry PSH
+  }
+  return true;
+}
+
+ByteView TcpCoalescer::Take() {
+  uint8_t* vnet = buf_.data();
+  uint8_t* super = vnet + VnetHdr::kSize;
+  std::memset(vnet, 0, VnetHdr::kSize);
+  if (segments_ > 1) {
+    const size_t tcp_total = len_ - ip_len_;
+    uint64_t pseudo;
+    if (v4_) {
+      super[2] = static_cast<uint8_t>(len_ >> 8);
+      super[3] = static_cast<uint8_t>(len_);
+      super[10] = super[11] = 0;
+      const uint16_t c = esp::Ipv4HeaderChecksum(super, ip_len_);
+      super[10] = static_cast<uint8_t>(c >> 8);
+      super[11] = static_cast<uint8_t>(c);
+      pseudo = ChecksumAdd(0, super + 12, 8);
+    } else {
+      super[4] = static_cast<uint8_t>(tcp_total >> 8);
+      super[5] = static_cast<uint8_t>(tcp_total);
+      pseudo = ChecksumAdd(0, super + 8, 32);
+    }
+    // Partial checksum: the pseudo-header sum, the stack completes or trusts it.
+    const uint16_t partial = ChecksumFold(pseudo + esp::kProtoTcp + tcp_total);
+    super[ip_len_ + 16] = static_cast<uint8_t>(partial >> 8);
+    super[ip_len_ + 17] = static_cast<uint8_t>(partial);
+    const uint16_t hdr_len = static_cast<uint16_t>(hdr_len_);
+    const uint16_t gso_size = static_cast<uint16_t>(mss_);
+    const uint16_t csum_start = static_cast<uint16_t>(ip_len_);
+    const uint16_t csum_offset = 16;
+    vnet[0] = VnetHdr::kNeedsCsum;
+    vnet[1] = v4_ ? VnetHdr::kGsoTcpV4 : VnetHdr::kGsoTcpV6;
+    std::memcpy(vnet + 2, &hdr_len, 2);
+    std::memcpy(vnet + 4, &gso_size, 2);
+    std::memcpy(vnet + 6, &csum_start, 2);
+    std::memcpy(vnet + 8, &csum_offset, 2);
+  }
+  ByteView out(buf_.data(), VnetHdr::kSize + len_);
+  segments_ = 0;
+  len_ = 0;
+  closed_ = false;
+  return out;
+}
+
 }  // namespace ike::xfrm

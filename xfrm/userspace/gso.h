@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "xfrm/esp/ip_packet.h"
 
@@ -51,6 +52,35 @@ bool FinishChecksum(uint8_t* packet, size_t len, uint16_t csum_start, uint16_t c
 // number of segments, 0 when the packet is not TCP or malformed.
 template <typename Alloc, typename Emit>
 size_t SegmentTcp(const uint8_t* pkt, size_t len, uint16_t mss, Alloc&& alloc, Emit&& emit);
+
+// GRO for the way into the TUN device: coalesces consecutive in-order TCP
+// segments of one flow into a super-packet with a virtio_net_hdr (TCPv4/v6
+// GSO, partial checksum), as a NIC's GRO would, so the stack processes one
+// large packet instead of ~45. Rules as tcp_gro_receive: same addresses and
+// ports, seq contiguous, same ack and options, only ACK (+PSH on the last)
+// flags, every segment but the last exactly the first one's size.
+class TcpCoalescer {
+ public:
+  static constexpr size_t kMaxSegments = 64;
+  TcpCoalescer();
+  // Absorbs the packet (starting a new super-packet or extending the open
+  // one) or returns false: then the caller flushes the open one (Take) and
+  // tries again, or writes the packet as it is.
+  bool Add(const uint8_t* pkt, size_t len);
+  bool open() const { return segments_ > 0; }
+  // The vnet header followed by the packet, ready for the TUN device;
+  // closes the super-packet. Only valid while open().
+  ByteView Take();
+
+ private:
+  std::vector<uint8_t> buf_;  // VnetHdr::kSize + super-packet
+  size_t len_ = 0;            // packet bytes after the vnet header
+  size_t segments_ = 0;
+  size_t ip_len_ = 0, hdr_len_ = 0, mss_ = 0;
+  uint32_t next_seq_ = 0;
+  bool v4_ = false;
+  bool closed_ = false;  // a short or PSH segment ended it
+};
 
 // Implementation details.
 size_t TcpSegmentHeaders(const uint8_t* pkt, size_t len, bool& v4);

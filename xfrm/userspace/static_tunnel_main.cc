@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
       ("workers", po::value(&workers)->default_value(0),
        "data-plane threads, one TUN queue each (0: one per CPU)")
       ("no-offload", "do not use TUN TSO/checksum offload (IFF_VNET_HDR)")
+      ("no-gro", "with offload: do not coalesce received TCP segments")
       ("table", po::value(&table)->default_value(220), "routing table for the remote selectors")
       ("ready-file", po::value(&ready_file), "created once the tunnel is up");
   po::variables_map vm;
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   opt.tun_mtu = mtu;
   opt.workers = workers;
   opt.tun_offload = vm.count("no-offload") == 0;
+  opt.tun_gro = vm.count("no-gro") == 0;
   opt.route_table = table;
   opt.own_udp_sockets = udp;
   opt.udp_port = local_port;
@@ -254,7 +256,8 @@ int main(int argc, char** argv) {
   std::cerr << "ike-esp-static: " << (transport ? "transport" : "tunnel") << " " << alg_s
             << (udp ? " in UDP" : "") << " " << local.ToString() << " <-> " << remote.ToString()
             << " on " << backend.tun_name() << " (" << backend.worker_count() << " workers"
-            << (backend.tun_offload_active() ? ", TSO offload" : "") << ") up\n";
+            << (backend.tun_offload_active() ? ", TSO offload" : "")
+            << (backend.tun_gro_active() ? ", GRO" : "") << ") up\n";
   if (!ready_file.empty()) std::ofstream(ready_file) << getpid() << "\n";
   while (!g_stop) sleep(1);  // signals interrupt the sleep
 

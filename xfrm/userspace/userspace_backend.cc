@@ -152,6 +152,7 @@ struct UserspaceBackend::Worker {
   std::vector<sockaddr_storage> rx_addrs;
   std::vector<std::array<uint8_t, kCmsgSpace>> rx_controls;
   std::vector<uint8_t> rd;  // TUN reads (a TSO super-packet is cut into bufs)
+  TcpCoalescer gro;         // decapsulated TCP segments on their way to the TUN device
   TxQueue tx[4];  // raw4, raw6, udp4, udp6
   // At least 64 buffers, so that a 64 KB TSO packet cut at a 1400-byte MTU
   // fits in one sendmmsg round.
@@ -182,6 +183,7 @@ BackendResult<void> UserspaceBackend::Start() {
   size_t workers = options_.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu, workers, options_.tun_offload));
+  gro_ = tun_.offload() && options_.tun_gro;
   if (options_.manage_routes) {
     IKE_TRY(rtnl_.Open());
     for (AddressFamily f : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
@@ -741,7 +743,8 @@ void UserspaceBackend::Flush(Worker& w) {
   w.slot = 0;
 }
 
-void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len,
+void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro,
+                                        uint8_t* buf, size_t headroom, size_t len,
                                         const IpAddress& src, const IpAddress& dst,
                                         std::optional<uint16_t> udp_sport, uint64_t now) {
   MutableByteView packet(buf + headroom, len);
@@ -808,6 +811,14 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t*
   }
   Account(sa, out_len, now);
   sa_lock.unlock();
+  st.in_packets++;
+  if (gro != nullptr) {
+    if (gro->Add(out, out_len)) return;
+    if (gro->open()) {
+      WriteTun(st, tun_fd, gro->Take());
+      if (gro->Add(out, out_len)) return;
+    }
+  }
   ssize_t written;
   if (tun_.vnet_hdr()) {
     uint8_t vnet[VnetHdr::kSize] = {};  // no offload: a complete packet
@@ -816,14 +827,15 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t*
   } else {
     written = write(tun_fd, out, out_len);
   }
-  if (written < 0) {
-    st.send_errors++;
-    return;
-  }
-  st.in_packets++;
+  if (written < 0) st.send_errors++;
 }
 
-Udp4500Verdict UserspaceBackend::Udp4500Locked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len,
+void UserspaceBackend::WriteTun(UserspaceStats& st, int tun_fd, ByteView vnet_and_packet) {
+  if (write(tun_fd, vnet_and_packet.data(), vnet_and_packet.size()) < 0) st.send_errors++;
+}
+
+Udp4500Verdict UserspaceBackend::Udp4500Locked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro,
+                                               uint8_t* buf, size_t headroom, size_t len,
                                                const Endpoint& from, const Endpoint& to,
                                                uint64_t now) {
   switch (esp::ClassifyUdp4500(ByteView(buf + headroom, len))) {
@@ -839,7 +851,8 @@ Udp4500Verdict UserspaceBackend::Udp4500Locked(UserspaceStats& st, int tun_fd, u
     case esp::Udp4500Kind::kEsp:
       break;
   }
-  InboundEspLocked(st, tun_fd, buf, headroom, len, from.address, to.address, from.port, now);
+  InboundEspLocked(st, tun_fd, gro, buf, headroom, len, from.address, to.address, from.port,
+                   now);
   return Udp4500Verdict::kEsp;
 }
 
@@ -852,7 +865,7 @@ Udp4500Verdict UserspaceBackend::HandleUdp4500(ByteView datagram, const Endpoint
   }
   std::memcpy(scratch_.data() + kHeadroom, datagram.data(), datagram.size());
   std::shared_lock lock(mu_);
-  return Udp4500Locked(ctl_stats_, tun_.fd(0), scratch_.data(), kHeadroom, datagram.size(), from,
+  return Udp4500Locked(ctl_stats_, tun_.fd(0), nullptr, scratch_.data(), kHeadroom, datagram.size(), from,
                        to, NowSeconds());
 }
 
@@ -918,6 +931,7 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
   int n = recvmmsg(fd, w.rx_msgs.data(), static_cast<unsigned>(w.batch), MSG_DONTWAIT, nullptr);
   if (n <= 0) return;
   const uint64_t now = NowSeconds();
+  TcpCoalescer* gro = gro_ ? &w.gro : nullptr;
   std::vector<std::tuple<size_t, Endpoint, Endpoint>> ike;  // rare: only IKE on 4500
   {
     std::shared_lock lock(mu_);
@@ -933,22 +947,23 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
           w.stats.drops.Inc(esp::DropReason::kShort);
           continue;
         }
-        InboundEspLocked(w.stats, w.tun_fd, buf, kHeadroom + info->header_len, info->total_len - info->header_len,
+        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom + info->header_len, info->total_len - info->header_len,
                          info->src, info->dst, std::nullopt, now);
         continue;
       }
       auto dst = PktinfoDst(m);
       if (!dst) dst = IpAddress::Any(family);
       if (raw) {
-        InboundEspLocked(w.stats, w.tun_fd, buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
+        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
         continue;
       }
       Endpoint to{*dst, options_.udp_port};
-      if (Udp4500Locked(w.stats, w.tun_fd, buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
+      if (Udp4500Locked(w.stats, w.tun_fd, gro, buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
         ike.emplace_back(static_cast<size_t>(i), from, to);
       }
     }
   }
+  if (gro != nullptr && gro->open()) WriteTun(w.stats, w.tun_fd, gro->Take());
   Publish(w);
   IkeHandler handler;
   if (!ike.empty()) {

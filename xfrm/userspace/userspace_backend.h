@@ -37,6 +37,7 @@
 #include "xfrm/esp/esp_sa.h"
 #include "xfrm/esp/ip_packet.h"
 #include "xfrm/esp/udp_encap.h"
+#include "xfrm/userspace/gso.h"
 #include "xfrm/userspace/route_netlink.h"
 #include "xfrm/userspace/spd.h"
 #include "xfrm/userspace/tun_device.h"
@@ -62,6 +63,9 @@ struct UserspaceOptions {
   size_t workers = 0;
   // IFF_VNET_HDR + TUNSETOFFLOAD (TSO/checksum offload) on the TUN device.
   bool tun_offload = true;
+  // With offload: coalesce decapsulated TCP segments into super-packets
+  // (GRO) before writing them to the TUN device.
+  bool tun_gro = true;
 };
 
 enum class Udp4500Verdict : uint8_t {
@@ -128,6 +132,7 @@ class UserspaceBackend : public Backend {
   const std::string& tun_name() const { return tun_.name(); }
   size_t worker_count() const { return workers_.size(); }
   bool tun_offload_active() const { return tun_.offload(); }
+  bool tun_gro_active() const { return gro_; }
 
  private:
   struct SaState;
@@ -157,10 +162,11 @@ class UserspaceBackend : public Backend {
 
   // Data plane (mu_ held).
   void OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len, uint64_t now);
-  void InboundEspLocked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len, const IpAddress& src,
+  void InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro, uint8_t* buf, size_t headroom, size_t len, const IpAddress& src,
                         const IpAddress& dst, std::optional<uint16_t> udp_sport, uint64_t now);
-  Udp4500Verdict Udp4500Locked(UserspaceStats& st, int tun_fd, uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
+  Udp4500Verdict Udp4500Locked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro, uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
                                const Endpoint& to, uint64_t now);
+  void WriteTun(UserspaceStats& st, int tun_fd, ByteView vnet_and_packet);
   void Run(Worker& w, size_t index);
   void Publish(Worker& w);
   void ReadTun(Worker& w);
@@ -175,6 +181,7 @@ class UserspaceBackend : public Backend {
   int event_fd_ = -1;
   int wake_fd_ = -1;
   bool rules_installed_[2] = {false, false};
+  bool gro_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};

@@ -101,5 +101,68 @@ TEST(Gso, RejectsNonTcpAndMalformed) {
   EXPECT_EQ(SegmentTcp(tcp.data(), 10, 1000, never, ignore), 0u);
 }
 
+// Segments of a super-packet coalesce back into it: the GRO path undoes TSO.
+TEST_P(GsoTest, CoalescerRebuildsSuperPacket) {
+  const bool v6 = GetParam();
+  const size_t ip = v6 ? 40 : 20;
+  Bytes super = TcpPacket(v6, 4000, 0x18);  // ACK PSH
+  std::vector<Bytes> segs;
+  Bytes scratch(2000);
+  SegmentTcp(super.data(), super.size(), 1000, [&](size_t) { return scratch.data(); },
+             [&](uint8_t* seg, size_t len) { segs.emplace_back(seg, seg + len); });
+  ASSERT_EQ(segs.size(), 4u);
+  TcpCoalescer gro;
+  for (const Bytes& s : segs) ASSERT_TRUE(gro.Add(s.data(), s.size()));
+  // PSH on the last segment closed it.
+  EXPECT_FALSE(gro.Add(segs[0].data(), segs[0].size()));
+  ByteView out = gro.Take();
+  ASSERT_EQ(out.size(), VnetHdr::kSize + super.size());
+  VnetHdr h = VnetHdr::Parse(out.data());
+  EXPECT_EQ(h.gso_type, v6 ? VnetHdr::kGsoTcpV6 : VnetHdr::kGsoTcpV4);
+  EXPECT_EQ(h.gso_size, 1000);
+  EXPECT_EQ(h.flags, VnetHdr::kNeedsCsum);
+  EXPECT_EQ(h.csum_start, ip);
+  EXPECT_EQ(h.hdr_len, ip + 20);
+  Bytes pkt(out.begin() + VnetHdr::kSize, out.end());
+  auto info = esp::ParseIpPacket(pkt);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->total_len, super.size());
+  EXPECT_EQ(Bytes(pkt.begin() + static_cast<long>(ip + 20), pkt.end()),
+            Bytes(super.begin() + static_cast<long>(ip + 20), super.end()));
+  // Completing the partial checksum gives a valid TCP checksum.
+  ASSERT_TRUE(FinishChecksum(pkt.data(), pkt.size(), h.csum_start, h.csum_offset));
+  EXPECT_TRUE(TcpChecksumOk(pkt.data(), pkt.size(), v6));
+  EXPECT_FALSE(gro.open());
+}
+
+TEST(Gso, CoalescerRefusesGapsOtherFlowsAndFlags) {
+  Bytes super = TcpPacket(false, 3000, 0x10);
+  std::vector<Bytes> segs;
+  Bytes scratch(2000);
+  SegmentTcp(super.data(), super.size(), 1000, [&](size_t) { return scratch.data(); },
+             [&](uint8_t* seg, size_t len) { segs.emplace_back(seg, seg + len); });
+  ASSERT_EQ(segs.size(), 3u);
+  TcpCoalescer gro;
+  ASSERT_TRUE(gro.Add(segs[0].data(), segs[0].size()));
+  EXPECT_FALSE(gro.Add(segs[2].data(), segs[2].size())) << "sequence gap";
+  Bytes other = segs[1];
+  other[20 + 1] ^= 1;  // another source port
+  EXPECT_FALSE(gro.Add(other.data(), other.size()));
+  Bytes syn = segs[1];
+  syn[20 + 13] |= 0x02;
+  EXPECT_FALSE(gro.Add(syn.data(), syn.size()));
+  EXPECT_TRUE(gro.Add(segs[1].data(), segs[1].size()));
+  // A single segment comes out unchanged with an empty vnet header.
+  TcpCoalescer one;
+  ASSERT_TRUE(one.Add(segs[0].data(), segs[0].size()));
+  ByteView out = one.Take();
+  EXPECT_EQ(VnetHdr::Parse(out.data()).gso_type, VnetHdr::kGsoNone);
+  EXPECT_EQ(Bytes(out.begin() + VnetHdr::kSize, out.end()), segs[0]);
+  Bytes udp(60);
+  esp::WriteIpHeader(udp.data(), *IpAddress::Parse("192.0.2.1"), *IpAddress::Parse("192.0.2.2"),
+                     esp::kProtoUdp, 40);
+  EXPECT_FALSE(one.Add(udp.data(), udp.size()));
+}
+
 }  // namespace
 }  // namespace ike::xfrm
