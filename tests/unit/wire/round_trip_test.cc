@@ -318,6 +318,17 @@ TEST(WireHelpers, NotifyAndCertReqAccessors) {
   EXPECT_EQ(static_cast<uint16_t>(NotifyType::kSignatureHashAlgorithms), 16431);
 }
 
+TEST(WireHelpers, PayloadTypeNames) {
+  EXPECT_TRUE(IsKnownPayloadType(33));
+  EXPECT_TRUE(IsKnownPayloadType(48));
+  EXPECT_TRUE(IsKnownPayloadType(53));
+  EXPECT_FALSE(IsKnownPayloadType(49));
+  EXPECT_FALSE(IsKnownPayloadType(0));
+  EXPECT_EQ(PayloadTypeName(PayloadType::kTsResponder), "TSr");
+  EXPECT_EQ(PayloadTypeName(static_cast<PayloadType>(99)), "UNKNOWN");
+  EXPECT_EQ(DecodeErrorCodeName(DecodeErrorCode::kPayloadAfterSk), "kPayloadAfterSk");
+}
+
 TEST(WireHelpers, FindersByRole) {
   Message m = testing::ClearPayloadsMessage();
   EXPECT_EQ(m.FindId(Role::kResponder)->AsString(), "gw.example.net");
