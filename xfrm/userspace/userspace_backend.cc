@@ -721,13 +721,16 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
 void UserspaceBackend::Flush(Worker& w) {
   for (TxQueue& q : w.tx) {
     size_t done = 0;
+    int waits = 0;
     while (done < q.count) {
       int n = sendmmsg(q.fd, &q.msgs[done], static_cast<unsigned>(q.count - done), 0);
       if (n < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == ENOBUFS) {
+        if ((errno == EAGAIN || errno == ENOBUFS) && waits++ < 20) {
+          // Back-pressure: wait a little for the socket, but never stall the
+          // data plane for long (the packets are dropped and counted).
           pollfd pfd{q.fd, POLLOUT, 0};
-          poll(&pfd, 1, 10);
+          poll(&pfd, 1, 5);
           continue;
         }
         // One bad destination must not stall the rest: skip it.
