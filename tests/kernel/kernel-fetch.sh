@@ -35,6 +35,19 @@ if [[ -f $dir/.ready ]]; then
   echo "$dir"
   exit 0
 fi
+# Stale package lists name an ABI the mirror no longer has: refresh once.
+if ! ls "$cache/download/${pkg}_"*.deb >/dev/null 2>&1 &&
+   ! apt-get download --print-uris "$pkg" >/dev/null 2>&1; then
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  pkg=$(resolve_package || true)
+  [[ -n $pkg ]] || { echo "kernel-fetch: linux-image-amd64 unresolvable after apt-get update" >&2; exit 1; }
+  kver=${pkg#linux-image-}
+  dir=$cache/$kver
+  if [[ -f $dir/.ready ]]; then
+    echo "$dir"
+    exit 0
+  fi
+fi
 
 echo "kernel-fetch: preparing $pkg in $dir" >&2
 rm -rf "$dir"

@@ -2,7 +2,9 @@
 // (libmnl). Requests go through one socket with per-request ACK checking;
 // events (ACQUIRE, EXPIRE, POLEXPIRE, MAPPING) arrive on a second socket
 // subscribed to the XFRM multicast groups. It remembers every SA and policy it
-// installed, so FlushOwned removes those and nothing else.
+// installed, so FlushOwned removes those and nothing else. Not thread-safe:
+// one event loop owns an instance (calls block until the kernel's ACKs are
+// in, at most XfrmSocket::kReplyTimeoutMs each).
 #pragma once
 
 #include <map>
