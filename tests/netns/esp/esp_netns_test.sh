@@ -101,7 +101,7 @@ ip netns exec "$NA" ping -c 3 -i 0.2 -W 2 "$TARGET_B" >"$WORK/ping.log" 2>&1 ||
 ip netns exec "$NB" "$XFER" --listen 5001 --bytes "$BYTES" --timeout 60 >"$WORK/server.log" 2>&1 &
 SERVER=$!
 PIDS+=($SERVER)
-sleep 0.3
+for _ in $(seq 100); do grep -q listening "$WORK/server.log" && break; sleep 0.05; done
 ip netns exec "$NA" "$XFER" --connect "$TARGET_B" 5001 --bytes "$BYTES" --timeout 60 \
   >"$WORK/client.log" 2>&1 || fail "TCP transfer"
 wait "$SERVER" || fail "TCP server did not verify the data"

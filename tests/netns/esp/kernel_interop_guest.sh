@@ -64,6 +64,11 @@ run_case() {
   cleanup_case
 }
 
+wait_listening() {  # the emulated guest is slow: wait for listen(), not a fixed time
+  for _ in $(seq 100); do grep -q listening /tmp/srv.log 2>/dev/null && return 0; sleep 0.1; done
+  echo "esp_xfer server did not start"; cat /tmp/srv.log; return 1
+}
+
 one_case() {
   local fam=$1 mode=$2 encap=$3 alg=$4 esn=${5:-}
   local OK OU P IK IU IK_NET IU_NET H nodad=""
@@ -160,18 +165,18 @@ time.sleep(3600)
   ip netns exec k ping -c 2 -W 5 $target_u || { echo "ping kernel -> userspace failed"; return 1; }
   ip netns exec u ping -c 2 -W 5 $target_k || { echo "ping userspace -> kernel failed"; return 1; }
   local bytes=${ESP_INTEROP_BYTES:-300000}
-  ip netns exec u "$XFER" --listen 5001 --bytes $bytes --timeout 60 &
+  ip netns exec u "$XFER" --listen 5001 --bytes $bytes --timeout 60 >/tmp/srv.log 2>&1 &
   local srv=$!
-  sleep 0.5
+  wait_listening || return 1
   ip netns exec k "$XFER" --connect $target_u 5001 --bytes $bytes --timeout 60 ||
     { echo "TCP kernel -> userspace failed"; return 1; }
-  wait $srv || { echo "TCP server in u failed"; return 1; }
-  ip netns exec k "$XFER" --listen 5002 --bytes $bytes --timeout 60 &
+  wait $srv || { echo "TCP server in u failed"; cat /tmp/srv.log; return 1; }
+  ip netns exec k "$XFER" --listen 5002 --bytes $bytes --timeout 60 >/tmp/srv.log 2>&1 &
   srv=$!
-  sleep 0.5
+  wait_listening || return 1
   ip netns exec u "$XFER" --connect $target_k 5002 --bytes $bytes --timeout 60 ||
     { echo "TCP userspace -> kernel failed"; return 1; }
-  wait $srv || { echo "TCP server in k failed"; return 1; }
+  wait $srv || { echo "TCP server in k failed"; cat /tmp/srv.log; return 1; }
   # The kernel SAs must have carried it (not some plaintext path).
   local counted
   counted=$(ip -n k -s xfrm state | grep -cE ' [1-9][0-9]*\(packets\)')

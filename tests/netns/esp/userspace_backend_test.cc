@@ -300,6 +300,11 @@ TEST_F(UserspaceBackendTest, AcquireForTrapPolicyWithoutSa) {
   EXPECT_EQ(acq->reqid, 7u);
   EXPECT_EQ(acq->selector.dst.ToString(), "203.0.113.44");
   EXPECT_EQ(acq->selector.proto, esp::kProtoUdp);
+  // Counters are published at the end of the worker's batch, just after
+  // the event was queued.
+  for (int i = 0; i < 100 && backend_->stats().drops[esp::DropReason::kNoSa] == 0; ++i) {
+    usleep(10000);
+  }
   EXPECT_EQ(backend_->stats().drops[esp::DropReason::kNoSa], 1u);
   close(app);
 }
