@@ -40,7 +40,7 @@ IkeSa* Engine::FindById(uint64_t id) { return const_cast<IkeSa*>(FindSa(id)); }
 
 const IkeSa* Engine::FindEstablished(const std::string& connection) const {
   for (const IkeSa* sa : sas()) {
-    if (sa->established() && sa->config().name == connection) return sa;
+    if (sa->established() && !sa->rekeyed_away() && sa->config().name == connection) return sa;
   }
   return nullptr;
 }
@@ -73,8 +73,27 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
   } else if (const auto* k = std::get_if<KernelEvent>(&input)) {
     OnKernel(*k, now, out);
   }
+  AdoptRekeys(now, out);
   Reap(now, out);
   return out;
+}
+
+void Engine::AdoptRekeys(TimePoint now, Effects& out) {
+  std::vector<std::pair<IkeSa*, IkeRekeyResult>> done;
+  for (auto& [spi, sa] : by_spi_) {
+    if (auto r = sa->TakeRekey()) done.emplace_back(sa.get(), std::move(*r));
+  }
+  for (auto& [old, result] : done) {
+    uint64_t our_spi = result.role == Role::kInitiator ? result.spi_i : result.spi_r;
+    if (our_spi == 0 || by_spi_.count(our_spi)) continue;  // SPI clash: keep the old SA
+    uint64_t id = next_id_++;
+    auto sa = std::make_unique<IkeSa>(id, result.role, old->config().Clone(), env_, settings_,
+                                      counters_, next_reqid_);
+    IkeSa& ref = *sa;
+    by_spi_[our_spi] = std::move(sa);
+    id_to_spi_[id] = our_spi;
+    ref.AdoptFrom(*old, std::move(result), now, out);
+  }
 }
 
 void Engine::OnDatagram(const Datagram& dg, TimePoint now, Effects& out) {

@@ -56,6 +56,7 @@ class Engine {
   IkeSa* FindById(uint64_t id);
   uint64_t NewSpi();
   void Reap(TimePoint now, Effects& out);
+  void AdoptRekeys(TimePoint now, Effects& out);
 
   Env env_;
   EngineSettings settings_;

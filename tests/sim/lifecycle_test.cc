@@ -216,3 +216,91 @@ INSTANTIATE_TEST_SUITE_P(NonceOrders, ChildRekeyCollision, ::testing::Range<uint
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+void ExpectSingleFreshIkeSa(Up& p, uint64_t old_moon_spi, const std::string& children_before) {
+  ASSERT_EQ(p.moon->engine().sas().size(), 1u);
+  ASSERT_EQ(p.sun->engine().sas().size(), 1u);
+  const auto* m = p.moon->Established("gw");
+  const auto* s = p.sun->Established("gw");
+  ASSERT_TRUE(m && s);
+  EXPECT_NE(m->local_spi(), old_moon_spi);
+  EXPECT_EQ(m->spi_i(), s->spi_i());
+  EXPECT_EQ(m->spi_r(), s->spi_r());
+  // The CHILD_SA moved over untouched.
+  ASSERT_EQ(m->children().size(), 1u);
+  EXPECT_EQ(std::to_string(m->children()[0].spi_in) + "/" +
+                std::to_string(m->children()[0].spi_out),
+            children_before);
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  EXPECT_EQ(p.moon->backend().deletes() + p.sun->backend().deletes(), 0u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 0u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeDown), 0u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kChildDown), 0u);
+}
+
+TEST(IkeRekey, ByCommandMovesChildrenAndDeletesOldSa) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  const auto* m = p.moon->Established("gw");
+  uint64_t old_spi = m->local_spi();
+  std::string children = std::to_string(m->children()[0].spi_in) + "/" +
+                         std::to_string(m->children()[0].spi_out);
+  // CREATE_CHILD_SA {SA(IKE, SPIi'), Ni, KEi} -->  <-- {SA(IKE, SPIr'), Nr, KEr}
+  // INFORMATIONAL on the old SA {D(IKE)} -->  <-- {}
+  p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
+  p.net.RunFor(std::chrono::seconds(5));
+  ExpectSingleFreshIkeSa(p, old_spi, children);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeRekeyed), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeRekeyed), 1u);
+  // The new IKE_SA works: rekey the CHILD_SA over it, then DPD.
+  p.net.Input(*p.sun, engine::Command{engine::RekeyChildCommand{
+                          p.sun_sa(), p.sun->Established("gw")->children()[0].spi_in}});
+  p.net.RunFor(std::chrono::seconds(5));
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+}
+
+TEST(IkeRekey, ByLifetimeFromResponderSide) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig& s) {
+    m.rekey_time = std::chrono::hours(8);
+    s.rekey_time = std::chrono::hours(1);
+    for (auto* c : {&m, &s}) c->children[0].rekey_time = std::chrono::hours(24);
+    for (auto* c : {&m, &s}) c->children[0].life_time = std::chrono::hours(25);
+  });
+  ASSERT_TRUE(p.up);
+  const auto* m = p.moon->Established("gw");
+  uint64_t old_spi = m->local_spi();
+  std::string children = std::to_string(m->children()[0].spi_in) + "/" +
+                         std::to_string(m->children()[0].spi_out);
+  p.net.RunFor(std::chrono::minutes(61));
+  ExpectSingleFreshIkeSa(p, old_spi, children);
+  // sun initiated the rekey, so it is the original initiator of the new SA.
+  EXPECT_EQ(p.sun->Established("gw")->role(), Role::kInitiator);
+  EXPECT_EQ(p.moon->Established("gw")->role(), Role::kResponder);
+}
+
+class IkeRekeyCollision : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(IkeRekeyCollision, SimultaneousRekeysConvergeOnOneSa) {
+  Up p({}, GetParam());
+  ASSERT_TRUE(p.up);
+  const auto* m = p.moon->Established("gw");
+  uint64_t old_spi = m->local_spi();
+  std::string children = std::to_string(m->children()[0].spi_in) + "/" +
+                         std::to_string(m->children()[0].spi_out);
+  p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
+  p.net.Input(*p.sun, engine::Command{engine::RekeyIkeCommand{p.sun_sa()}});
+  p.net.RunFor(std::chrono::seconds(60));
+  ExpectSingleFreshIkeSa(p, old_spi, children);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, IkeRekeyCollision, ::testing::Range<uint64_t>(1, 7));
+
+}  // namespace
+}  // namespace ike::sim

@@ -8,6 +8,7 @@
 #include "libike/engine/task/ike_auth.h"
 #include "libike/engine/task/ike_init.h"
 #include "libike/engine/task/ike_natd.h"
+#include "libike/engine/task/ike_rekey.h"
 #include "libike/engine/task/informational.h"
 
 namespace ike::engine {
@@ -85,7 +86,13 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
       const auto* sa = request.Find<wire::SaPayload>();
       bool ike_rekey = sa && !sa->proposals.empty() &&
                        sa->proposals.front().protocol == ProtocolId::kIke;
-      if (ike_rekey) break;  // not supported yet: dropped (counted)
+      if (ike_rekey) {
+        // Our own IKE_SA rekey in flight: TEMPORARY_FAILURE (RFC 7296 2.25).
+        bool ours = tm_.outstanding_exchange() == ExchangeType::kCreateChildSa &&
+                    tm_.HasTask(TaskType::kIkeRekey);
+        tasks.push_back(std::make_unique<IkeRekey>(Role::kResponder, ours));
+        break;
+      }
       tasks.push_back(ChildCreate::Responder(false));
       break;
     }
@@ -211,6 +218,12 @@ void IkeSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
       ctx_.TimerFired(id.kind, id.aux);
       if (!ctx_.established()) Destroy("half-open timeout");
       break;
+    case TimerKind::kIkeRekey:
+      ctx_.TimerFired(id.kind, id.aux);
+      if (ctx_.established() && !tm_.HasTask(TaskType::kIkeRekey)) {
+        tm_.Queue(std::make_unique<IkeRekey>(Role::kInitiator));
+      }
+      break;
     case TimerKind::kIkeHardExpire:
       ctx_.TimerFired(id.kind, id.aux);
       Destroy("IKE_SA lifetime expired");
@@ -253,6 +266,10 @@ void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     }
   } else if (const auto* rc = std::get_if<RekeyChildCommand>(&cmd)) {
     QueueChildRekey(rc->inbound_spi);
+  } else if (std::holds_alternative<RekeyIkeCommand>(cmd)) {
+    if (ctx_.established() && !tm_.HasTask(TaskType::kIkeRekey)) {
+      tm_.Queue(std::make_unique<IkeRekey>(Role::kInitiator));
+    }
   } else if (std::holds_alternative<DpdCommand>(cmd)) {
     if (ctx_.established()) tm_.Queue(std::make_unique<IkeDpd>());
   }
@@ -273,7 +290,7 @@ void IkeSa::Destroy(const std::string& reason) {
     RemoveChild(ctx_, ctx_.children.front().spi_in, reason);
   }
   ctx_.CancelAllTimers();
-  ctx_.EmitEvent(EventKind::kIkeDown, {}, 0, 0, reason);
+  if (!ctx_.rekeyed_away) ctx_.EmitEvent(EventKind::kIkeDown, {}, 0, 0, reason);
   if (was_up && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart &&
       reason.find("retransmit") != std::string::npos) {
     wants_restart_ = true;
@@ -282,6 +299,11 @@ void IkeSa::Destroy(const std::string& reason) {
 
 void IkeSa::OnEstablished() {
   if (ctx_.config.dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
+  if (ctx_.config.rekey_time.count() > 0) {
+    Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
+                                                        : ctx_.config.rekey_time / 10;
+    ctx_.ArmTimer(TimerKind::kIkeRekey, ctx_.config.rekey_time - ctx_.Jitter(jitter));
+  }
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
 }
 
@@ -299,6 +321,71 @@ void IkeSa::AfterInput(bool was_established) {
     return;
   }
   tm_.InitiateNext();
+}
+
+}  // namespace ike::engine
+
+namespace ike::engine {
+
+std::optional<IkeRekeyResult> IkeSa::TakeRekey() {
+  if (!ctx_.rekeyed) return std::nullopt;
+  std::optional<IkeRekeyResult> r = std::move(ctx_.rekeyed);
+  ctx_.rekeyed.reset();
+  return r;
+}
+
+void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out) {
+  {
+    Scope scope(*this, now, out);
+    SaContext& o = old.ctx_;
+    ctx_.local = o.local;
+    ctx_.remote = o.remote;
+    ctx_.spi_i = result.spi_i;
+    ctx_.spi_r = result.spi_r;
+    ctx_.nonce_i = std::move(result.nonce_i);
+    ctx_.nonce_r = std::move(result.nonce_r);
+    ctx_.ike_proposal = result.proposal;
+    ctx_.ke_group = result.proposal.ke();
+    ctx_.keys = std::move(result.keys);
+    ctx_.nat_here = o.nat_here;
+    ctx_.nat_there = o.nat_there;
+    ctx_.peer_supports_fragmentation = o.peer_supports_fragmentation;
+    ctx_.peer_hash_algorithms = o.peer_hash_algorithms;
+    ctx_.peer_id = o.peer_id;
+    ctx_.last_inbound = now;
+    ctx_.state = IkeState::kEstablished;
+    ctx_.established_at = now;
+    ctx_.children = std::move(o.children);
+    o.children.clear();
+    for (const ChildSa& c : ctx_.children) {
+      // The CHILD_SAs keep their schedule: re-arm what is left of it here.
+      Duration age = now - c.established_at;
+      if (c.config.rekey_time.count() > 0 && c.state == ChildState::kInstalled) {
+        Duration left = c.config.rekey_time - age;
+        ctx_.ArmTimer(TimerKind::kChildRekey, left.count() > 0 ? left : Duration(1000), c.spi_in);
+      }
+      if (c.config.life_time.count() > 0) {
+        Duration left = c.config.life_time - age;
+        ctx_.ArmTimer(TimerKind::kChildExpire, left.count() > 0 ? left : Duration(1000),
+                      c.spi_in);
+      }
+    }
+    ctx_.EmitEvent(EventKind::kIkeRekeyed);
+  }
+  Scope old_scope(old, now, out);
+  for (const ChildSa& c : ctx_.children) {
+    old.ctx_.CancelTimer(TimerKind::kChildRekey, c.spi_in);
+    old.ctx_.CancelTimer(TimerKind::kChildExpire, c.spi_in);
+  }
+  old.ctx_.CancelTimer(TimerKind::kDpd);
+  old.ctx_.CancelTimer(TimerKind::kIkeRekey);
+  old.ctx_.rekeyed_away = true;
+  if (result.role == Role::kInitiator) {
+    old.tm_.Queue(std::make_unique<IkeDelete>("rekeyed"));
+  } else {
+    // The peer deletes the old IKE_SA; give up on it after a while anyway.
+    old.ctx_.ArmTimer(TimerKind::kIkeHardExpire, ctx_.settings.delete_grace * 6);
+  }
 }
 
 }  // namespace ike::engine

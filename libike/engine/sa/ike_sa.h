@@ -24,6 +24,8 @@ class IkeSa {
   IkeState state() const { return ctx_.state; }
   bool established() const { return ctx_.established(); }
   bool destroyed() const { return ctx_.state == IkeState::kDestroyed; }
+  // Replaced by a rekeyed IKE_SA and waiting for its Delete.
+  bool rekeyed_away() const { return ctx_.rekeyed_away; }
   const std::string& down_reason() const { return ctx_.down_reason; }
   const PeerConfig& config() const { return ctx_.config; }
   uint64_t spi_i() const { return ctx_.spi_i; }
@@ -55,6 +57,12 @@ class IkeSa {
   void OnCommand(const Command& cmd, TimePoint now, Effects& out);
   // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
   void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
+  // IKE_SA rekey: the finished rekey of this SA, if any (once).
+  std::optional<IkeRekeyResult> TakeRekey();
+  // Makes this (fresh) SA the successor of `old`: keys from `result`, the
+  // CHILD_SAs, endpoints and peer state from `old`. `old` then deletes
+  // itself if it initiated the rekey.
+  void AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out);
   // Tear down immediately (no Delete sent), e.g. engine shutdown.
   void Abort(const std::string& reason, TimePoint now, Effects& out);
 

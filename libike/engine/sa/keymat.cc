@@ -37,23 +37,23 @@ Result<SuiteIds, std::string> Suite(const Proposal& p) {
 }
 }  // namespace
 
-Result<void, std::string> DeriveIkeKeys(SaContext& ctx, ByteView g_ir, const crypto::Prf* old_prf,
-                                        ByteView old_sk_d) {
-  if (!ctx.ike_proposal) return MakeUnexpected(std::string("no IKE proposal selected"));
-  IKE_ASSIGN_OR_RETURN(SuiteIds s, Suite(*ctx.ike_proposal));
+Result<IkeKeys, std::string> DeriveIkeKeysFor(Role role, const Proposal& proposal, ByteView ni,
+                                              ByteView nr, uint64_t spi_i_value,
+                                              uint64_t spi_r_value, ByteView g_ir,
+                                              const crypto::Prf* old_prf, ByteView old_sk_d) {
+  IKE_ASSIGN_OR_RETURN(SuiteIds s, Suite(proposal));
   auto prf = crypto::Prf::Create(s.prf);
   if (!prf) return MakeUnexpected("PRF: " + prf.error().detail);
   auto lengths = crypto::IkeSaKeyLengthsFor(s.prf, s.encr, s.key_bits, s.integ);
   if (!lengths) return MakeUnexpected("key lengths: " + lengths.error().detail);
   crypto::CryptoResult<SecretBytes> skeyseed =
-      old_prf ? crypto::ComputeRekeySkeyseed(*old_prf, old_sk_d, g_ir, ctx.nonce_i, ctx.nonce_r)
-              : crypto::ComputeSkeyseed(*prf, ctx.nonce_i, ctx.nonce_r, g_ir);
+      old_prf ? crypto::ComputeRekeySkeyseed(*old_prf, old_sk_d, g_ir, ni, nr)
+              : crypto::ComputeSkeyseed(*prf, ni, nr, g_ir);
   if (!skeyseed) return MakeUnexpected("SKEYSEED: " + skeyseed.error().detail);
-  Bytes spi_i = SpiBytes(ctx.spi_i), spi_r = SpiBytes(ctx.spi_r);
-  auto keys = crypto::DeriveIkeSaKeys(*prf, skeyseed->view(), ctx.nonce_i, ctx.nonce_r, spi_i,
-                                      spi_r, *lengths);
+  Bytes spi_i = SpiBytes(spi_i_value), spi_r = SpiBytes(spi_r_value);
+  auto keys = crypto::DeriveIkeSaKeys(*prf, skeyseed->view(), ni, nr, spi_i, spi_r, *lengths);
   if (!keys) return MakeUnexpected("SK_*: " + keys.error().detail);
-  bool initiator = ctx.role == Role::kInitiator;
+  bool initiator = role == Role::kInitiator;
   auto out = crypto::SkCipher::Create(s.encr, s.key_bits, s.integ,
                                       initiator ? keys->sk_ei.view() : keys->sk_er.view(),
                                       initiator ? keys->sk_ai.view() : keys->sk_ar.view());
@@ -61,12 +61,23 @@ Result<void, std::string> DeriveIkeKeys(SaContext& ctx, ByteView g_ir, const cry
                                      initiator ? keys->sk_er.view() : keys->sk_ei.view(),
                                      initiator ? keys->sk_ar.view() : keys->sk_ai.view());
   if (!out || !in) return MakeUnexpected(std::string("SK cipher setup failed"));
-  ctx.keys.prf.emplace(std::move(*prf));
-  ctx.keys.sk_d = std::move(keys->sk_d);
-  ctx.keys.sk_pi = std::move(keys->sk_pi);
-  ctx.keys.sk_pr = std::move(keys->sk_pr);
-  ctx.keys.out.emplace(std::move(*out));
-  ctx.keys.in.emplace(std::move(*in));
+  IkeKeys k;
+  k.prf.emplace(std::move(*prf));
+  k.sk_d = std::move(keys->sk_d);
+  k.sk_pi = std::move(keys->sk_pi);
+  k.sk_pr = std::move(keys->sk_pr);
+  k.out.emplace(std::move(*out));
+  k.in.emplace(std::move(*in));
+  return k;
+}
+
+Result<void, std::string> DeriveIkeKeys(SaContext& ctx, ByteView g_ir, const crypto::Prf* old_prf,
+                                        ByteView old_sk_d) {
+  if (!ctx.ike_proposal) return MakeUnexpected(std::string("no IKE proposal selected"));
+  IKE_ASSIGN_OR_RETURN(IkeKeys keys,
+                       DeriveIkeKeysFor(ctx.role, *ctx.ike_proposal, ctx.nonce_i, ctx.nonce_r,
+                                        ctx.spi_i, ctx.spi_r, g_ir, old_prf, old_sk_d));
+  ctx.keys = std::move(keys);
   return {};
 }
 

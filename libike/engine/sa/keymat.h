@@ -23,6 +23,13 @@ Result<void, std::string> DeriveIkeKeys(SaContext& ctx, ByteView g_ir,
                                         const crypto::Prf* old_prf = nullptr,
                                         ByteView old_sk_d = {});
 
+// The same for an IKE_SA that does not exist yet (IKE_SA rekey): `role` is
+// our role in the new SA, nonces and SPIs are the new SA's.
+Result<IkeKeys, std::string> DeriveIkeKeysFor(Role role, const Proposal& proposal, ByteView ni,
+                                              ByteView nr, uint64_t spi_i, uint64_t spi_r,
+                                              ByteView g_ir, const crypto::Prf* old_prf,
+                                              ByteView old_sk_d);
+
 // CHILD_SA KEYMAT for a selected ESP/AH proposal.
 Result<crypto::ChildSaKeys, std::string> DeriveChildKeys(const SaContext& ctx,
                                                          const Proposal& proposal,

@@ -65,6 +65,18 @@ struct IkeKeys {
   std::optional<crypto::SkCipher> in;   // checks what we receive
 };
 
+// The outcome of an IKE_SA rekey (RFC 7296 1.3.2, 2.18): everything the new
+// IKE_SA needs. The Engine creates it and moves the CHILD_SAs over.
+struct IkeRekeyResult {
+  Role role = Role::kInitiator;  // ours in the new SA: who initiated the rekey
+  uint64_t spi_i = 0;
+  uint64_t spi_r = 0;
+  Bytes nonce_i;
+  Bytes nonce_r;
+  Proposal proposal;
+  IkeKeys keys;
+};
+
 struct SaContext {
   SaContext(uint64_t id_, Role role_, PeerConfig config_, Env env_,
             const EngineSettings& settings_, Counters& counters_, uint32_t& next_reqid_)
@@ -126,6 +138,9 @@ struct SaContext {
     bool resolved = false;
   };
   std::map<uint32_t, RekeyRecord> child_rekeys;
+  // Set when an IKE_SA rekey completed; the Engine picks it up.
+  std::optional<IkeRekeyResult> rekeyed;
+  bool rekeyed_away = false;  // this SA was replaced: no IkeDown when it goes
   // Set by a task that ends the IKE_SA once the current exchange is done
   // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.
   std::optional<std::string> destroy_after;
