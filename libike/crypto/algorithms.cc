@@ -94,4 +94,26 @@ CryptoResult<size_t> PrfOutputSize(PrfId id) {
   }
 }
 
+namespace {
+constexpr uint16_t kAesBits[] = {128, 192, 256};
+constexpr uint16_t kChaChaBits[] = {0};
+constexpr EncrCapability kEncr[] = {
+    {EncrId::kAesCbc, kAesBits},   {EncrId::kAesGcm8, kAesBits},           {EncrId::kAesGcm12, kAesBits},
+    {EncrId::kAesGcm16, kAesBits}, {EncrId::kChaCha20Poly1305, kChaChaBits},
+};
+constexpr PrfId kPrf[] = {PrfId::kHmacSha1,     PrfId::kHmacSha2_256, PrfId::kHmacSha2_384,
+                          PrfId::kHmacSha2_512, PrfId::kAes128Xcbc,   PrfId::kAes128Cmac};
+constexpr IntegId kInteg[] = {IntegId::kHmacSha1_96,       IntegId::kHmacSha2_256_128, IntegId::kHmacSha2_384_192,
+                              IntegId::kHmacSha2_512_256,  IntegId::kAesXcbc96,        IntegId::kAesCmac96};
+constexpr KeGroup kGroups[] = {KeGroup::kModp768,  KeGroup::kModp1024, KeGroup::kModp1536,  KeGroup::kModp2048,
+                               KeGroup::kModp3072, KeGroup::kModp4096, KeGroup::kModp6144,  KeGroup::kModp8192,
+                               KeGroup::kEcp256,   KeGroup::kEcp384,   KeGroup::kEcp521,    KeGroup::kCurve25519,
+                               KeGroup::kCurve448};
+}  // namespace
+
+std::span<const EncrCapability> SupportedEncr() { return kEncr; }
+std::span<const PrfId> SupportedPrf() { return kPrf; }
+std::span<const IntegId> SupportedInteg() { return kInteg; }
+std::span<const KeGroup> SupportedKeGroups() { return kGroups; }
+
 }  // namespace ike::crypto

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "libike/common/ike_types.h"
 #include "libike/crypto/crypto_error.h"
@@ -30,5 +31,17 @@ CryptoResult<size_t> IntegIcvSize(IntegId id);
 // output size. HMAC: the digest size; AES128-XCBC/CMAC: 16.
 CryptoResult<size_t> PrfKeySize(PrfId id);
 CryptoResult<size_t> PrfOutputSize(PrfId id);
+
+// What this build implements, for proposal construction and configuration
+// validation (the "CryptoProvider capabilities"). Key lengths are the ENCR
+// Key Length attribute values accepted for each cipher (0 = no attribute).
+struct EncrCapability {
+  EncrId id;
+  std::span<const uint16_t> key_bits;
+};
+std::span<const EncrCapability> SupportedEncr();
+std::span<const PrfId> SupportedPrf();
+std::span<const IntegId> SupportedInteg();  // excludes kNone
+std::span<const KeGroup> SupportedKeGroups();
 
 }  // namespace ike::crypto

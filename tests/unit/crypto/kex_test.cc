@@ -1,7 +1,9 @@
 // Key exchange (RFC 7296 transform type 4): agreement, validation, vectors.
 #include <gtest/gtest.h>
 
+#include "libike/crypto/algorithms.h"
 #include "libike/crypto/key_exchange.h"
+#include "libike/crypto/sk_cipher.h"
 
 namespace ike::crypto {
 namespace {
@@ -85,6 +87,19 @@ TEST(Kex, X25519AllZeroResultRejected) {
   one[0] = 1;
   EXPECT_EQ(a->ComputeShared(zero).error().code, CryptoErrc::kInvalidPublicValue);
   EXPECT_EQ(a->ComputeShared(one).error().code, CryptoErrc::kInvalidPublicValue);
+}
+
+TEST(Kex, EveryListedGroupWorks) {
+  DeterministicRng rng(3);
+  for (KeGroup g : SupportedKeGroups()) {
+    EXPECT_TRUE(KeyExchange::IsSupported(g));
+    auto a = KeyExchange::Create(g, rng);
+    auto b = KeyExchange::Create(g, rng);
+    ASSERT_TRUE(a && b) << static_cast<int>(g);
+    EXPECT_TRUE(ConstantTimeEqual(a->ComputeShared(b->PublicValue())->view(),
+                                  b->ComputeShared(a->PublicValue())->view()));
+  }
+  for (const EncrCapability& e : SupportedEncr()) EXPECT_TRUE(SkCipher::IsSupported(e.id));
 }
 
 TEST(Kex, UnsupportedGroup) {

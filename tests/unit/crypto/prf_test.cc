@@ -201,3 +201,23 @@ TEST(KeyDerivation, RekeySkeyseed) {
 
 }  // namespace
 }  // namespace ike::crypto
+
+namespace ike::crypto {
+namespace {
+
+// The capability lists agree with what the factories accept.
+TEST(Capabilities, ListsMatchFactories) {
+  for (PrfId id : SupportedPrf()) EXPECT_TRUE(Prf::IsSupported(id)) << static_cast<int>(id);
+  for (IntegId id : SupportedInteg()) {
+    EXPECT_TRUE(Integ::Create(id, Bytes(*IntegKeySize(id))).has_value()) << static_cast<int>(id);
+  }
+  for (const EncrCapability& e : SupportedEncr()) {
+    for (uint16_t bits : e.key_bits) {
+      EXPECT_TRUE(EncrKeyMaterialSize(e.id, bits).has_value()) << static_cast<int>(e.id) << "/" << bits;
+    }
+  }
+  EXPECT_EQ(SupportedKeGroups().size(), 13u);  // each checked in kex_test
+}
+
+}  // namespace
+}  // namespace ike::crypto
