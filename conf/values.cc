@@ -510,6 +510,71 @@ std::string Identity::ToString() const {
   }
 }
 
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool DnMatches(ByteView pattern_der, ByteView peer_der) {
+  const unsigned char* p = pattern_der.data();
+  X509NamePtr pattern(d2i_X509_NAME(nullptr, &p, static_cast<long>(pattern_der.size())));
+  const unsigned char* q = peer_der.data();
+  X509NamePtr peer(d2i_X509_NAME(nullptr, &q, static_cast<long>(peer_der.size())));
+  if (!pattern || !peer) return false;
+  if (X509_NAME_cmp(pattern.get(), peer.get()) == 0) return true;
+  int n = X509_NAME_entry_count(pattern.get());
+  if (n != X509_NAME_entry_count(peer.get())) return false;
+  for (int i = 0; i < n; ++i) {
+    X509_NAME_ENTRY* a = X509_NAME_get_entry(pattern.get(), i);
+    X509_NAME_ENTRY* b = X509_NAME_get_entry(peer.get(), i);
+    if (OBJ_cmp(X509_NAME_ENTRY_get_object(a), X509_NAME_ENTRY_get_object(b)) != 0) return false;
+    const ASN1_STRING* av = X509_NAME_ENTRY_get_data(a);
+    std::string_view a_text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(av)),
+                            static_cast<size_t>(ASN1_STRING_length(av)));
+    if (a_text == "*") continue;
+    // Compare this RDN alone, canonically.
+    X509NamePtr one_a(X509_NAME_new()), one_b(X509_NAME_new());
+    if (!one_a || !one_b || X509_NAME_add_entry(one_a.get(), a, -1, 0) != 1 ||
+        X509_NAME_add_entry(one_b.get(), b, -1, 0) != 1) {
+      return false;
+    }
+    if (X509_NAME_cmp(one_a.get(), one_b.get()) != 0) return false;
+  }
+  return true;
+}
+
+bool TextMatches(std::string_view pattern, std::string_view peer) {
+  if (pattern.size() >= 1 && pattern[0] == '*') {
+    std::string_view suffix = pattern.substr(1);
+    return peer.size() >= suffix.size() &&
+           EqualsIgnoreCase(peer.substr(peer.size() - suffix.size()), suffix);
+  }
+  return EqualsIgnoreCase(pattern, peer);
+}
+
+}  // namespace
+
+bool Identity::Matches(IdType type, ByteView data) const {
+  if (kind == Kind::kAny) return true;
+  if (type != id_type()) return false;
+  switch (kind) {
+    case Kind::kDn: return DnMatches(encoding, data);
+    case Kind::kFqdn:
+    case Kind::kEmail:
+      return TextMatches(std::string_view(reinterpret_cast<const char*>(encoding.data()), encoding.size()),
+                         std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+    default:
+      return encoding.size() == data.size() && std::equal(encoding.begin(), encoding.end(), data.begin());
+  }
+}
+
 Result<Identity, std::string> ParseIdentity(std::string_view text) {
   std::string_view t = Trim(text);
   Identity id;

@@ -85,6 +85,12 @@ struct Identity {
   bool has_wildcards = false;  // '*' in a DN RDN value or a leading "*." / "*@"
 
   IdType id_type() const;  // kAny maps to kFqdn with an empty value (never sent)
+  // Whether a peer's ID payload (type + data) matches this configured
+  // identity: %any matches everything; DNs compare semantically (RFC 5280
+  // 7.1 rules via X509_NAME_cmp, so string types and case do not matter) and
+  // an RDN value of '*' matches any value; FQDNs and emails compare
+  // case-insensitively, "*.example.org" / "*@example.org" match suffixes.
+  bool Matches(IdType type, ByteView data) const;
   std::string ToString() const;
   friend bool operator==(const Identity& a, const Identity& b) {
     return a.kind == b.kind && a.encoding == b.encoding && a.text == b.text;

@@ -218,3 +218,37 @@ TEST(Values, Lists) {
 
 }  // namespace
 }  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+TEST(Values, IdentityMatching) {
+  auto any = *ParseIdentity("%any");
+  EXPECT_TRUE(any.Matches(IdType::kFqdn, AsBytes("x")));
+  auto fqdn = *ParseIdentity("vpn.example.org");
+  EXPECT_TRUE(fqdn.Matches(IdType::kFqdn, AsBytes("VPN.example.org")));
+  EXPECT_FALSE(fqdn.Matches(IdType::kRfc822Addr, AsBytes("vpn.example.org")));
+  auto wild = *ParseIdentity("*.example.org");
+  EXPECT_TRUE(wild.Matches(IdType::kFqdn, AsBytes("a.example.org")));
+  EXPECT_FALSE(wild.Matches(IdType::kFqdn, AsBytes("a.example.com")));
+  auto mail = *ParseIdentity("*@example.org");
+  EXPECT_TRUE(mail.Matches(IdType::kRfc822Addr, AsBytes("carol@example.org")));
+  auto ip = *ParseIdentity("192.0.2.1");
+  EXPECT_TRUE(ip.Matches(IdType::kIpv4Addr, Bytes{192, 0, 2, 1}));
+  EXPECT_FALSE(ip.Matches(IdType::kIpv4Addr, Bytes{192, 0, 2, 2}));
+  // DNs match semantically: case and string type do not matter.
+  auto dn = *ParseIdentity("C=CH, O=Example, CN=gw.example.org");
+  auto other_case = *ParseIdentity("C=ch, O=EXAMPLE, CN=gw.example.org");
+  EXPECT_TRUE(dn.Matches(IdType::kDerAsn1Dn, other_case.encoding));
+  auto different = *ParseIdentity("C=CH, O=Example, CN=other.example.org");
+  EXPECT_FALSE(dn.Matches(IdType::kDerAsn1Dn, different.encoding));
+  auto wildcard_dn = *ParseIdentity("C=CH, O=Example, CN=*");
+  EXPECT_TRUE(wildcard_dn.Matches(IdType::kDerAsn1Dn, dn.encoding));
+  EXPECT_TRUE(wildcard_dn.Matches(IdType::kDerAsn1Dn, different.encoding));
+  auto shorter = *ParseIdentity("C=CH, CN=gw.example.org");
+  EXPECT_FALSE(wildcard_dn.Matches(IdType::kDerAsn1Dn, shorter.encoding));
+  EXPECT_FALSE(dn.Matches(IdType::kDerAsn1Dn, AsBytes("garbage")));
+}
+
+}  // namespace
+}  // namespace ike::conf
