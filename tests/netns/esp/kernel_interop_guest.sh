@@ -56,8 +56,11 @@ run_case() {
   : >"$log"
   if ! one_case "$@" >>"$log" 2>&1; then
     fail=$((fail + 1)); summary+=("FAIL $name"); say "FAIL $name"
-    cat "$log" /tmp/u.log 2>/dev/null | tail -40
-    ip -n k -s xfrm state 2>/dev/null | head -40
+    tail -30 "$log"
+    ip -n k -s xfrm state 2>/dev/null | grep -E '^src|proto|packets\)|stats|replay|failed'
+    ip netns exec k cat /proc/net/xfrm_stat 2>/dev/null | grep -v ' 0$'
+    cleanup_case  # ike-esp-static prints its counters on SIGTERM
+    cat /tmp/u.log 2>/dev/null
   else
     pass=$((pass + 1)); summary+=("PASS $name"); say "PASS $name"
   fi
@@ -135,10 +138,22 @@ one_case() {
     # The kernel decapsulates ESP-in-UDP only on a socket with UDP_ENCAP.
     local af=AF_INET any=0.0.0.0
     [[ $fam == 6 ]] && af=AF_INET6 any=::
+    # In transport mode the host-to-host policy also covers the ESP-in-UDP
+    # datagrams themselves; like an IKE daemon, the socket bypasses IPsec
+    # with per-socket allow policies (IP_XFRM_POLICY, struct
+    # xfrm_userpolicy_info: 168 bytes, sel.family at 40, lifetimes at 56,
+    # dir at 160, action 161).
     ip netns exec k python3 -c "
 import socket, time
 s = socket.socket(socket.$af, socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, 100, 2)  # UDP_ENCAP, UDP_ENCAP_ESPINUDP
+level, opt = (socket.IPPROTO_IP, 17) if socket.$af == socket.AF_INET else (socket.IPPROTO_IPV6, 35)
+for direction in (0, 1):  # XFRM_POLICY_IN, XFRM_POLICY_OUT
+    pol = bytearray(168)
+    pol[56:120] = b'\\xff' * 64  # no lifetime limits (XFRM_INF)
+    pol[40] = socket.$af  # sel.family (u16, little endian): required
+    pol[160] = direction  # action 0 = XFRM_POLICY_ALLOW
+    s.setsockopt(level, opt, bytes(pol))
 s.bind(('$any', 4500))
 print('ready', flush=True)
 time.sleep(3600)
@@ -197,7 +212,14 @@ if [[ ! -c /dev/net/tun ]]; then
 fi
 [[ -c /dev/net/tun ]] || { echo "no /dev/net/tun in the guest"; exit 1; }
 say "kernel $(uname -r); interop cases start"
-if [[ -n ${ESP_INTEROP_QUICK:-} ]]; then
+if [[ -n ${ESP_INTEROP_CASES:-} ]]; then
+  # e.g. ESP_INTEROP_CASES="4 transport udp chacha20poly1305;6 tunnel esp aes128gcm16"
+  IFS=';' read -ra cases <<<"$ESP_INTEROP_CASES"
+  for c in "${cases[@]}"; do
+    # shellcheck disable=SC2086
+    run_case $c
+  done
+elif [[ -n ${ESP_INTEROP_QUICK:-} ]]; then
   run_case 4 tunnel esp aes128gcm16
   run_case 4 tunnel udp aes128gcm16
 else

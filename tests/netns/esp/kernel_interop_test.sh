@@ -22,6 +22,7 @@ trap 'rm -rf "$out"' EXIT
 "$vm" --share-root --rw "$out" --timeout "${IKE_ESP_INTEROP_TIMEOUT:-1500}" \
   --env TOOL="$tool" --env XFER="$xfer" --env RESULTS="$out" \
   ${ESP_INTEROP_QUICK:+--env ESP_INTEROP_QUICK=1} ${ESP_INTEROP_TRACE:+--env ESP_INTEROP_TRACE=1} \
+  ${ESP_INTEROP_CASES:+--env "ESP_INTEROP_CASES=$ESP_INTEROP_CASES"} \
   "$here/kernel_interop_guest.sh"
 rc=$?
 ((rc == 126)) && skip "the Debian kernel could not be fetched or prepared"
