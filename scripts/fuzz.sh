@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for a bounded time over its seed corpus.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Short runs (the default 12 s each) are part of the test command; for a long
+# Short units (the default 12 s each) are part of the test command; for a long
 # run of one target: scripts/fuzz.sh 3600 wire_message_fuzz
 # New inputs go to build-fuzz/corpus/<target> (never into the repository's
 # seeds); crashes are written to build-fuzz/crashes/ and fail the run.
@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
     tail -n 40 "build-fuzz/$t.log" >&2
     failed=1
   else
-    grep -E "stat::number_of_executed_runs" "build-fuzz/$t.log" | sed "s/^/fuzz: $t /" || true
+    grep -E "stat::number_of_executed_units" "build-fuzz/$t.log" | sed "s/^/fuzz: $t /" || true
   fi
 done
 exit $failed

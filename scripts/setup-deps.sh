@@ -14,7 +14,7 @@ packages=(
   # kernel tests: a stock Debian kernel under qemu
   qemu-system-x86 busybox-static cpio xz-utils
   # interop peer
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins openssl
 )
 [[ -n "${IKE_EXTRA_PACKAGES:-}" ]] && read -r -a extra <<<"$IKE_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

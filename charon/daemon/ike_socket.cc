@@ -62,6 +62,7 @@ Result<void, std::string> IkeSockets::Open(const Options& options, EventLoop& lo
   on_ike_ = std::move(on_ike);
   on_esp_ = std::move(on_esp);
   for (auto [port, natt] : {std::pair{options.port, false}, std::pair{options.natt_port, true}}) {
+    if (natt && options.natt_external) continue;
     if (options.ipv4) IKE_TRY(OpenOne(AddressFamily::kIpv4, port, natt, loop));
     if (options.ipv6) {
       auto r = OpenOne(AddressFamily::kIpv6, port, natt, loop);
@@ -151,11 +152,12 @@ void IkeSockets::OnReadable(const Sock& s) {
 bool IkeSockets::SendRaw(const Endpoint& local, const Endpoint& remote, ByteView prefix, ByteView data,
                          bool natt) {
   const Sock* sock = nullptr;
-  for (const auto& s : socks_) {
+  const auto& pool = natt && options_.natt_external ? external_natt_ : socks_;
+  for (const auto& s : pool) {
     if (s.family == remote.address.family() && s.natt == natt && s.port == local.port) sock = &s;
   }
   if (!sock) {
-    for (const auto& s : socks_) {
+    for (const auto& s : pool) {
       if (s.family == remote.address.family() && s.natt == natt) sock = &s;
     }
   }
@@ -214,6 +216,18 @@ bool IkeSockets::SendKeepalive(const Endpoint& local, const Endpoint& remote) {
 
 bool IkeSockets::SendEspInUdp(const Endpoint& local, const Endpoint& remote, ByteView esp) {
   return SendRaw(local, remote, ByteView(), esp, true);
+}
+
+void IkeSockets::SetExternalNattSocket(AddressFamily family, int fd) {
+  if (fd < 0) return;
+  external_natt_.push_back(Sock{fd, family, options_.natt_port, true});
+}
+
+void IkeSockets::InjectNatt(ByteView ike_without_marker, const Endpoint& from, const Endpoint& to) {
+  ++stats_.received;
+  Bytes data(kNonEspMarker, kNonEspMarker + 4);
+  data.insert(data.end(), ike_without_marker.begin(), ike_without_marker.end());
+  if (on_ike_) on_ike_(ReceivedDatagram{std::move(data), to, from});
 }
 
 std::vector<int> IkeSockets::natt_fds() const {

@@ -40,6 +40,10 @@ class IkeSockets {
     uint16_t natt_port = 4500;
     bool ipv4 = true;
     bool ipv6 = true;
+    // The userspace data path owns the NAT-T port (it batches ESP-in-UDP
+    // there): no NAT-T socket is opened here; IKE arriving on it is handed
+    // in through InjectNatt and sent through the data path's sockets.
+    bool natt_external = false;
   };
   using IkeHandler = std::function<void(ReceivedDatagram&&)>;
   // ESP-in-UDP that reached userspace (userspace backend): the raw ESP packet.
@@ -63,6 +67,11 @@ class IkeSockets {
   // Raw ESP-in-UDP from the NAT-T socket (userspace data path).
   bool SendEspInUdp(const Endpoint& local, const Endpoint& remote, ByteView esp);
 
+  // With natt_external: the sockets to send NAT-T datagrams from, and IKE
+  // that arrived there (the marker already removed by the data path).
+  void SetExternalNattSocket(AddressFamily family, int fd);
+  void InjectNatt(ByteView ike_without_marker, const Endpoint& from, const Endpoint& to);
+
   // The NAT-T sockets, so a kernel backend can enable UDP_ENCAP_ESPINUDP, and
   // all sockets for per-socket bypass policies.
   std::vector<int> natt_fds() const;
@@ -84,6 +93,7 @@ class IkeSockets {
   Options options_;
   EventLoop* loop_ = nullptr;
   std::vector<Sock> socks_;
+  std::vector<Sock> external_natt_;  // not owned, not polled
   IkeHandler on_ike_;
   EspHandler on_esp_;
   IkeSocketStats stats_;

@@ -1,0 +1,237 @@
+#include "charon/daemon/config_map.h"
+
+#include <chrono>
+
+namespace ike::charon {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+milliseconds Ms(std::chrono::seconds s) { return duration_cast<milliseconds>(s); }
+
+engine::TsList MapTs(const std::vector<conf::TrafficSelector>& list) {
+  engine::TsList out;
+  for (const auto& ts : list) {
+    engine::TrafficSelector t;
+    t.ip_proto = ts.protocol;
+    t.start_port = ts.from_port;
+    t.end_port = ts.to_port;
+    if (ts.dynamic) {
+      // Unspecified addresses mark "dynamic": the engine substitutes the
+      // IKE (or virtual) address.
+      t.start = IpAddress::Any(AddressFamily::kIpv4);
+      t.end = IpAddress::Any(AddressFamily::kIpv4);
+    } else {
+      t.start = ts.range.from;
+      t.end = ts.range.to;
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+xfrm::Mark MapMark(const conf::Mark& m) {
+  if (!m.IsSet() || m.special != conf::Mark::Special::kNone) return {};
+  return xfrm::Mark{m.value, m.mask};
+}
+
+engine::DpdAction MapDpdAction(conf::DpdAction a) {
+  switch (a) {
+    case conf::DpdAction::kClear: return engine::DpdAction::kClear;
+    case conf::DpdAction::kTrap: return engine::DpdAction::kTrap;
+    case conf::DpdAction::kRestart: return engine::DpdAction::kRestart;
+  }
+  return engine::DpdAction::kClear;
+}
+
+// The first single address of a list, or the unspecified address of the
+// family when the list allows any peer.
+Endpoint MapEndpoint(const std::vector<conf::AddressSpec>& addrs, uint16_t port, std::vector<std::string>& notes,
+                     const char* what) {
+  for (const auto& a : addrs) {
+    if (a.IsSingleAddress()) return Endpoint{a.range.from, port};
+  }
+  for (const auto& a : addrs) {
+    if (a.kind == conf::AddressSpec::Kind::kAny6) return Endpoint{IpAddress::Any(AddressFamily::kIpv6), port};
+    if (a.kind == conf::AddressSpec::Kind::kHostname) {
+      notes.push_back(std::string(what) + " '" + a.hostname + "' is resolved when initiating");
+    }
+  }
+  return Endpoint{IpAddress::Any(AddressFamily::kIpv4), port};
+}
+
+std::string AuthProblem(const conf::AuthRound& r) {
+  switch (r.auth.cls) {
+    case conf::AuthSpec::Class::kPsk:
+    case conf::AuthSpec::Class::kPubkey: return "";
+    default: return "authentication '" + r.auth.text + "' is not supported by the IKEv2 engine yet";
+  }
+}
+
+}  // namespace
+
+engine::Identity MapIdentity(const conf::Identity& id) {
+  if (id.kind == conf::Identity::Kind::kAny) return engine::Identity{IdType::kFqdn, {}};
+  return engine::Identity{id.id_type(), id.encoding};
+}
+
+engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, ProtocolId protocol) {
+  engine::ProposalList out;
+  uint8_t number = 1;
+  for (const auto& p : proposals) {
+    engine::Proposal e;
+    e.number = number++;
+    e.protocol = protocol;
+    for (const auto& encr : p.encr) {
+      e.transforms.push_back({TransformType::kEncr, static_cast<uint16_t>(encr.id), encr.key_bits});
+    }
+    if (protocol == ProtocolId::kIke) {
+      for (auto prf : p.prf) e.transforms.push_back({TransformType::kPrf, static_cast<uint16_t>(prf), 0});
+    }
+    for (auto integ : p.integ) e.transforms.push_back({TransformType::kInteg, static_cast<uint16_t>(integ), 0});
+    for (auto ke : p.ke) e.transforms.push_back({TransformType::kKe, static_cast<uint16_t>(ke), 0});
+    if (protocol != ProtocolId::kIke) {
+      if (p.esn.empty()) {
+        e.transforms.push_back({TransformType::kEsn, static_cast<uint16_t>(EsnId::kNoEsn), 0});
+      }
+      for (auto esn : p.esn) e.transforms.push_back({TransformType::kEsn, static_cast<uint16_t>(esn), 0});
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped) {
+  std::vector<MappedConnection> out;
+  for (const auto& c : config.connections) {
+    if (c.version == 1) {
+      skipped.push_back(c.name + ": IKEv1 connections are not run by this daemon yet");
+      continue;
+    }
+    if (c.local.empty() || c.remote.empty()) {
+      skipped.push_back(c.name + ": needs a local and a remote authentication round");
+      continue;
+    }
+    std::string problem = AuthProblem(c.local.front());
+    if (problem.empty()) problem = AuthProblem(c.remote.front());
+    if (!problem.empty()) {
+      skipped.push_back(c.name + ": " + problem);
+      continue;
+    }
+    MappedConnection m;
+    auto& p = m.peer;
+    p.name = c.name;
+    p.local = MapEndpoint(c.local_addrs, c.local_port, m.notes, "local address");
+    p.remote = MapEndpoint(c.remote_addrs, c.remote_port, m.notes, "remote address");
+    p.ike_proposals = MapProposals(c.proposals, ProtocolId::kIke);
+
+    const conf::AuthRound& local = c.local.front();
+    const conf::AuthRound& remote = c.remote.front();
+    std::optional<conf::Identity> local_id = local.id;
+    if (!local_id && local.auth.cls == conf::AuthSpec::Class::kPubkey && !local.certs.empty()) {
+      // No id: the certificate's subject DN, as swanctl does.
+      const auto& cert = config.certificates[local.certs.front()];
+      conf::Identity dn;
+      dn.kind = conf::Identity::Kind::kDn;
+      dn.text = cert.subject;
+      dn.encoding = cert.subject_der;
+      local_id = dn;
+    }
+    if (local_id) {
+      p.local_auth.id = MapIdentity(*local_id);
+    } else if (!p.local.address.IsUnspecified()) {
+      p.local_auth.id = engine::Identity::FromAddress(p.local.address);
+    }
+    p.remote_auth.id = remote.id ? MapIdentity(*remote.id) : engine::Identity{IdType::kFqdn, {}};
+
+    auto fill_psk = [&](engine::AuthConfig& a) {
+      a.kind = engine::AuthKind::kPsk;
+      // strongSwan picks the secret that names both identities best; ours:
+      // a secret naming the remote id, else one naming the local id.
+      std::vector<const conf::SharedSecret*> found;
+      if (remote.id) found = config.FindSecrets(conf::SecretType::kIke, *remote.id);
+      if (found.empty() && local_id) found = config.FindSecrets(conf::SecretType::kIke, *local_id);
+      if (!found.empty()) a.psk = found.front()->secret.Clone();
+    };
+    if (local.auth.cls == conf::AuthSpec::Class::kPsk) {
+      fill_psk(p.local_auth);
+      if (p.local_auth.psk.empty()) {
+        skipped.push_back(c.name + ": no IKE secret found for its identities");
+        continue;
+      }
+    } else {
+      p.local_auth.kind = engine::AuthKind::kPubkey;
+      for (size_t idx : local.certs) p.local_auth.certs.push_back(config.certificates[idx].der);
+      if (!local.certs.empty()) {
+        const auto* key = config.FindKeyFor(config.certificates[local.certs.front()]);
+        if (!key) {
+          skipped.push_back(c.name + ": no private key for certificate " + config.certificates[local.certs.front()].path);
+          continue;
+        }
+        p.local_auth.private_key_der = Bytes(key->pkcs8_der.view().begin(), key->pkcs8_der.view().end());
+      }
+    }
+    if (remote.auth.cls == conf::AuthSpec::Class::kPsk) {
+      fill_psk(p.remote_auth);
+    } else {
+      p.remote_auth.kind = engine::AuthKind::kPubkey;
+      for (size_t idx : remote.cacerts) p.remote_auth.ca_certs.push_back(config.certificates[idx].der);
+      if (remote.cacerts.empty()) {
+        // Trust anchors: every CA certificate loaded (x509ca/, authorities).
+        for (const auto& cert : config.certificates) {
+          if (cert.is_ca || cert.from_ca_dir) p.remote_auth.ca_certs.push_back(cert.der);
+        }
+      }
+    }
+
+    for (const auto& ch : c.children) {
+      engine::ChildConfig e;
+      e.name = ch.name;
+      e.local_ts = MapTs(ch.local_ts);
+      e.remote_ts = MapTs(ch.remote_ts);
+      e.mode = ch.mode == conf::ChildMode::kTransport ? xfrm::Mode::kTransport : xfrm::Mode::kTunnel;
+      if (ch.mode != conf::ChildMode::kTunnel && ch.mode != conf::ChildMode::kTransport) {
+        m.notes.push_back(ch.name + ": mode " + std::string(conf::ToString(ch.mode)) + " runs as tunnel");
+      }
+      if (!ch.ah_proposals.empty()) {
+        e.protocol = ProtocolId::kAh;
+        e.esp_proposals = MapProposals(ch.ah_proposals, ProtocolId::kAh);
+      } else {
+        e.esp_proposals = MapProposals(ch.esp_proposals, ProtocolId::kEsp);
+      }
+      e.rekey_time = Ms(ch.rekey_time);
+      e.life_time = Ms(ch.life_time);
+      e.rand_time = Ms(ch.rand_time);
+      e.life_bytes = ch.life_bytes;
+      e.life_packets = ch.life_packets;
+      e.reqid = ch.reqid;
+      e.replay_window = ch.replay_window;
+      e.ipcomp = ch.ipcomp;
+      e.mark_in = MapMark(ch.mark_in);
+      e.mark_out = MapMark(ch.mark_out);
+      e.if_id_in = ch.if_id_in.value;
+      e.if_id_out = ch.if_id_out.value;
+      e.close_action = ch.close_action == conf::CloseAction::kTrap    ? engine::DpdAction::kTrap
+                       : ch.close_action == conf::CloseAction::kStart ? engine::DpdAction::kRestart
+                                                                      : engine::DpdAction::kNone;
+      if (ch.start_action.start) m.start_children.push_back(ch.name);
+      if (ch.start_action.trap) m.trap_children.push_back(ch.name);
+      p.children.push_back(std::move(e));
+    }
+    p.dpd_delay = Ms(c.dpd_delay);
+    if (!c.children.empty()) p.dpd_action = MapDpdAction(c.children.front().dpd_action);
+    p.rekey_time = Ms(c.rekey_time);
+    p.reauth_time = Ms(c.reauth_time);
+    p.over_time = Ms(c.over_time);
+    p.rand_time = Ms(c.rand_time);
+    p.fragmentation = c.fragmentation != conf::Fragmentation::kNo;
+    p.force_encap = c.encap;
+    p.send_certreq = c.send_certreq;
+    p.keyingtries = c.keyingtries;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace ike::charon

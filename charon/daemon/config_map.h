@@ -1,0 +1,29 @@
+// Maps the loaded configuration (conf::Config, the swanctl.conf model) to the
+// engine's per-connection PeerConfig: proposals into IANA transform lists,
+// identities into ID payload values, secrets and certificates into the auth
+// material, children into selectors, lifetimes and marks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "libike/engine/sa/config.h"
+
+namespace ike::charon {
+
+struct MappedConnection {
+  engine::PeerConfig peer;
+  std::vector<std::string> start_children;  // start_action = start
+  std::vector<std::string> trap_children;   // start_action = trap
+  std::vector<std::string> notes;           // what was not carried over, and why
+};
+
+// The connections the engine can run (IKEv2). Connections it cannot run
+// (IKEv1-only, EAP, ...) are reported in `skipped` with the reason.
+std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped);
+
+engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, ProtocolId protocol);
+engine::Identity MapIdentity(const conf::Identity& id);
+
+}  // namespace ike::charon

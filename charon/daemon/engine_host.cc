@@ -1,0 +1,701 @@
+#include "charon/daemon/engine_host.h"
+
+#include <netdb.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "charon/daemon/config_map.h"
+#include "conf/diff.h"
+#include "libike/crypto/rng.h"
+#include "libike/engine/engine.h"
+#include "libike/engine/sa/backend_spi_allocator.h"
+#include "xfrm/backend/install_transaction.h"
+#include "xfrm/netlink/kernel_probe.h"
+#include "xfrm/netlink/socket_options.h"
+#include "xfrm/userspace/userspace_backend.h"
+
+namespace ike::charon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%08x", v);
+  return buf;
+}
+std::string Hex64(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+const char* ChildStateName(engine::ChildState s) {
+  switch (s) {
+    case engine::ChildState::kInstalled: return "INSTALLED";
+    case engine::ChildState::kRekeying: return "REKEYING";
+    case engine::ChildState::kRekeyed: return "REKEYED";
+    case engine::ChildState::kDeleting: return "DELETING";
+  }
+  return "UNKNOWN";
+}
+
+// A control request waiting for an engine event.
+struct Waiter {
+  enum class Kind { kInitiate, kTerminateIke, kTerminateChild };
+  Kind kind;
+  std::string connection;
+  std::string child;
+  std::set<uint64_t> sas;        // terminate: the IKE_SAs still to go
+  std::set<uint32_t> child_spis; // terminate child: inbound SPIs still to go
+  EngineHost::Completion done;
+  EventLoop::TimerId timer = 0;
+};
+
+}  // namespace
+
+struct EngineHost::Impl {
+  Impl(EventLoop& l, Logger& lg, IkeSockets& s, BackendChoice b)
+      : loop(l),
+        log(lg),
+        sockets(s),
+        choice(std::move(b)),
+        backend(*choice.backend),
+        spis(backend),
+        engine(engine::Env{rng, spis}),
+        epoch(Clock::now()) {}
+
+  EventLoop& loop;
+  Logger& log;
+  IkeSockets& sockets;
+  BackendChoice choice;
+  xfrm::Backend& backend;
+  crypto::OpenSslRng rng;
+  engine::BackendSpiAllocator spis;
+  engine::Engine engine;
+  Clock::time_point epoch;
+  struct ArmedTimer {
+    EventLoop::TimerId loop_id;
+    engine::TimePoint deadline;
+  };
+  std::map<engine::TimerId, ArmedTimer> timers;
+  std::map<uint64_t, engine::TimePoint> ike_established;  // IKE_SA id -> when it came up
+  std::shared_ptr<const conf::Config> config;
+  std::map<std::string, MappedConnection> connections;
+  std::vector<std::unique_ptr<Waiter>> waiters;
+  uint64_t install_failures = 0;
+  uint64_t effects_executed = 0;
+  std::function<void()> shutdown_done;
+  bool shutting_down = false;
+
+  // IKE that the userspace data path received on the NAT-T port, on its own
+  // thread, queued for the loop.
+  int wake_fd = -1;
+  std::mutex queue_mu;
+  std::deque<std::tuple<Bytes, Endpoint, Endpoint>> natt_queue;
+
+  engine::TimePoint Now() const {
+    return std::chrono::duration_cast<engine::TimePoint>(Clock::now() - epoch);
+  }
+
+  LogContext Ctx(uint64_t sa_id) const {
+    LogContext ctx;
+    ctx.ike_sa = sa_id;
+    if (const auto* sa = engine.FindSa(sa_id)) {
+      ctx.conn = sa->config().name;
+      ctx.peer = sa->remote().ToString();
+    }
+    return ctx;
+  }
+
+  void Handle(const engine::Input& input) {
+    uint64_t before = engine.counters().Total();
+    engine::Effects effects = engine.Handle(input, Now());
+    uint64_t after = engine.counters().Total();
+    if (after != before) {
+      log.Log(Subsystem::kIke, LogLevel::kDebug, "dropped input: " + engine.counters().ToString());
+    }
+    Execute(effects);
+  }
+
+  void Execute(engine::Effects& effects) {
+    for (auto& effect : effects) {
+      ++effects_executed;
+      std::visit([this](auto& e) { Do(e); }, effect);
+    }
+  }
+
+  void Do(engine::SendDatagram& e) {
+    if (!sockets.Send(e.from, e.to, e.bytes)) {
+      log.Log(Subsystem::kNet, LogLevel::kWarning,
+              "could not send " + std::to_string(e.bytes.size()) + " bytes from " + e.from.ToString() + " to " +
+                  e.to.ToString());
+    }
+  }
+  void Do(engine::ArmTimer& e) {
+    Cancel(e.id);
+    engine::TimerId id = e.id;
+    auto loop_id = loop.AddTimerIn(e.after, [this, id] {
+      timers.erase(id);
+      Handle(engine::TimerFired{id});
+    });
+    timers[id] = ArmedTimer{loop_id, Now() + e.after};
+  }
+  void Do(engine::CancelTimer& e) { Cancel(e.id); }
+  void Cancel(const engine::TimerId& id) {
+    auto it = timers.find(id);
+    if (it == timers.end()) return;
+    loop.CancelTimer(it->second.loop_id);
+    timers.erase(it);
+  }
+  // Seconds until a timer fires, or -1 when it is not armed.
+  int64_t SecondsUntil(const engine::TimerId& id) const {
+    auto it = timers.find(id);
+    if (it == timers.end()) return -1;
+    return std::chrono::duration_cast<std::chrono::seconds>(it->second.deadline - Now()).count();
+  }
+  void Do(engine::InstallSa& e) {
+    auto r = backend.AddSa(e.params);
+    if (r) {
+      log.Log(Subsystem::kKernel, LogLevel::kDebug,
+              "installed SA " + Hex32(e.params.id.spi) + " " + e.params.src.ToString() + " -> " +
+                  e.params.id.dst.ToString());
+      return;
+    }
+    ++install_failures;
+    log.Log(Subsystem::kKernel, LogLevel::kError,
+            "installing SA " + Hex32(e.params.id.spi) + " failed: " + r.error().ToString());
+    FailChild(e.params.id.spi);
+  }
+  void Do(engine::DeleteSa& e) {
+    auto r = backend.DeleteSa(e.id);
+    if (!r && r.error().code != xfrm::BackendError::Code::kNotFound) {
+      log.Log(Subsystem::kKernel, LogLevel::kWarning, "deleting SA " + Hex32(e.id.spi) + ": " + r.error().ToString());
+    }
+  }
+  void Do(engine::InstallPolicy& e) {
+    auto r = backend.AddPolicy(e.params);
+    if (!r && r.error().code == xfrm::BackendError::Code::kExists) r = backend.UpdatePolicy(e.params);
+    if (!r) {
+      ++install_failures;
+      log.Log(Subsystem::kKernel, LogLevel::kError, "installing policy failed: " + r.error().ToString());
+      for (const auto& t : e.params.templates) FailChildByReqid(t.reqid);
+    }
+  }
+  void Do(engine::DeletePolicy& e) {
+    auto r = backend.DeletePolicy(e.id);
+    if (!r && r.error().code != xfrm::BackendError::Code::kNotFound) {
+      log.Log(Subsystem::kKernel, LogLevel::kWarning, "deleting policy: " + r.error().ToString());
+    }
+  }
+  void Do(engine::EmitEvent& e) { OnEvent(e.event); }
+
+  // A failed install: the CHILD_SA is closed, which deletes whatever part of
+  // it the backend already holds (the engine emits the deletes).
+  void FailChild(uint32_t spi) {
+    for (const auto* sa : engine.sas()) {
+      for (const auto& c : sa->children()) {
+        if (c.spi_in == spi || c.spi_out == spi) {
+          uint64_t id = sa->id();
+          uint32_t spi_in = c.spi_in;
+          loop.AddTimerIn(std::chrono::milliseconds(0), [this, id, spi_in] {
+            Handle(engine::Command{engine::TerminateChildCommand{id, spi_in}});
+          });
+          return;
+        }
+      }
+    }
+  }
+  void FailChildByReqid(uint32_t reqid) {
+    for (const auto* sa : engine.sas()) {
+      for (const auto& c : sa->children()) {
+        if (c.reqid == reqid) FailChild(c.spi_in);
+      }
+    }
+  }
+
+  void OnEvent(const engine::Event& ev) {
+    LogContext ctx = Ctx(ev.sa);
+    ctx.conn = ev.connection;
+    std::string text;
+    switch (ev.kind) {
+      case engine::EventKind::kIkeUp: text = "IKE_SA established"; break;
+      case engine::EventKind::kIkeDown: text = "IKE_SA deleted" + (ev.reason.empty() ? "" : ": " + ev.reason); break;
+      case engine::EventKind::kIkeRekeyed: text = "IKE_SA rekeyed"; break;
+      case engine::EventKind::kChildUp:
+        text = "CHILD_SA " + ev.child + " installed, SPIs " + Hex32(ev.spi_in) + "_i " + Hex32(ev.spi_out) + "_o";
+        break;
+      case engine::EventKind::kChildDown:
+        text = "CHILD_SA " + ev.child + " closed" + (ev.reason.empty() ? "" : ": " + ev.reason);
+        break;
+      case engine::EventKind::kChildRekeyed:
+        text = "CHILD_SA " + ev.child + " rekeyed, SPIs " + Hex32(ev.spi_in) + "_i " + Hex32(ev.spi_out) + "_o";
+        break;
+    }
+    if (ev.kind == engine::EventKind::kIkeUp) ike_established[ev.sa] = Now();
+    if (ev.kind == engine::EventKind::kIkeDown) ike_established.erase(ev.sa);
+    bool failure = ev.kind == engine::EventKind::kIkeDown && !ev.reason.empty();
+    log.Log(Subsystem::kIke, failure ? LogLevel::kWarning : LogLevel::kInfo, ctx, text);
+    ResolveWaiters(ev);
+    if (shutting_down && engine.sas().empty()) FinishShutdown();
+  }
+
+  void Complete(Waiter* w, Result<nlohmann::json, control::Error> result) {
+    if (w->timer) loop.CancelTimer(w->timer);
+    auto done = std::move(w->done);
+    for (auto it = waiters.begin(); it != waiters.end(); ++it) {
+      if (it->get() == w) {
+        waiters.erase(it);
+        break;
+      }
+    }
+    done(std::move(result));
+  }
+
+  void ResolveWaiters(const engine::Event& ev) {
+    std::vector<std::pair<Waiter*, Result<nlohmann::json, control::Error>>> finished;
+    for (auto& wp : waiters) {
+      Waiter* w = wp.get();
+      switch (w->kind) {
+        case Waiter::Kind::kInitiate:
+          if (ev.connection != w->connection) break;
+          if (ev.kind == engine::EventKind::kChildUp && (w->child.empty() || ev.child == w->child)) {
+            finished.push_back({w, nlohmann::json{{"message", "CHILD_SA '" + ev.child + "' established"},
+                                                   {"ike_id", ev.sa}}});
+          } else if (ev.kind == engine::EventKind::kIkeUp && w->child.empty() && Children(ev.connection) == 0) {
+            finished.push_back({w, nlohmann::json{{"message", "IKE_SA '" + ev.connection + "' established"},
+                                                   {"ike_id", ev.sa}}});
+          } else if (ev.kind == engine::EventKind::kIkeDown ||
+                     (ev.kind == engine::EventKind::kChildDown && ev.child == w->child && !ev.reason.empty())) {
+            finished.push_back({w, MakeUnexpected(control::Error{
+                                        control::ErrorCode::kFailed,
+                                        "establishing '" + (w->child.empty() ? w->connection : w->child) +
+                                            "' failed: " + (ev.reason.empty() ? "IKE_SA deleted" : ev.reason)})});
+          }
+          break;
+        case Waiter::Kind::kTerminateIke:
+          if (ev.kind == engine::EventKind::kIkeDown) w->sas.erase(ev.sa);
+          if (w->sas.empty()) finished.push_back({w, nlohmann::json{{"message", "terminated"}}});
+          break;
+        case Waiter::Kind::kTerminateChild:
+          if (ev.kind == engine::EventKind::kChildDown || ev.kind == engine::EventKind::kIkeDown) {
+            w->child_spis.erase(ev.spi_in);
+            if (ev.kind == engine::EventKind::kIkeDown && w->sas.count(ev.sa)) {
+              w->sas.erase(ev.sa);
+              w->child_spis.clear();
+            }
+          }
+          if (w->child_spis.empty()) finished.push_back({w, nlohmann::json{{"message", "terminated"}}});
+          break;
+      }
+    }
+    for (auto& [w, r] : finished) Complete(w, std::move(r));
+  }
+
+  size_t Children(const std::string& connection) const {
+    auto it = connections.find(connection);
+    return it == connections.end() ? 0 : it->second.peer.children.size();
+  }
+
+  Waiter* AddWaiter(Waiter::Kind kind, std::chrono::milliseconds timeout, Completion done) {
+    auto w = std::make_unique<Waiter>();
+    w->kind = kind;
+    w->done = std::move(done);
+    Waiter* raw = w.get();
+    w->timer = loop.AddTimerIn(timeout, [this, raw] {
+      raw->timer = 0;
+      Complete(raw, MakeUnexpected(control::Error{control::ErrorCode::kTimeout, "timed out waiting for the peer"}));
+    });
+    waiters.push_back(std::move(w));
+    return raw;
+  }
+
+  void FinishShutdown() {
+    if (!shutdown_done) return;
+    auto flushed = backend.FlushOwned();
+    if (!flushed) log.Log(Subsystem::kKernel, LogLevel::kWarning, "flushing our SAs/policies: " + flushed.error().ToString());
+    for (auto& [id, t] : timers) loop.CancelTimer(t.loop_id);
+    timers.clear();
+    auto done = std::move(shutdown_done);
+    shutdown_done = nullptr;
+    done();
+  }
+
+  void DrainNatt() {
+    uint64_t n;
+    while (read(wake_fd, &n, sizeof(n)) > 0) {
+    }
+    std::deque<std::tuple<Bytes, Endpoint, Endpoint>> items;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu);
+      items.swap(natt_queue);
+    }
+    for (auto& [bytes, from, to] : items) sockets.InjectNatt(bytes, from, to);
+  }
+};
+
+EngineHost::EngineHost(EventLoop& loop, Logger& log, IkeSockets& sockets, BackendChoice backend)
+    : impl_(std::make_unique<Impl>(loop, log, sockets, std::move(backend))) {
+  Impl& d = *impl_;
+  d.backend.SetEventHandler([this](const xfrm::BackendEvent& ev) {
+    impl_->Handle(engine::KernelEvent{ev});
+  });
+  if (d.backend.fd() >= 0) {
+    auto added = d.loop.AddFd(d.backend.fd(), EPOLLIN, [this](uint32_t) { impl_->backend.ProcessEvents(); });
+    if (!added) d.log.Log(Subsystem::kKernel, LogLevel::kError, "kernel events unavailable: " + added.error());
+  }
+}
+
+EngineHost::~EngineHost() {
+  Impl& d = *impl_;
+  if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&d.backend)) us->SetIkeHandler(nullptr);
+  if (d.backend.fd() >= 0) d.loop.RemoveFd(d.backend.fd());
+  if (d.wake_fd >= 0) {
+    d.loop.RemoveFd(d.wake_fd);
+    close(d.wake_fd);
+  }
+  for (auto& [id, t] : d.timers) d.loop.CancelTimer(t.loop_id);
+  (void)d.backend.FlushOwned();
+}
+
+Result<void, std::string> EngineHost::AttachSockets() {
+  Impl& d = *impl_;
+  if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&d.backend)) {
+    for (auto family : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
+      d.sockets.SetExternalNattSocket(family, us->udp_socket(family));
+    }
+    d.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (d.wake_fd < 0) return MakeUnexpected(std::string("eventfd failed"));
+    IKE_TRY(d.loop.AddFd(d.wake_fd, EPOLLIN, [this](uint32_t) { impl_->DrainNatt(); }));
+    us->SetIkeHandler([this](ByteView ike, const Endpoint& from, const Endpoint& to) {
+      Impl& i = *impl_;
+      {
+        std::lock_guard<std::mutex> lock(i.queue_mu);
+        if (i.natt_queue.size() < 4096) i.natt_queue.emplace_back(Bytes(ike.begin(), ike.end()), from, to);
+      }
+      uint64_t one = 1;
+      (void)!write(i.wake_fd, &one, sizeof(one));
+    });
+    return {};
+  }
+  // Kernel data path: ESP-in-UDP decapsulated by the kernel on the NAT-T
+  // sockets, and IKE kept out of our own policies.
+  for (int fd : d.sockets.natt_fds()) {
+    auto r = xfrm::netlink::EnableUdpEncap(fd);
+    if (!r) return MakeUnexpected("UDP encapsulation on the NAT-T socket: " + r.error().ToString());
+  }
+  for (int fd : d.sockets.all_fds()) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    auto family = ss.ss_family == AF_INET6 ? AddressFamily::kIpv6 : AddressFamily::kIpv4;
+    auto r = xfrm::netlink::SetSocketBypass(fd, family);
+    if (!r) return MakeUnexpected("IKE socket bypass policy: " + r.error().ToString());
+  }
+  return {};
+}
+
+void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
+  Impl& d = *impl_;
+  std::vector<std::string> skipped;
+  auto mapped = MapConfig(*config, skipped);
+  for (const auto& s : skipped) d.log.Log(Subsystem::kConfig, LogLevel::kWarning, "connection " + s);
+  std::map<std::string, MappedConnection> next;
+  for (auto& m : mapped) {
+    for (const auto& n : m.notes) d.log.Log(Subsystem::kConfig, LogLevel::kInfo, m.peer.name + ": " + n);
+    std::string name = m.peer.name;
+    next.emplace(name, std::move(m));
+  }
+  // Connections that went away or whose IKE settings changed: their SAs are
+  // closed (renamed ones keep running under the configuration they have).
+  std::set<std::string> gone;
+  if (d.config) {
+    for (const auto& change : conf::Diff(*d.config, *config)) {
+      if (change.entity != conf::EntityKind::kConnection) continue;
+      if (change.kind == conf::ChangeKind::kRemoved || change.kind == conf::ChangeKind::kChanged) {
+        gone.insert(change.name);
+      }
+    }
+  }
+  for (const auto* sa : d.engine.sas()) {
+    if (!gone.count(sa->config().name)) continue;
+    uint64_t id = sa->id();
+    d.log.Log(Subsystem::kConfig, LogLevel::kInfo, d.Ctx(id), "configuration changed: closing the IKE_SA");
+    d.loop.AddTimerIn(std::chrono::milliseconds(0), [this, id] {
+      impl_->Handle(engine::Command{engine::TerminateIkeCommand{id}});
+    });
+  }
+  std::vector<engine::PeerConfig> peers;
+  for (auto& [name, m] : next) peers.push_back(m.peer.Clone());
+  d.engine.SetConfigs(std::move(peers));
+  std::vector<std::pair<std::string, std::string>> to_start;
+  for (auto& [name, m] : next) {
+    bool existed = d.connections.count(name) > 0;
+    if (!existed) {
+      for (const auto& child : m.start_children) to_start.push_back({name, child});
+    }
+  }
+  d.connections = std::move(next);
+  d.config = std::move(config);
+  for (auto& [conn, child] : to_start) {
+    d.log.Log(Subsystem::kIke, LogLevel::kInfo, LogContext{conn, 0, ""}, "start_action: initiating " + child);
+    d.Handle(engine::Command{engine::InitiateCommand{conn, child}});
+  }
+}
+
+void EngineHost::OnDatagram(ReceivedDatagram&& datagram) {
+  impl_->Handle(engine::Datagram{datagram.remote, datagram.local, std::move(datagram.data)});
+}
+
+void EngineHost::OnEspInUdp(ByteView esp, const Endpoint& from, const Endpoint& to) {
+  if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&impl_->backend)) {
+    (void)us->HandleUdp4500(esp, from, to);
+  }
+}
+
+void EngineHost::Initiate(const std::string& ike, const std::string& child, std::chrono::milliseconds timeout,
+                          Completion done) {
+  Impl& d = *impl_;
+  std::string conn = ike;
+  if (conn.empty()) {
+    for (const auto& [name, m] : d.connections) {
+      for (const auto& c : m.peer.children) {
+        if (c.name == child) conn = name;
+      }
+    }
+  }
+  auto it = d.connections.find(conn);
+  if (conn.empty() || it == d.connections.end()) {
+    return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound,
+                                              "no connection " + (ike.empty() ? "with a child '" + child + "'" : "'" + ike + "'")}));
+  }
+  if (!child.empty()) {
+    bool found = false;
+    for (const auto& c : it->second.peer.children) found = found || c.name == child;
+    if (!found) {
+      return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound,
+                                                "connection '" + conn + "' has no child '" + child + "'"}));
+    }
+  }
+  if (it->second.peer.remote.address.IsUnspecified()) {
+    return done(MakeUnexpected(control::Error{control::ErrorCode::kFailed,
+                                              "connection '" + conn + "' has no single remote address to initiate to"}));
+  }
+  Waiter* w = d.AddWaiter(Waiter::Kind::kInitiate, timeout, std::move(done));
+  w->connection = conn;
+  w->child = child;
+  d.log.Log(Subsystem::kIke, LogLevel::kInfo, LogContext{conn, 0, it->second.peer.remote.ToString()},
+            "initiating " + (child.empty() ? std::string("IKE_SA") : "CHILD_SA " + child));
+  d.Handle(engine::Command{engine::InitiateCommand{conn, child}});
+}
+
+void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds timeout, Completion done) {
+  Impl& d = *impl_;
+  std::string ike = sel.value("ike", std::string());
+  std::string child = sel.value("child", std::string());
+  uint64_t ike_id = sel.value("ike_id", uint64_t{0});
+  uint64_t child_id = sel.value("child_id", uint64_t{0});
+  std::vector<engine::Command> commands;
+  std::set<uint64_t> sas;
+  std::set<uint32_t> spis;
+  bool child_level = !child.empty() || child_id != 0;
+  for (const auto* sa : d.engine.sas()) {
+    if (!ike.empty() && sa->config().name != ike) continue;
+    if (ike_id != 0 && sa->id() != ike_id) continue;
+    if (!child_level) {
+      commands.push_back(engine::TerminateIkeCommand{sa->id()});
+      sas.insert(sa->id());
+      continue;
+    }
+    for (const auto& c : sa->children()) {
+      if ((!child.empty() && c.name == child) || (child_id != 0 && c.spi_in == child_id)) {
+        commands.push_back(engine::TerminateChildCommand{sa->id(), c.spi_in});
+        spis.insert(c.spi_in);
+        sas.insert(sa->id());
+      }
+    }
+  }
+  if (commands.empty()) {
+    return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound, "no matching SA to terminate"}));
+  }
+  Waiter* w = d.AddWaiter(child_level ? Waiter::Kind::kTerminateChild : Waiter::Kind::kTerminateIke, timeout,
+                          std::move(done));
+  w->sas = sas;
+  w->child_spis = spis;
+  for (auto& c : commands) d.Handle(c);
+}
+
+void EngineHost::Rekey(const nlohmann::json& sel, Completion done) {
+  Impl& d = *impl_;
+  std::string ike = sel.value("ike", std::string());
+  std::string child = sel.value("child", std::string());
+  uint64_t ike_id = sel.value("ike_id", uint64_t{0});
+  uint64_t child_id = sel.value("child_id", uint64_t{0});
+  std::vector<engine::Command> commands;
+  for (const auto* sa : d.engine.sas()) {
+    if (!sa->established()) continue;
+    if (!ike.empty() && sa->config().name != ike) continue;
+    if (ike_id != 0 && sa->id() != ike_id) continue;
+    if (child.empty() && child_id == 0) {
+      commands.push_back(engine::RekeyIkeCommand{sa->id()});
+      continue;
+    }
+    for (const auto& c : sa->children()) {
+      if (c.state != engine::ChildState::kInstalled) continue;
+      if ((!child.empty() && c.name == child) || (child_id != 0 && c.spi_in == child_id)) {
+        commands.push_back(engine::RekeyChildCommand{sa->id(), c.spi_in});
+      }
+    }
+  }
+  if (commands.empty()) {
+    return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound, "no matching established SA to rekey"}));
+  }
+  for (auto& c : commands) d.Handle(c);
+  done(nlohmann::json{{"message", "rekeying " + std::to_string(commands.size()) + " SA(s)"}});
+}
+
+nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
+  const Impl& d = *impl_;
+  nlohmann::json list = nlohmann::json::array();
+  auto now = d.Now();
+  for (const auto* sa : d.engine.sas()) {
+    if (!ike_filter.empty() && sa->config().name != ike_filter) continue;
+    nlohmann::json children = nlohmann::json::array();
+    for (const auto& c : sa->children()) {
+      nlohmann::json local_ts = nlohmann::json::array(), remote_ts = nlohmann::json::array();
+      for (const auto& t : c.ts_local) local_ts.push_back(t.ToString());
+      for (const auto& t : c.ts_remote) remote_ts.push_back(t.ToString());
+      nlohmann::json child = {{"name", c.name},
+                              {"unique_id", c.spi_in},
+                              {"state", ChildStateName(c.state)},
+                              {"mode", c.mode == xfrm::Mode::kTunnel ? "TUNNEL" : "TRANSPORT"},
+                              {"protocol", c.protocol == ProtocolId::kAh ? "AH" : "ESP"},
+                              {"encap", c.encap},
+                              {"reqid", c.reqid},
+                              {"spi_in", Hex32(c.spi_in)},
+                              {"spi_out", Hex32(c.spi_out)},
+                              {"proposal", c.proposal.ToString()},
+                              {"installed_s", std::chrono::duration_cast<std::chrono::seconds>(now - c.established_at).count()},
+                              {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kChildRekey, c.spi_in})},
+                              {"local_ts", local_ts},
+                              {"remote_ts", remote_ts}};
+      xfrm::SaId in{sa->local().address, c.spi_in, c.protocol, c.config.mark_in};
+      xfrm::SaId out{sa->remote().address, c.spi_out, c.protocol, c.config.mark_out};
+      auto& backend = const_cast<xfrm::Backend&>(d.backend);
+      if (auto u = backend.QuerySa(in)) {
+        child["bytes_in"] = u->bytes;
+        child["packets_in"] = u->packets;
+      }
+      if (auto u = backend.QuerySa(out)) {
+        child["bytes_out"] = u->bytes;
+        child["packets_out"] = u->packets;
+      }
+      children.push_back(std::move(child));
+    }
+    const auto& proposal = sa->ike_proposal();
+    list.push_back({{"name", sa->config().name},
+                    {"unique_id", sa->id()},
+                    {"state", engine::IkeStateName(sa->state())},
+                    {"version", 2},
+                    {"initiator", sa->role() == Role::kInitiator},
+                    {"spi_i", Hex64(sa->spi_i())},
+                    {"spi_r", Hex64(sa->spi_r())},
+                    {"nat_detected", sa->nat_detected()},
+                    {"local", {{"host", sa->local().address.ToString()}, {"port", sa->local().port},
+                               {"id", sa->config().local_auth.id.ToString()}}},
+                    {"remote", {{"host", sa->remote().address.ToString()}, {"port", sa->remote().port},
+                                {"id", sa->peer_id() ? sa->peer_id()->ToString() : std::string("%any")}}},
+                    {"proposal", proposal ? proposal->ToString() : std::string("-")},
+                    {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kIkeRekey, 0})},
+                    {"children", children}});
+    auto up = d.ike_established.find(sa->id());
+    if (up != d.ike_established.end()) {
+      list.back()["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - up->second).count();
+    }
+  }
+  return {{"ike_sas", list}};
+}
+
+nlohmann::json EngineHost::Stats() const {
+  const Impl& d = *impl_;
+  size_t children = 0;
+  nlohmann::json traffic = nlohmann::json::array();
+  for (const auto* sa : d.engine.sas()) {
+    children += sa->children().size();
+  }
+  nlohmann::json counters = nlohmann::json::object();
+  for (size_t i = 0; i < static_cast<size_t>(engine::Drop::kCount); ++i) {
+    auto drop = static_cast<engine::Drop>(i);
+    counters[std::string("ike_dropped_") + engine::DropName(drop)] = d.engine.counters().Get(drop);
+  }
+  counters["kernel_install_failures"] = d.install_failures;
+  if (auto* us = dynamic_cast<const xfrm::UserspaceBackend*>(&d.backend)) {
+    auto s = us->stats();
+    counters["esp_packets_out"] = s.out_packets;
+    counters["esp_packets_in"] = s.in_packets;
+    counters["esp_send_errors"] = s.send_errors;
+    counters["natt_keepalives"] = s.keepalives;
+  }
+  auto sas = ListSas("");
+  for (const auto& ike : sas["ike_sas"]) {
+    for (const auto& c : ike["children"]) {
+      traffic.push_back({{"name", c["name"]}, {"unique_id", c["unique_id"]},
+                         {"bytes_in", c.value("bytes_in", 0)}, {"packets_in", c.value("packets_in", 0)},
+                         {"bytes_out", c.value("bytes_out", 0)}, {"packets_out", c.value("packets_out", 0)}});
+    }
+  }
+  return {{"ike_sas", d.engine.sas().size()},
+          {"half_open", d.engine.half_open()},
+          {"child_sas", children},
+          {"counters", counters},
+          {"child_sa_traffic", traffic}};
+}
+
+nlohmann::json EngineHost::DataPathAlgorithms() const {
+  nlohmann::json out = nlohmann::json::array();
+  if (impl_->choice.userspace) {
+    for (const char* name : {"AES-GCM-8/12/16 (128/192/256)", "ChaCha20-Poly1305", "AES-CBC + HMAC-SHA1-96",
+                             "AES-CBC + HMAC-SHA2-256-128/384-192/512-256"}) {
+      out.push_back({{"name", name}, {"kernel_name", "-"}, {"driver", "userspace (OpenSSL EVP)"},
+                     {"priority", "-"}, {"available", true}});
+    }
+    return out;
+  }
+  for (const auto& a : xfrm::netlink::ListKernelAlgorithms()) {
+    out.push_back({{"name", a.ike_name}, {"kernel_name", a.kernel_name},
+                   {"driver", a.present ? a.driver : (a.note.empty() ? "-" : a.note)},
+                   {"priority", a.priority}, {"available", a.present}});
+  }
+  return out;
+}
+
+std::string EngineHost::backend_name() const { return impl_->backend.name(); }
+size_t EngineHost::ike_sa_count() const { return impl_->engine.sas().size(); }
+
+void EngineHost::Shutdown(std::function<void()> done) {
+  Impl& d = *impl_;
+  d.shutting_down = true;
+  d.shutdown_done = std::move(done);
+  std::vector<uint64_t> ids;
+  for (const auto* sa : d.engine.sas()) ids.push_back(sa->id());
+  if (ids.empty()) {
+    d.FinishShutdown();
+    return;
+  }
+  for (uint64_t id : ids) d.Handle(engine::Command{engine::TerminateIkeCommand{id}});
+  // Peers that do not answer the Delete are not waited for long.
+  d.loop.AddTimerIn(std::chrono::seconds(3), [this] {
+    Impl& i = *impl_;
+    if (!i.shutdown_done) return;
+    engine::Effects out;
+    i.log.Log(Subsystem::kDaemon, LogLevel::kInfo, "not all peers answered the Delete; removing the SAs anyway");
+    i.FinishShutdown();
+  });
+}
+
+}  // namespace ike::charon
