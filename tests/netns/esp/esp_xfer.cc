@@ -4,11 +4,17 @@
 //   esp_xfer --listen PORT --bytes N
 //   esp_xfer --connect ADDR PORT --bytes N
 // The client prints "bytes=N seconds=S mbit_s=R".
+//   esp_xfer --encap-socket 4|6
+// holds a UDP port-4500 socket with UDP_ENCAP_ESPINUDP for a kernel ESP peer
+// (the kernel decapsulates ESP-in-UDP only on such a socket), with per-socket
+// IPsec bypass policies as an IKE daemon sets them; prints "ready".
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <linux/udp.h>
+#include <linux/xfrm.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -98,12 +104,50 @@ int Client(const char* host, const char* port, uint64_t bytes) {
   return 0;
 }
 
+int EncapSocket(int family) {
+  const int af = family == 6 ? AF_INET6 : AF_INET;
+  int fd = socket(af, SOCK_DGRAM, 0);
+  int type = UDP_ENCAP_ESPINUDP;
+  if (setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof(type)) < 0) return Fail("UDP_ENCAP");
+  for (uint8_t dir : {XFRM_POLICY_IN, XFRM_POLICY_OUT}) {
+    xfrm_userpolicy_info pol{};
+    pol.sel.family = static_cast<uint16_t>(af);
+    pol.dir = dir;
+    pol.action = XFRM_POLICY_ALLOW;
+    pol.lft.soft_byte_limit = pol.lft.hard_byte_limit = XFRM_INF;
+    pol.lft.soft_packet_limit = pol.lft.hard_packet_limit = XFRM_INF;
+    if (setsockopt(fd, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                   af == AF_INET ? IP_XFRM_POLICY : IPV6_XFRM_POLICY, &pol, sizeof(pol)) < 0) {
+      return Fail("IP_XFRM_POLICY");
+    }
+  }
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (af == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(4500);
+    len = sizeof(*a);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(4500);
+    len = sizeof(*a);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return Fail("bind 4500");
+  std::printf("ready\n");
+  std::fflush(stdout);
+  pause();  // until killed; the timeout alarm bounds it
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   uint64_t bytes = 1 << 20;
   unsigned timeout = 60;
   const char *listen_port = nullptr, *host = nullptr, *port = nullptr;
+  int encap_family = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--listen" && i + 1 < argc) {
@@ -111,18 +155,21 @@ int main(int argc, char** argv) {
     } else if (a == "--connect" && i + 2 < argc) {
       host = argv[++i];
       port = argv[++i];
+    } else if (a == "--encap-socket" && i + 1 < argc) {
+      encap_family = std::atoi(argv[++i]);
     } else if (a == "--bytes" && i + 1 < argc) {
       bytes = std::strtoull(argv[++i], nullptr, 0);
     } else if (a == "--timeout" && i + 1 < argc) {
       timeout = static_cast<unsigned>(std::atoi(argv[++i]));
     } else {
       std::fprintf(stderr,
-                   "usage: esp_xfer (--listen PORT | --connect ADDR PORT) [--bytes N] "
-                   "[--timeout S]\n");
+                   "usage: esp_xfer (--listen PORT | --connect ADDR PORT | --encap-socket 4|6) "
+                   "[--bytes N] [--timeout S]\n");
       return 2;
     }
   }
   alarm(timeout);  // bounded: SIGALRM ends a stuck transfer
+  if (encap_family != 0) return EncapSocket(encap_family);
   if (listen_port != nullptr) return Server(listen_port, bytes);
   if (host != nullptr) return Client(host, port, bytes);
   std::fprintf(stderr, "esp_xfer: --listen or --connect required\n");
