@@ -7,7 +7,7 @@ SimNode::SimNode(std::string name, uint64_t seed, engine::EngineSettings setting
       rng_(seed),
       backend_(0xc0000001u + static_cast<uint32_t>(seed % 1000) * 0x10000u),
       spis_(backend_),
-      engine_(engine::Env{rng_, spis_}, settings) {}
+      engine_(engine::Env{rng_, spis_, &clock_}, settings) {}
 
 size_t SimNode::CountEvents(engine::EventKind kind) const {
   size_t n = 0;

@@ -48,6 +48,12 @@ using Filter = std::function<FilterResult(const Packet&)>;
 
 class SimNet;
 
+class FixedWallClock final : public engine::WallClock {
+ public:
+  int64_t UnixSeconds() const override { return seconds; }
+  int64_t seconds = 1800000000;  // 2027-01-15
+};
+
 class SimNode {
  public:
   SimNode(std::string name, uint64_t seed, engine::EngineSettings settings);
@@ -60,10 +66,12 @@ class SimNode {
     return engine_.FindEstablished(connection);
   }
   unsigned backend_errors() const { return backend_errors_; }
+  FixedWallClock& clock() { return clock_; }
 
  private:
   friend class SimNet;
   std::string name_;
+  FixedWallClock clock_;
   crypto::DeterministicRng rng_;
   xfrm::FakeBackend backend_;
   engine::BackendSpiAllocator spis_;

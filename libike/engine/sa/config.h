@@ -107,6 +107,8 @@ struct PeerConfig {
   size_t fragment_size = 1280;  // IPv4 default as in strongSwan
   bool force_encap = false;
   bool send_certreq = true;
+  // Announce RFC 7427 signature hashes (strongSwan signature_authentication).
+  bool signature_authentication = true;
   RetransmitConfig retransmit;
   unsigned keyingtries = 1;
 
@@ -130,6 +132,7 @@ struct PeerConfig {
     c.fragment_size = fragment_size;
     c.force_encap = force_encap;
     c.send_certreq = send_certreq;
+    c.signature_authentication = signature_authentication;
     c.retransmit = retransmit;
     c.keyingtries = keyingtries;
     return c;

@@ -23,9 +23,19 @@ class SpiAllocator {
                                                      ProtocolId protocol, uint32_t reqid) = 0;
 };
 
+// Wall-clock time for certificate validity checks only (protocol timing
+// uses the TimePoint passed to Handle).
+class WallClock {
+ public:
+  virtual ~WallClock() = default;
+  virtual int64_t UnixSeconds() const = 0;
+};
+
 struct Env {
   crypto::Rng& rng;
   SpiAllocator& spis;
+  // nullptr: certificate validity is checked against OpenSSL's notion of now.
+  const WallClock* wall_clock = nullptr;
 };
 
 }  // namespace ike::engine

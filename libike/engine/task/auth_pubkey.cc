@@ -1,25 +1,248 @@
-// Certificate authentication: placeholder until the signature path lands.
+// Public-key authentication (RFC 7296 2.15, RFC 7427, RFC 4754): signing
+// with the configured private key, sending the certificate chain, and
+// verifying the peer's AUTH against its end-entity certificate after
+// validating the chain with OpenSSL's X509_STORE against the configured CAs
+// (validity, key usage) and matching the peer identity against the
+// certificate's subjectAltName or DN.
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <memory>
 
+#include "libike/crypto/signature_scheme.h"
+#include "libike/crypto/signer.h"
+#include "libike/crypto/verifier.h"
+#include "libike/engine/sa/keymat.h"
 #include "libike/engine/task/ike_auth.h"
 
 namespace ike::engine {
 
 namespace {
-class UnsupportedAuthenticator final : public Authenticator {
- public:
-  Result<wire::AuthPayload, std::string> Build(const SaContext&, ByteView) override {
-    return MakeUnexpected(std::string("public key authentication not available"));
-  }
-  Result<void, std::string> Verify(const SaContext&, const wire::Message&,
-                                   const wire::AuthPayload&, ByteView) override {
-    return MakeUnexpected(std::string("public key authentication not available"));
-  }
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
 };
+struct StoreFree {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct StoreCtxFree {
+  void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
+};
+struct StackFree {
+  void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+X509Ptr ParseCert(ByteView der) {
+  const unsigned char* p = der.data();
+  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (x && p != der.data() + der.size()) {
+    X509_free(x);
+    return nullptr;
+  }
+  return X509Ptr(x);
+}
+
+crypto::CryptoResult<crypto::Signer> LoadSigner(const Bytes& key) {
+  if (key.size() > 10 && key[0] == '-') return crypto::Signer::FromPem(key);
+  return crypto::Signer::FromDer(key);
+}
+
+// RFC 7427 scheme for our key, if the peer announced a hash it can take.
+std::optional<crypto::SignatureScheme> PickScheme(const crypto::Signer& signer,
+                                                  const std::vector<HashAlgorithm>& peer) {
+  using S = crypto::SignatureScheme;
+  std::vector<S> prefs;
+  switch (signer.key_type()) {
+    case crypto::KeyType::kRsa:
+      prefs = {S::kRsaPkcs1Sha256, S::kRsaPkcs1Sha384, S::kRsaPkcs1Sha512};
+      break;
+    case crypto::KeyType::kEcP256:
+      prefs = {S::kEcdsaSha256};
+      break;
+    case crypto::KeyType::kEcP384:
+      prefs = {S::kEcdsaSha384};
+      break;
+    case crypto::KeyType::kEcP521:
+      prefs = {S::kEcdsaSha512};
+      break;
+    case crypto::KeyType::kEd25519:
+      prefs = {S::kEd25519};
+      break;
+    case crypto::KeyType::kEd448:
+      prefs = {S::kEd448};
+      break;
+  }
+  for (S s : prefs) {
+    for (HashAlgorithm h : peer) {
+      if (crypto::SchemeHash(s) == h && signer.Supports(s)) return s;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<AuthMethod> ClassicMethod(crypto::KeyType type) {
+  switch (type) {
+    case crypto::KeyType::kRsa: return AuthMethod::kRsaSig;
+    case crypto::KeyType::kEcP256: return AuthMethod::kEcdsaSha256P256;
+    case crypto::KeyType::kEcP384: return AuthMethod::kEcdsaSha384P384;
+    case crypto::KeyType::kEcP521: return AuthMethod::kEcdsaSha512P521;
+    default: return std::nullopt;
+  }
+}
+
+Result<void, std::string> MatchIdentity(X509* cert, const Identity& id) {
+  if (id.IsAny()) return {};
+  std::string text(id.data.begin(), id.data.end());
+  int ok = 0;
+  switch (id.type) {
+    case IdType::kFqdn:
+      ok = X509_check_host(cert, text.data(), text.size(),
+                           X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS,
+                           nullptr);
+      break;
+    case IdType::kRfc822Addr:
+      ok = X509_check_email(cert, text.data(), text.size(), X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+      break;
+    case IdType::kIpv4Addr:
+    case IdType::kIpv6Addr:
+      ok = X509_check_ip(cert, id.data.data(), id.data.size(), 0);
+      break;
+    case IdType::kDerAsn1Dn: {
+      unsigned char* der = nullptr;
+      int len = i2d_X509_NAME(X509_get_subject_name(cert), &der);
+      ok = len > 0 && static_cast<size_t>(len) == id.data.size() &&
+           std::equal(id.data.begin(), id.data.end(), der);
+      OPENSSL_free(der);
+      break;
+    }
+    default:
+      break;
+  }
+  if (ok != 1) return MakeUnexpected("identity " + id.ToString() + " not in the certificate");
+  return {};
+}
+
+class PubkeyAuthenticator final : public Authenticator {
+ public:
+  explicit PubkeyAuthenticator(const AuthConfig& auth) : auth_(auth) {}
+
+  Result<wire::AuthPayload, std::string> Build(const SaContext& ctx, ByteView id_body) override {
+    auto signer = LoadSigner(auth_.private_key_der);
+    if (!signer) return MakeUnexpected("private key: " + signer.error().detail);
+    IKE_ASSIGN_OR_RETURN(Bytes octets, SignedOctets(ctx, id_body, false));
+    if (auto scheme = PickScheme(*signer, ctx.peer_hash_algorithms)) {
+      auto sig = signer->Sign(*scheme, octets);
+      if (!sig) return MakeUnexpected("signing: " + sig.error().detail);
+      return wire::AuthPayload{AuthMethod::kDigitalSignature,
+                               crypto::EncodeDigitalSignatureAuth(*scheme, *sig)};
+    }
+    auto method = ClassicMethod(signer->key_type());
+    if (!method) return MakeUnexpected(std::string("key needs RFC 7427, peer did not offer it"));
+    auto sig = signer->SignClassic(*method, octets);
+    if (!sig) return MakeUnexpected("signing: " + sig.error().detail);
+    return wire::AuthPayload{*method, std::move(*sig)};
+  }
+
+  void AddPayloads(const SaContext&, std::vector<wire::Payload>& out) override {
+    for (const Bytes& cert : auth_.certs) {
+      out.push_back(wire::CertPayload{CertEncoding::kX509Signature, cert});
+    }
+  }
+
+  Result<void, std::string> Verify(const SaContext& ctx, const wire::Message& msg,
+                                   const wire::AuthPayload& auth,
+                                   ByteView peer_id_body) override {
+    auto certs = msg.FindAll<wire::CertPayload>();
+    if (certs.empty() || certs[0]->encoding != CertEncoding::kX509Signature) {
+      return MakeUnexpected(std::string("peer sent no X.509 certificate"));
+    }
+    X509Ptr ee = ParseCert(certs[0]->data);
+    if (!ee) return MakeUnexpected(std::string("peer certificate does not parse"));
+    IKE_TRY(ValidateChain(ctx, ee.get(), certs));
+    {
+      const wire::IdPayload* id = msg.FindId(ctx.role == Role::kInitiator ? Role::kResponder
+                                                                          : Role::kInitiator);
+      if (id) IKE_TRY(MatchIdentity(ee.get(), Identity{id->id_type, id->data}));
+    }
+    auto verifier = crypto::Verifier::FromCertificateDer(certs[0]->data);
+    if (!verifier) return MakeUnexpected("peer public key: " + verifier.error().detail);
+    IKE_ASSIGN_OR_RETURN(Bytes octets, SignedOctets(ctx, peer_id_body, true));
+    if (auth.method == AuthMethod::kDigitalSignature) {
+      auto parsed = crypto::ParseDigitalSignatureAuth(auth.data);
+      if (!parsed) return MakeUnexpected("RFC 7427 AUTH: " + parsed.error().detail);
+      auto ok = verifier->Verify(parsed->scheme, octets, parsed->signature);
+      if (!ok) return MakeUnexpected("signature invalid: " + ok.error().detail);
+      return {};
+    }
+    if (!crypto::ClassicAuthScheme(auth.method)) {
+      return MakeUnexpected("unsupported AUTH method " +
+                            std::to_string(static_cast<unsigned>(auth.method)));
+    }
+    auto ok = verifier->VerifyClassic(auth.method, octets, auth.data);
+    if (!ok) return MakeUnexpected("signature invalid: " + ok.error().detail);
+    return {};
+  }
+
+ private:
+  Result<void, std::string> ValidateChain(const SaContext& ctx, X509* ee,
+                                          const std::vector<const wire::CertPayload*>& certs) {
+    if (auth_.ca_certs.empty()) return MakeUnexpected(std::string("no trusted CA configured"));
+    std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
+    for (const Bytes& der : auth_.ca_certs) {
+      X509Ptr ca = ParseCert(der);
+      if (!ca || X509_STORE_add_cert(store.get(), ca.get()) != 1) {
+        return MakeUnexpected(std::string("bad CA certificate in config"));
+      }
+    }
+    std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
+    for (size_t i = 1; i < certs.size() && i < 8; ++i) {
+      if (certs[i]->encoding != CertEncoding::kX509Signature) continue;
+      X509Ptr c = ParseCert(certs[i]->data);
+      if (c && sk_X509_push(chain.get(), c.get())) c.release();
+    }
+    std::unique_ptr<X509_STORE_CTX, StoreCtxFree> sctx(X509_STORE_CTX_new());
+    if (!sctx || X509_STORE_CTX_init(sctx.get(), store.get(), ee, chain.get()) != 1) {
+      return MakeUnexpected(std::string("X509_STORE_CTX setup failed"));
+    }
+    if (ctx.env.wall_clock) {
+      X509_STORE_CTX_set_time(sctx.get(), 0,
+                              static_cast<time_t>(ctx.env.wall_clock->UnixSeconds()));
+    }
+    if (X509_verify_cert(sctx.get()) != 1) {
+      int err = X509_STORE_CTX_get_error(sctx.get());
+      return MakeUnexpected(std::string("certificate chain invalid: ") +
+                            X509_verify_cert_error_string(err));
+    }
+    if ((X509_get_extension_flags(ee) & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE)) {
+      return MakeUnexpected(std::string("certificate lacks digitalSignature key usage"));
+    }
+    return {};
+  }
+
+  const AuthConfig& auth_;
+};
+
 }  // namespace
 
-std::unique_ptr<Authenticator> MakePubkeyAuthenticator(const AuthConfig&) {
-  return std::make_unique<UnsupportedAuthenticator>();
+std::unique_ptr<Authenticator> MakePubkeyAuthenticator(const AuthConfig& auth) {
+  return std::make_unique<PubkeyAuthenticator>(auth);
+}
+
+// SHA-1 of a CA certificate's SubjectPublicKeyInfo (CERTREQ, RFC 7296 3.7).
+Bytes CaKeyHash(ByteView ca_der) {
+  X509Ptr ca = ParseCert(ca_der);
+  if (!ca) return {};
+  unsigned char* spki = nullptr;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca.get()), &spki);
+  Bytes out(20);
+  unsigned int n = 0;
+  bool ok = len > 0 && EVP_Digest(spki, static_cast<size_t>(len), out.data(), &n, EVP_sha1(),
+                                  nullptr) == 1;
+  OPENSSL_free(spki);
+  if (!ok) out.clear();
+  return out;
 }
 
 }  // namespace ike::engine

@@ -42,8 +42,8 @@ std::unique_ptr<Authenticator> MakePskAuthenticator() {
   return std::make_unique<PskAuthenticator>();
 }
 
-// Defined in auth_pubkey.cc when certificate support is built; PSK otherwise.
 std::unique_ptr<Authenticator> MakeAuthenticatorFor(const AuthConfig& auth);
+Bytes CaKeyHash(ByteView ca_der);
 
 namespace {
 std::unique_ptr<Authenticator> LocalAuthenticator(const SaContext& ctx) {
@@ -96,6 +96,14 @@ TaskOutcome IkeAuth::Build(wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kInitiator) {
     if (ctx.config.send_initial_contact) {
       msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInitialContact));
+    }
+    if (ctx.config.send_certreq && ctx.config.remote_auth.kind == AuthKind::kPubkey) {
+      std::vector<Bytes> hashes;
+      for (const Bytes& ca : ctx.config.remote_auth.ca_certs) {
+        Bytes h = CaKeyHash(ca);
+        if (!h.empty()) hashes.push_back(std::move(h));
+      }
+      if (!hashes.empty()) msg.payloads.push_back(wire::CertReqPayload::FromCaKeyHashes(hashes));
     }
     if (!ctx.config.remote_auth.id.IsAny()) {
       msg.payloads.push_back(ToWireId(Role::kResponder, ctx.config.remote_auth.id));

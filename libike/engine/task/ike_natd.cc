@@ -69,7 +69,7 @@ TaskOutcome IkeFeatures::Build(wire::Message& msg, SaContext& ctx) {
     msg.payloads.push_back(
         wire::NotifyPayload::Make(wire::NotifyType::kIkev2FragmentationSupported));
   }
-  if (initiator || peer_hashes_) {
+  if (ctx.config.signature_authentication && (initiator || peer_hashes_)) {
     msg.payloads.push_back(wire::NotifyPayload::SignatureHashAlgorithms(
         {HashAlgorithm::kSha2_256, HashAlgorithm::kSha2_384, HashAlgorithm::kSha2_512,
          HashAlgorithm::kIdentity}));
