@@ -231,8 +231,9 @@ struct Config {
   const PoolConfig* FindPool(std::string_view name) const;
   // The private key whose public key matches `cert`, or null.
   const PrivateKey* FindKeyFor(const Certificate& cert) const;
-  // Shared secrets of `type` matching the identity (exact match), best first:
-  // secrets naming the identity before secrets with no identity.
+  // Shared secrets of `type` whose ids match the identity (Identity::Matches,
+  // so wildcards apply), best first: exact ids, then wildcard ids
+  // ("*@example.org"), then id = %any.
   std::vector<const SharedSecret*> FindSecrets(SecretType type, const Identity& id) const;
 };
 

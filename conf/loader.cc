@@ -4,6 +4,7 @@
 #include "conf/loader.h"
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <ctime>
@@ -1163,8 +1164,9 @@ LoadResult ParseConfigString(std::string_view text, const std::string& virtual_f
 LoadResult LoadConfig(const std::string& path, const LoadOptions& options) {
   std::string text;
   {
+    struct stat st {};
     std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !in) {
       return MakeUnexpected(std::vector<Diagnostic>{
           {Severity::kError, Location{path, 0}, "", "cannot open configuration file"}});
     }
@@ -1218,20 +1220,23 @@ const PrivateKey* Config::FindKeyFor(const Certificate& cert) const {
 }
 
 std::vector<const SharedSecret*> Config::FindSecrets(SecretType type, const Identity& id) const {
-  std::vector<const SharedSecret*> exact, any;
+  // Best first: exact ids, then wildcard ids, then id = %any.
+  std::vector<const SharedSecret*> exact, wildcard, any;
   for (const auto& s : secrets) {
     if (s.type != type) continue;
+    int best = 3;
     for (const auto& sid : s.ids) {
       if (sid.kind == Identity::Kind::kAny) {
-        any.push_back(&s);
-        break;
-      }
-      if (sid.kind == id.kind && sid.encoding == id.encoding) {
-        exact.push_back(&s);
-        break;
+        best = std::min(best, 2);
+      } else if (id.kind != Identity::Kind::kAny && sid.Matches(id.id_type(), id.encoding)) {
+        best = std::min(best, sid.has_wildcards ? 1 : 0);
       }
     }
+    if (best == 0) exact.push_back(&s);
+    if (best == 1) wildcard.push_back(&s);
+    if (best == 2) any.push_back(&s);
   }
+  exact.insert(exact.end(), wildcard.begin(), wildcard.end());
   exact.insert(exact.end(), any.begin(), any.end());
   return exact;
 }

@@ -294,3 +294,38 @@ TEST(LoadConfig, MissingFile) {
 
 }  // namespace
 }  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+TEST(LoadConfig, DirectoryIsNotAConfigFile) {
+  auto r = LoadConfig("/tmp");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error()[0].ToString(), "/tmp:0: cannot open configuration file");
+}
+
+TEST(Secrets, WildcardIdsMatchAfterExactOnes) {
+  Config c = testing::MustParse(R"(secrets {
+  ike-any {
+    id = %any
+    secret = fallback
+  }
+  ike-domain {
+    id = *@example.org
+    secret = domain
+  }
+  ike-carol {
+    id = carol@EXAMPLE.org
+    secret = carol
+  }
+})");
+  auto found = c.FindSecrets(SecretType::kIke, *ParseIdentity("carol@example.org"));
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0]->name, "ike-carol");
+  EXPECT_EQ(found[1]->name, "ike-domain");
+  EXPECT_EQ(found[2]->name, "ike-any");
+  EXPECT_TRUE(c.FindSecrets(SecretType::kEap, *ParseIdentity("carol@example.org")).empty());
+}
+
+}  // namespace
+}  // namespace ike::conf
