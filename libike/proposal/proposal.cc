@@ -355,10 +355,8 @@ Result<Proposal, ProposalError> ParseProposal(std::string_view text, ProposalKin
         return MakeUnexpected(
             Error(whole, "ESP proposal '" + whole + "' has no encryption algorithm"));
       }
-      if (p.IsAead() && !p.integ.empty()) {
-        return MakeUnexpected(Error(whole, "ESP proposal '" + whole +
-                                               "' combines an AEAD with an integrity algorithm"));
-      }
+      // As strongSwan does: integrity keywords next to an AEAD are dropped.
+      if (p.IsAead()) p.integ.clear();
       if (!p.IsAead() && p.integ.empty()) {
         return MakeUnexpected(
             Error(whole, "ESP proposal '" + whole + "' has no integrity algorithm"));

@@ -86,6 +86,12 @@ TEST(Proposal, EspEsnDefaultsToNoEsn) {
   EXPECT_EQ(q.ke, std::vector<KeGroup>{KeGroup::kModp2048});  // PFS group
 }
 
+TEST(Proposal, EspAeadDropsIntegrityKeywords) {
+  Proposal p = One("aes128gcm16-sha256-modp2048", ProposalKind::kEsp);
+  EXPECT_TRUE(p.integ.empty());
+  EXPECT_EQ(ToString(p), "aes128gcm16-modp2048");
+}
+
 TEST(Proposal, AhIntegrityOnly) {
   Proposal p = One("sha256-sha512-aes128gmac", ProposalKind::kAh);
   EXPECT_EQ(p.integ, (std::vector<IntegId>{IntegId::kHmacSha2_256_128,
@@ -112,8 +118,6 @@ TEST(Proposal, ErrorsNameTheKeyword) {
        "IKE proposal 'aes128gcm16-modp2048' has no PRF"},
       {"aes128-prfsha256", ProposalKind::kEsp, "prfsha256", "'prfsha256' is not valid in ESP proposals"},
       {"aes128", ProposalKind::kEsp, "aes128", "ESP proposal 'aes128' has no integrity algorithm"},
-      {"aes128gcm16-sha256", ProposalKind::kEsp, "aes128gcm16-sha256",
-       "ESP proposal 'aes128gcm16-sha256' combines an AEAD with an integrity algorithm"},
       {"aes128-sha256", ProposalKind::kAh, "aes128", "encryption algorithm 'aes128' is not valid in AH proposals"},
       {"aes128-sha256-esn-modp2048", ProposalKind::kIke, "esn", "'esn' is not valid in IKE proposals"},
       {"aes128-sha256-ke1_foo-modp2048", ProposalKind::kIke, "ke1_foo",
