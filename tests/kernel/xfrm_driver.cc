@@ -16,9 +16,9 @@
 //       Holds a UDP socket with UDP_ENCAP_ESPINUDP and bypass policies
 //       until killed (prints "ready"); with --daemon it forks once ready,
 //       writes the holder's PID to PIDFILE and returns.
-//   xfrm_driver acquire --local IP --remote IP [--reqid N] [--timeout-ms N]
+//   xfrm_driver acquire --local IP --remote IP [--reqid N] [--timeout-ms 10000]
 //       Installs a trap policy, sends one UDP packet and waits for ACQUIRE.
-//   xfrm_driver expire --local IP --remote IP [--soft-seconds 1 --hard-seconds 2]
+//   xfrm_driver expire --local IP --remote IP [--soft-seconds 1 --hard-seconds 4]
 //       Installs an SA with short add-time lifetimes and waits for the soft
 //       and hard EXPIRE events.
 //   xfrm_driver alloc-update --local IP --remote IP
@@ -358,7 +358,7 @@ int Acquire(const Args& args) {
     sendto(fd, "acquire", 7, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&d), sizeof d);
   }
   close(fd);
-  int timeout = std::stoi(Get(args, "timeout-ms", "5000"));
+  int timeout = std::stoi(Get(args, "timeout-ms", "10000"));
   bool ok = WaitEvents(*backend, timeout, [&] {
     for (auto& a : seen) {
       if (a.reqid == reqid) return true;
@@ -388,14 +388,17 @@ int Expire(const Args& args) {
   sa.reqid = 55;
   SetAlgorithm(sa, "gcm");
   sa.soft.seconds = std::stoull(Get(args, "soft-seconds", "1"));
-  sa.hard.seconds = std::stoull(Get(args, "hard-seconds", "2"));
+  // The kernel checks the hard limit first: if its timer runs late (a
+  // starved TCG guest) past both limits, only the hard event is sent. A
+  // wide gap keeps the soft event observable.
+  sa.hard.seconds = std::stoull(Get(args, "hard-seconds", "4"));
   if (auto r = backend->AddSa(sa); !r) {
     std::fprintf(stderr, "xfrm_driver: %s\n", r.error().ToString().c_str());
     return 1;
   }
   auto t0 = Clock::now();
   bool soft = false, hard = false;
-  bool ok = WaitEvents(*backend, 15000, [&] {
+  bool ok = WaitEvents(*backend, static_cast<int>(sa.hard.seconds + 10) * 1000, [&] {
     for (auto& e : seen) {
       if (e.sa.spi != sa.id.spi) continue;
       (e.hard ? hard : soft) = true;
