@@ -43,6 +43,10 @@ BackendResult<void> RouteNetlink::Open() {
 }
 
 BackendResult<void> RouteNetlink::Transact(void* buf, const std::string& what) {
+  if (nl_ == nullptr) {
+    return MakeUnexpected(BackendError{BackendError::Code::kInvalidArgument, 0,
+                                       "rtnetlink not open: " + what});
+  }
   auto* nlh = static_cast<nlmsghdr*>(buf);
   nlh->nlmsg_seq = seq_++;
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
