@@ -739,6 +739,7 @@ Result<SecretBytes, std::string> DecodeSecretValue(std::string_view text) {
   if (text.size() > 2 && text[0] == '0' && (text[1] == 's' || text[1] == 'S')) {
     std::string_view b64 = text.substr(2);
     std::string clean;
+    clean.reserve(b64.size());  // no reallocation: no stray copies of the secret
     for (char c : b64) {
       if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
     }
@@ -752,8 +753,11 @@ Result<SecretBytes, std::string> DecodeSecretValue(std::string_view text) {
     size_t pad = 0;
     if (clean.back() == '=') ++pad;
     if (clean.size() >= 2 && clean[clean.size() - 2] == '=') ++pad;
+    bool misplaced_pad = clean.find('=') < clean.size() - pad;
     OPENSSL_cleanse(clean.data(), clean.size());
-    if (n < 0) return MakeUnexpected(std::string("invalid base64 secret (0s form)"));
+    if (n < 0 || static_cast<size_t>(n) < pad || misplaced_pad) {
+      return MakeUnexpected(std::string("invalid base64 secret (0s form)"));
+    }
     out.Resize(static_cast<size_t>(n) - pad);
     return out;
   }

@@ -209,6 +209,8 @@ TEST(Values, SecretForms) {
   EXPECT_FALSE(DecodeSecretValue("0xzz").has_value());
   EXPECT_FALSE(DecodeSecretValue("0s!!!").has_value());
   EXPECT_FALSE(DecodeSecretValue("0sabc").has_value());
+  EXPECT_FALSE(DecodeSecretValue("0s====").has_value());
+  EXPECT_FALSE(DecodeSecretValue("0s=").has_value());
 }
 
 TEST(Values, Lists) {
