@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "libike/engine/sa/codec.h"
 #include "libike/engine/sa/keymat.h"
@@ -74,8 +75,75 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
     OnKernel(*k, now, out);
   }
   AdoptRekeys(now, out);
+  Housekeeping(now, out);
   Reap(now, out);
+  FilterPolicies(out);
   return out;
+}
+
+bool Engine::PolicyKey::operator<(const PolicyKey& o) const {
+  auto t = [](const PolicyKey& k) {
+    const xfrm::Selector& s = k.selector;
+    return std::make_tuple(s.src, s.src_prefix, s.dst, s.dst_prefix, s.proto, s.src_port,
+                           s.src_port_mask, s.dst_port, s.dst_port_mask,
+                           static_cast<int>(k.direction), k.mark.value, k.mark.mask, k.if_id);
+  };
+  return t(*this) < t(o);
+}
+
+void Engine::FilterPolicies(Effects& out) {
+  Effects kept;
+  kept.reserve(out.size());
+  for (auto& e : out) {
+    if (auto* ip = std::get_if<InstallPolicy>(&e)) {
+      const auto& p = ip->params;
+      if (policy_refs_[PolicyKey{p.selector, p.direction, p.mark, p.if_id}]++ > 0) continue;
+    } else if (auto* dp = std::get_if<DeletePolicy>(&e)) {
+      const auto& p = dp->id;
+      auto it = policy_refs_.find(PolicyKey{p.selector, p.direction, p.mark, p.if_id});
+      if (it != policy_refs_.end() && --it->second > 0) continue;
+      if (it != policy_refs_.end()) policy_refs_.erase(it);
+    }
+    kept.push_back(std::move(e));
+  }
+  out = std::move(kept);
+}
+
+void Engine::Housekeeping(TimePoint now, Effects& out) {
+  std::vector<IkeSa*> reauth, contact, replaced;
+  for (auto& [spi, sa] : by_spi_) {
+    if (sa->destroyed()) continue;
+    if (sa->wants_reauth()) reauth.push_back(sa.get());
+    if (sa->initial_contact() && sa->established()) contact.push_back(sa.get());
+    if (sa->reauth_of() && sa->established()) replaced.push_back(sa.get());
+  }
+  for (IkeSa* old : reauth) {
+    old->clear_wants_reauth();
+    const PeerConfig* c = FindConfig(old->config().name);
+    if (!c) continue;
+    IkeSa& fresh = Initiate(*c, {}, now, out);
+    fresh.set_reauth_of(old->id());
+  }
+  for (IkeSa* sa : replaced) {
+    // Make-before-break: the new SA is up, the old one goes.
+    uint64_t old_id = sa->reauth_of();
+    sa->set_reauth_of(0);
+    if (IkeSa* old = FindById(old_id)) {
+      old->OnCommand(Command{TerminateIkeCommand{old_id}}, now, out);
+    }
+  }
+  for (IkeSa* sa : contact) {
+    // RFC 7296 2.4: INITIAL_CONTACT: the peer forgot every other IKE_SA
+    // with us; drop them without notifying it.
+    sa->clear_initial_contact();
+    for (auto& [spi, other] : by_spi_) {
+      if (other.get() == sa || other->destroyed() || !other->established()) continue;
+      if (other->config().name == sa->config().name && other->peer_id() == sa->peer_id() &&
+          other->role() == Role::kResponder) {
+        other->Abort("replaced (INITIAL_CONTACT)", now, out);
+      }
+    }
+  }
 }
 
 void Engine::AdoptRekeys(TimePoint now, Effects& out) {
@@ -92,6 +160,7 @@ void Engine::AdoptRekeys(TimePoint now, Effects& out) {
     IkeSa& ref = *sa;
     by_spi_[our_spi] = std::move(sa);
     id_to_spi_[id] = our_spi;
+    ref.SetReqidRegistry(&reqids_);
     ref.AdoptFrom(*old, std::move(result), now, out);
   }
 }
@@ -206,6 +275,7 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
   auto sa = std::make_unique<IkeSa>(id, Role::kResponder, config->Clone(), env_, settings_,
                                     counters_, next_reqid_);
   sa->Accept(dg.to, dg.from, msg.header.spi_i, spi_r);
+  sa->SetReqidRegistry(&reqids_);
   IkeSa& ref = *sa;
   by_spi_[spi_r] = std::move(sa);
   id_to_spi_[id] = spi_r;
@@ -213,8 +283,8 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
   ref.OnDatagram(msg, raw, dg.from, dg.to, now, out);
 }
 
-void Engine::Initiate(const PeerConfig& config, const std::vector<std::string>& children,
-                      TimePoint now, Effects& out) {
+IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>& children,
+                        TimePoint now, Effects& out) {
   uint64_t id = next_id_++;
   uint64_t spi_i = NewSpi();
   auto sa = std::make_unique<IkeSa>(id, Role::kInitiator, config.Clone(), env_, settings_,
@@ -222,7 +292,9 @@ void Engine::Initiate(const PeerConfig& config, const std::vector<std::string>& 
   IkeSa& ref = *sa;
   by_spi_[spi_i] = std::move(sa);
   id_to_spi_[id] = spi_i;
+  ref.SetReqidRegistry(&reqids_);
   ref.Initiate(config.local, config.remote, spi_i, children, now, out);
+  return ref;
 }
 
 void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {

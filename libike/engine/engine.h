@@ -46,8 +46,8 @@ class Engine {
   void OnDatagram(const Datagram& dg, TimePoint now, Effects& out);
   void OnCommand(const Command& cmd, TimePoint now, Effects& out);
   void OnKernel(const KernelEvent& ev, TimePoint now, Effects& out);
-  void Initiate(const PeerConfig& config, const std::vector<std::string>& children,
-                TimePoint now, Effects& out);
+  IkeSa& Initiate(const PeerConfig& config, const std::vector<std::string>& children,
+                  TimePoint now, Effects& out);
   void NewResponder(const wire::Message& msg, ByteView raw, const Datagram& dg, TimePoint now,
                     Effects& out);
   bool CheckCookie(const wire::Message& msg, const Datagram& dg, Effects& out);
@@ -57,6 +57,10 @@ class Engine {
   uint64_t NewSpi();
   void Reap(TimePoint now, Effects& out);
   void AdoptRekeys(TimePoint now, Effects& out);
+  void Housekeeping(TimePoint now, Effects& out);
+  // Policies are shared by CHILD_SAs of the same reqid (rekey, reauth,
+  // restart): only the first install and the last delete reach the backend.
+  void FilterPolicies(Effects& out);
 
   Env env_;
   EngineSettings settings_;
@@ -70,6 +74,15 @@ class Engine {
   // Responder: (initiator SPI, peer) -> our SPI, to spot retransmitted
   // IKE_SA_INIT requests (whose responder SPI is still zero).
   std::map<std::pair<uint64_t, std::string>, uint64_t> half_open_index_;
+  std::map<std::string, uint32_t> reqids_;
+  struct PolicyKey {
+    xfrm::Selector selector;
+    xfrm::Direction direction;
+    xfrm::Mark mark;
+    uint32_t if_id;
+    bool operator<(const PolicyKey& o) const;
+  };
+  std::map<PolicyKey, unsigned> policy_refs_;
 };
 
 }  // namespace ike::engine

@@ -304,3 +304,93 @@ INSTANTIATE_TEST_SUITE_P(Seeds, IkeRekeyCollision, ::testing::Range<uint64_t>(1,
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+TEST(Reauth, MakeBeforeBreakKeepsPoliciesInstalled) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  uint64_t old_id = p.moon_sa();
+  uint32_t old_child = p.moon_child_in();
+  size_t policy_adds_before = p.moon->backend().policy_count();
+  // A new IKE_SA_INIT/IKE_AUTH (no INITIAL_CONTACT), then D(IKE) on the old.
+  p.net.Input(*p.moon, engine::Command{engine::ReauthCommand{old_id}});
+  p.net.RunFor(std::chrono::seconds(10));
+  ASSERT_EQ(p.moon->engine().sas().size(), 1u);
+  ASSERT_EQ(p.sun->engine().sas().size(), 1u);
+  const auto* m = p.moon->Established("gw");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->id(), old_id);
+  ASSERT_EQ(m->children().size(), 1u);
+  EXPECT_NE(m->children()[0].spi_in, old_child);
+  EXPECT_EQ(p.moon->backend().sa_count(), 2u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  // Policies were never removed: same count, no backend errors.
+  EXPECT_EQ(p.moon->backend().policy_count(), policy_adds_before);
+  EXPECT_EQ(p.sun->backend().policy_count(), 3u);
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 2u);
+}
+
+TEST(Reauth, ByReauthTime) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
+    m.reauth_time = std::chrono::hours(1);
+  });
+  ASSERT_TRUE(p.up);
+  p.net.RunFor(std::chrono::minutes(61));
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 2u);
+  EXPECT_EQ(p.moon->engine().sas().size(), 1u);
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);
+  EXPECT_EQ(p.moon->backend_errors() + p.sun->backend_errors(), 0u);
+}
+
+TEST(InitialContact, RestartedPeerReplacesStaleSa) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  // moon "reboots": it forgets its SA (no Delete) and connects again with
+  // INITIAL_CONTACT; sun drops the stale SA.
+  p.net.AddFilter([](const Packet& pkt) {
+    return FilterResult{pkt.is(ExchangeType::kInformational, false) ? Verdict::kDrop
+                                                                    : Verdict::kPass,
+                        {}};
+  });
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{p.moon_sa()}});
+  p.net.RunFor(std::chrono::minutes(3));
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  ASSERT_EQ(p.sun->engine().sas().size(), 1u);
+  p.net.ClearFilters();
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(10));
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);
+  EXPECT_TRUE(p.sun->Established("gw"));
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  EXPECT_EQ(p.sun->backend().policy_count(), 3u);
+  EXPECT_EQ(p.sun->backend_errors(), 0u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(Ah, IntegrityOnlyChildSa) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig& s) {
+    for (auto* c : {&m, &s}) {
+      engine::Proposal ah = EspProposal(EncrId::kNull, 0, IntegId::kHmacSha2_256_128);
+      ah.transforms.erase(ah.transforms.begin());  // AH: no ENCR transform
+      ah.protocol = ProtocolId::kAh;
+      c->children[0].esp_proposals = {ah};
+      c->children[0].protocol = ProtocolId::kAh;
+    }
+  });
+  ASSERT_TRUE(p.up);
+  for (const auto* sa : p.moon->backend().sas()) {
+    EXPECT_EQ(sa->id.protocol, ProtocolId::kAh);
+    EXPECT_EQ(sa->integ, IntegId::kHmacSha2_256_128);
+    EXPECT_EQ(sa->integ_key.size(), 32u);
+  }
+  for (const auto* pol : p.moon->backend().policies()) {
+    EXPECT_EQ(pol->templates.at(0).protocol, ProtocolId::kAh);
+  }
+}
+
+}  // namespace
+}  // namespace ike::sim

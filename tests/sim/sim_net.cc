@@ -132,8 +132,11 @@ void SimNet::Apply(SimNode& node, engine::Effects effects) {
   }
 }
 
-bool SimNet::DeliverNext() {
+bool SimNet::DeliverNext() { return DeliverNextBefore(TimePoint::max()); }
+
+bool SimNet::DeliverNextBefore(TimePoint limit) {
   while (!queue_.empty()) {
+    if (queue_.top().at > limit) return false;
     Item item = queue_.top();
     queue_.pop();
     if (auto* f = std::get_if<Fire>(&item.what)) {
@@ -163,14 +166,15 @@ bool SimNet::RunUntil(const std::function<bool()>& done, Duration limit) {
       now_ = std::max(now_, std::min(end, queue_.empty() ? end : queue_.top().at));
       return done();
     }
-    DeliverNext();
+    DeliverNextBefore(end);
   }
   return true;
 }
 
 void SimNet::RunFor(Duration d) {
   TimePoint end = now_ + d;
-  while (!queue_.empty() && queue_.top().at <= end) DeliverNext();
+  while (DeliverNextBefore(end)) {
+  }
   now_ = end;
 }
 

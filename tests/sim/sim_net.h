@@ -98,6 +98,8 @@ class SimNet {
   TimePoint now() const { return now_; }
   // Processes the next queued event; false if the queue is empty.
   bool DeliverNext();
+  // The same, but only events due at or before `limit`.
+  bool DeliverNextBefore(TimePoint limit);
   // Runs until `done` holds (checked after every event) or `limit` of
   // simulated time passed; returns done().
   bool RunUntil(const std::function<bool()>& done, Duration limit);

@@ -34,7 +34,10 @@ xfrm::SaParams BaseParams(const SaContext& ctx, const ChildSa& child) {
 
 uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config) {
   if (config.reqid != 0) return config.reqid;
-  return ctx.next_reqid++;
+  if (!ctx.reqid_by_child) return ctx.next_reqid++;
+  uint32_t& r = (*ctx.reqid_by_child)[ctx.config.name + "/" + config.name];
+  if (r == 0) r = ctx.next_reqid++;
+  return r;
 }
 
 void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKeys& keys,

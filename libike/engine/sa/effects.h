@@ -86,8 +86,11 @@ struct RekeyChildCommand {
 struct DpdCommand {  // send a liveness check now
   uint64_t sa = 0;
 };
+struct ReauthCommand {  // make-before-break reauthentication
+  uint64_t sa = 0;
+};
 using Command = std::variant<InitiateCommand, TerminateIkeCommand, TerminateChildCommand,
-                             RekeyIkeCommand, RekeyChildCommand, DpdCommand>;
+                             RekeyIkeCommand, RekeyChildCommand, DpdCommand, ReauthCommand>;
 
 using Input = std::variant<Datagram, TimerFired, KernelEvent, Command>;
 

@@ -224,6 +224,10 @@ void IkeSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
         tm_.Queue(std::make_unique<IkeRekey>(Role::kInitiator));
       }
       break;
+    case TimerKind::kIkeReauth:
+      ctx_.TimerFired(id.kind, id.aux);
+      if (ctx_.established()) wants_reauth_ = true;
+      break;
     case TimerKind::kIkeHardExpire:
       ctx_.TimerFired(id.kind, id.aux);
       Destroy("IKE_SA lifetime expired");
@@ -270,6 +274,8 @@ void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     if (ctx_.established() && !tm_.HasTask(TaskType::kIkeRekey)) {
       tm_.Queue(std::make_unique<IkeRekey>(Role::kInitiator));
     }
+  } else if (std::holds_alternative<ReauthCommand>(cmd)) {
+    if (ctx_.established() && ctx_.role == Role::kInitiator) wants_reauth_ = true;
   } else if (std::holds_alternative<DpdCommand>(cmd)) {
     if (ctx_.established()) tm_.Queue(std::make_unique<IkeDpd>());
   }
@@ -303,6 +309,11 @@ void IkeSa::OnEstablished() {
     Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
                                                         : ctx_.config.rekey_time / 10;
     ctx_.ArmTimer(TimerKind::kIkeRekey, ctx_.config.rekey_time - ctx_.Jitter(jitter));
+  }
+  if (ctx_.config.reauth_time.count() > 0 && ctx_.role == Role::kInitiator) {
+    Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
+                                                        : ctx_.config.reauth_time / 10;
+    ctx_.ArmTimer(TimerKind::kIkeReauth, ctx_.config.reauth_time - ctx_.Jitter(jitter));
   }
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
 }

@@ -2,6 +2,7 @@
 // it; it runs its TaskManager and emits effects into the caller's list.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,18 @@ class IkeSa {
   void OnCommand(const Command& cmd, TimePoint now, Effects& out);
   // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
   void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
+  void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
+  // Reauthentication (make-before-break): this SA replaces `id` once up.
+  uint64_t reauth_of() const { return reauth_of_; }
+  void set_reauth_of(uint64_t id) {
+    reauth_of_ = id;
+    // The old IKE_SA must survive until we delete it ourselves.
+    if (id) ctx_.config.send_initial_contact = false;
+  }
+  bool wants_reauth() const { return wants_reauth_; }
+  void clear_wants_reauth() { wants_reauth_ = false; }
+  bool initial_contact() const { return ctx_.initial_contact; }
+  void clear_initial_contact() { ctx_.initial_contact = false; }
   // IKE_SA rekey: the finished rekey of this SA, if any (once).
   std::optional<IkeRekeyResult> TakeRekey();
   // Makes this (fresh) SA the successor of `old`: keys from `result`, the
@@ -81,6 +94,8 @@ class IkeSa {
   SaContext ctx_;
   TaskManager tm_;
   bool wants_restart_ = false;
+  bool wants_reauth_ = false;
+  uint64_t reauth_of_ = 0;
   // RFC 7383 reassembly of one message at a time.
   struct Reassembly {
     uint32_t mid = 0;

@@ -95,6 +95,11 @@ struct SaContext {
   const EngineSettings& settings;
   Counters& counters;
   uint32_t& next_reqid;  // engine-wide reqid sequence
+  // Engine-wide reqid per "connection/child", so a reauthenticated or
+  // restarted CHILD_SA reuses its predecessor's reqid (and policies).
+  std::map<std::string, uint32_t>* reqid_by_child = nullptr;
+  // Responder: the initiator sent INITIAL_CONTACT (RFC 7296 2.4).
+  bool initial_contact = false;
 
   // Set for the duration of one Handle() call.
   Effects* out = nullptr;

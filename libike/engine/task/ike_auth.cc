@@ -133,6 +133,7 @@ TaskOutcome IkeAuth::Process(const wire::Message& msg, SaContext& ctx) {
     return Fail("peer authentication failed: " + ok.error(),
                 wire::NotifyType::kAuthenticationFailed);
   }
+  ctx.initial_contact = msg.FindNotify(wire::NotifyType::kInitialContact) != nullptr;
   return TaskResult::kDone;
 }
 
