@@ -394,3 +394,23 @@ TEST(Ah, IntegrityOnlyChildSa) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+TEST(InvalidSpi, PeerDropsTheChildSaItCannotUse) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  // sun lost moon's outbound SA (its inbound): HDR, SK {N(INVALID_SPI)} -->
+  uint32_t sun_in = p.sun->Established("gw")->children()[0].spi_in;
+  p.net.Input(*p.sun, engine::Command{engine::InvalidSpiCommand{p.sun_sa(), sun_in}});
+  p.net.RunFor(std::chrono::seconds(2));
+  EXPECT_TRUE(p.moon->Established("gw")->children().empty());
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kChildDown), 1u);
+  EXPECT_EQ(p.moon->events().back().reason, "peer reported INVALID_SPI");
+  EXPECT_TRUE(p.sun->Established("gw"));
+}
+
+}  // namespace
+}  // namespace ike::sim

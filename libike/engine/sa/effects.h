@@ -89,8 +89,13 @@ struct DpdCommand {  // send a liveness check now
 struct ReauthCommand {  // make-before-break reauthentication
   uint64_t sa = 0;
 };
+struct InvalidSpiCommand {  // ESP arrived for an unknown SPI: tell the peer
+  uint64_t sa = 0;
+  uint32_t spi = 0;
+};
 using Command = std::variant<InitiateCommand, TerminateIkeCommand, TerminateChildCommand,
-                             RekeyIkeCommand, RekeyChildCommand, DpdCommand, ReauthCommand>;
+                             RekeyIkeCommand, RekeyChildCommand, DpdCommand, ReauthCommand,
+                             InvalidSpiCommand>;
 
 using Input = std::variant<Datagram, TimerFired, KernelEvent, Command>;
 

@@ -274,6 +274,8 @@ void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     if (ctx_.established() && !tm_.HasTask(TaskType::kIkeRekey)) {
       tm_.Queue(std::make_unique<IkeRekey>(Role::kInitiator));
     }
+  } else if (const auto* is = std::get_if<InvalidSpiCommand>(&cmd)) {
+    if (ctx_.established()) tm_.Queue(std::make_unique<InvalidSpiNotify>(is->spi));
   } else if (std::holds_alternative<ReauthCommand>(cmd)) {
     if (ctx_.established() && ctx_.role == Role::kInitiator) wants_reauth_ = true;
   } else if (std::holds_alternative<DpdCommand>(cmd)) {

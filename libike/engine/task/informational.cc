@@ -54,6 +54,15 @@ TaskOutcome IkeDelete::Process(const wire::Message& msg, SaContext& ctx) {
 }
 
 TaskOutcome InformationalResponder::Process(const wire::Message& msg, SaContext& ctx) {
+  // RFC 7296 3.10.1: INVALID_SPI carries the SPI of an SA the peer does
+  // not know (in the notify data); our CHILD_SA sending with it is useless.
+  for (const auto* n : msg.FindAll<wire::NotifyPayload>()) {
+    if (n->type != wire::NotifyType::kInvalidSpi) continue;
+    ByteView spi = n->data.size() == 4 ? ByteView(n->data) : ByteView(n->spi);
+    if (spi.size() != 4) continue;
+    uint32_t v = uint32_t{spi[0]} << 24 | uint32_t{spi[1]} << 16 | uint32_t{spi[2]} << 8 | spi[3];
+    if (ChildSa* child = ctx.FindChildByOutbound(v)) invalid_spi_in_.push_back(child->spi_in);
+  }
   for (const auto* del : msg.FindAll<wire::DeletePayload>()) {
     if (del->protocol == ProtocolId::kIke) {
       delete_ike_ = true;
@@ -75,6 +84,7 @@ TaskOutcome InformationalResponder::Build(wire::Message& msg, SaContext& ctx) {
     ctx.destroy_after = "deleted by peer";
     return TaskResult::kDone;  // empty response
   }
+  for (uint32_t spi : invalid_spi_in_) RemoveChild(ctx, spi, "peer reported INVALID_SPI");
   wire::DeletePayload esp{ProtocolId::kEsp, {}}, ah{ProtocolId::kAh, {}};
   for (const auto& [proto, spi] : deleted_in_) {
     (proto == ProtocolId::kAh ? ah : esp).spis.push_back(spi);

@@ -46,6 +46,26 @@ class IkeDpd final : public Task {
   }
 };
 
+// Tells the peer about an ESP/AH SPI we received traffic for but do not
+// know (RFC 7296 1.5, 3.10.1 INVALID_SPI).
+class InvalidSpiNotify final : public Task {
+ public:
+  explicit InvalidSpiNotify(uint32_t spi) : spi_(spi) {}
+  TaskType type() const override { return TaskType::kInformational; }
+  ExchangeType exchange() const override { return ExchangeType::kInformational; }
+  TaskOutcome Build(wire::Message& msg, SaContext& ctx) override {
+    msg.payloads.push_back(wire::NotifyPayload::Make(
+        wire::NotifyType::kInvalidSpi,
+        Bytes{static_cast<uint8_t>(spi_ >> 24), static_cast<uint8_t>(spi_ >> 16),
+              static_cast<uint8_t>(spi_ >> 8), static_cast<uint8_t>(spi_)}));
+    return TaskResult::kDone;
+  }
+  TaskOutcome Process(const wire::Message&, SaContext&) override { return TaskResult::kDone; }
+
+ private:
+  uint32_t spi_;
+};
+
 // The responder of any INFORMATIONAL request: processes Delete payloads
 // and notifies, answers with the matching Delete payloads.
 class InformationalResponder final : public Task {
@@ -58,6 +78,7 @@ class InformationalResponder final : public Task {
  private:
   bool delete_ike_ = false;
   std::vector<std::pair<ProtocolId, uint32_t>> deleted_in_;  // our inbound SPIs
+  std::vector<uint32_t> invalid_spi_in_;
 };
 
 // Removes a CHILD_SA from the IKE_SA: backend effects and the event.
