@@ -112,3 +112,35 @@ TEST(ProposalSelection, OffersGroupAndFinalize) {
 
 }  // namespace
 }  // namespace ike::engine
+
+#include "libike/engine/sa/proposal_convert.h"
+
+namespace ike::engine {
+namespace {
+
+TEST(ProposalConvert, StrongSwanKeywordsSelectAcrossPeers) {
+  auto ours = ike::ParseProposals("aes256gcm16-prfsha384-ecp384, aes128-sha256-modp2048",
+                                  ProposalKind::kIke);
+  auto theirs = ike::ParseProposals("aes128-sha256-modp2048", ProposalKind::kIke);
+  ASSERT_TRUE(ours);
+  ASSERT_TRUE(theirs);
+  ProposalList a = FromConfigProposals(*ours);
+  ProposalList b = FromConfigProposals(*theirs);
+  Finalize(a, ProtocolId::kIke, {});
+  Finalize(b, ProtocolId::kIke, {});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].Get(TransformType::kEncr)->key_length, 256);
+  auto s = SelectProposal(b, a);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->ke(), KeGroup::kModp2048);
+  EXPECT_EQ(s->Get(TransformType::kInteg)->id,
+            static_cast<uint16_t>(IntegId::kHmacSha2_256_128));
+  auto esp = ike::ParseProposals("aes128gcm16", ProposalKind::kEsp);
+  ASSERT_TRUE(esp);
+  Proposal e = FromConfigProposal(esp->front());
+  EXPECT_EQ(e.protocol, ProtocolId::kEsp);
+  EXPECT_TRUE(e.Has(TransformType::kEsn, 0));
+}
+
+}  // namespace
+}  // namespace ike::engine
