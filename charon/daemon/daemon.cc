@@ -126,6 +126,7 @@ Result<void, std::string> Daemon::Start() {
   });
 
   engine_->ApplyConfig(config_);
+  engine_->StartKeepalives(std::chrono::seconds(options_.keepalive_interval_s));
   ArmWatchdog();
   Notify("READY=1\nSTATUS=" + std::to_string(config_->connections.size()) + " connection(s) loaded");
   log_.Log(Subsystem::kDaemon, LogLevel::kInfo,

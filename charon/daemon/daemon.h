@@ -32,6 +32,7 @@ struct DaemonOptions {
   uint16_t natt_port = 4500;
   std::string tun_name = "ipsec0";        // userspace backend's TUN device
   bool ipv6 = true;
+  int keepalive_interval_s = 20;          // NAT-keepalives; 0 disables
 };
 
 class Daemon {

@@ -89,6 +89,7 @@ struct EngineHost::Impl {
   std::map<std::string, MappedConnection> connections;
   std::vector<std::unique_ptr<Waiter>> waiters;
   uint64_t install_failures = 0;
+  uint64_t keepalives_sent = 0;
   uint64_t effects_executed = 0;
   std::function<void()> shutdown_done;
   bool shutting_down = false;
@@ -353,6 +354,9 @@ EngineHost::EngineHost(EventLoop& loop, Logger& log, IkeSockets& sockets, Backen
 
 EngineHost::~EngineHost() {
   Impl& d = *impl_;
+  // The backend outlives the engine inside Impl; nothing it reports from now
+  // on (flush, data-plane thread) may reach the engine.
+  d.backend.SetEventHandler([](const xfrm::BackendEvent&) {});
   if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&d.backend)) us->SetIkeHandler(nullptr);
   if (d.backend.fd() >= 0) d.loop.RemoveFd(d.backend.fd());
   if (d.wake_fd >= 0) {
@@ -634,6 +638,7 @@ nlohmann::json EngineHost::Stats() const {
     counters[std::string("ike_dropped_") + engine::DropName(drop)] = d.engine.counters().Get(drop);
   }
   counters["kernel_install_failures"] = d.install_failures;
+  counters["natt_keepalives_sent"] = d.keepalives_sent;
   if (auto* us = dynamic_cast<const xfrm::UserspaceBackend*>(&d.backend)) {
     auto s = us->stats();
     counters["esp_packets_out"] = s.out_packets;
@@ -676,6 +681,21 @@ nlohmann::json EngineHost::DataPathAlgorithms() const {
 
 std::string EngineHost::backend_name() const { return impl_->backend.name(); }
 size_t EngineHost::ike_sa_count() const { return impl_->engine.sas().size(); }
+
+void EngineHost::StartKeepalives(std::chrono::seconds interval) {
+  Impl& d = *impl_;
+  if (interval.count() <= 0) return;
+  d.loop.AddTimerIn(interval, [this, interval] {
+    Impl& i = *impl_;
+    if (i.shutting_down) return;
+    for (const auto* sa : i.engine.sas()) {
+      if (!sa->established() || !sa->nat_detected()) continue;
+      if (sa->local().port != i.sockets.options().natt_port) continue;
+      if (i.sockets.SendKeepalive(sa->local(), sa->remote())) ++i.keepalives_sent;
+    }
+    StartKeepalives(interval);
+  });
+}
 
 void EngineHost::Shutdown(std::function<void()> done) {
   Impl& d = *impl_;

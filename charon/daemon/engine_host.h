@@ -69,6 +69,10 @@ class EngineHost {
   std::string backend_name() const;
   size_t ike_sa_count() const;
 
+  // NAT-keepalives (RFC 3948 2.3): every `interval`, one 0xff byte from the
+  // NAT-T port to each peer of an IKE_SA that detected a NAT.
+  void StartKeepalives(std::chrono::seconds interval);
+
   // Deletes every SA (notifying peers), then calls `done`; everything this
   // daemon installed is removed from the backend.
   void Shutdown(std::function<void()> done);

@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
       "ike-port", po::value<uint16_t>(&options.ike_port)->default_value(500), "IKE UDP port")(
       "natt-port", po::value<uint16_t>(&options.natt_port)->default_value(4500), "NAT-T UDP port")(
       "tun", po::value<std::string>(&options.tun_name)->default_value("ipsec0"),
-      "TUN device of the userspace data path")("no-ipv6", "do not open IPv6 IKE sockets");
+      "TUN device of the userspace data path")("no-ipv6", "do not open IPv6 IKE sockets")(
+      "keepalive-interval", po::value<int>(&options.keepalive_interval_s)->default_value(20),
+      "seconds between NAT-keepalives when a NAT is detected (0: none)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

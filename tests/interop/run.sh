@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# One interop scenario between our daemon (namespace o, 198.51.100.1,
-# protecting 192.0.2.0/24) and strongSwan's charon with kernel-libipsec
-# (namespace s, 198.51.100.2, protecting 203.0.113.0/24).
+# One scenario between our daemon (namespace o, 198.51.100.1, protecting
+# 192.0.2.0/24) and a peer (namespace s, 198.51.100.2, protecting
+# 203.0.113.0/24): strongSwan's charon with kernel-libipsec (PEER=strongswan,
+# the default) or a second instance of our daemon (PEER=ours).
 #
 #   run.sh AUTH INITIATOR IKE_PROPOSALS ESP_PROPOSALS [ACTION]
-#     AUTH: psk | ecdsa | rsa      INITIATOR: ours | strongswan
+#     AUTH: psk | ecdsa | rsa | ed25519    INITIATOR: ours | strongswan (= the peer)
 #     ACTION: none | rekey-child-ours | rekey-child-strongswan |
-#             rekey-ike-ours | rekey-ike-strongswan | dpd
+#             rekey-ike-ours | rekey-ike-strongswan | dpd | terminate |
+#             bad-input (a rejected config, control garbage, an IKE flood)
 # Passes when both sides show the SAs established and ping crosses the
 # tunnel (and, for an action, when its effect is seen and traffic still
 # flows). Exit 77 = skipped (not root / no strongSwan) unless CI=true.
@@ -18,11 +20,12 @@ source "$root/tests/lib/pki.sh"
 source "$here/strongswan.sh"
 
 auth=$1 initiator=$2 ike=$3 esp=$4 action=${5:-none}
+peer=${PEER:-strongswan}
 charon=${CHARON:-$root/build/charon/daemon/charon}
 ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 
 ns_available || skip_or_fail "interop needs root and network namespaces"
-[[ -x $SS_CHARON ]] || skip_or_fail "strongSwan's charon is not installed ($SS_CHARON)"
+[[ $peer == ours || -x $SS_CHARON ]] || skip_or_fail "strongSwan's charon is not installed ($SS_CHARON)"
 [[ -x $charon ]] || { echo "FAIL: $charon not built" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/ike-interop.XXXXXX)
@@ -31,7 +34,7 @@ cleanup() {
   local rc=$?
   if ((rc != 0)); then
     echo "---- our daemon log" >&2; tail -n 80 "$work"/charon-o-*.log >&2 2>/dev/null || true
-    echo "---- strongSwan log" >&2; tail -n 80 "$work/s/charon.log" >&2 2>/dev/null || true
+    echo "---- peer log" >&2; tail -n 80 "$work/s/charon.log" "$work"/charon-s-*.log >&2 2>/dev/null || true
   fi
   ns_cleanup
   rm -rf "$work"
@@ -105,26 +108,44 @@ ns_exec o ip addr add 192.0.2.1/32 dev lo
 ns_exec s ip addr add 203.0.113.1/32 dev lo
 
 ours() { "$ipsecctl" --socket "$work/o/control.sock" "$@"; }
-ns_spawn o "$charon" --config "$work/o/swanctl.conf" --control-socket "$work/o/control.sock" \
-  --pid-file "$work/o/charon.pid" --backend userspace --tun ipsec-o --log-level info,ike=debug >/dev/null
-wait_for 10 ours version || { echo "FAIL: our daemon did not start" >&2; exit 1; }
-ss_start s "$work/s"
+theirs_ctl() { "$ipsecctl" --socket "$work/s/control.sock" "$@"; }
+start_ours() {  # NS DIR CONF
+  ns_spawn "$1" "$charon" --config "$3" --control-socket "$2/control.sock" \
+    --pid-file "$2/charon.pid" --backend userspace --tun "ipsec-$1" --log-level info,ike=debug >/dev/null
+  wait_for 10 "$ipsecctl" --socket "$2/control.sock" version || { echo "FAIL: our daemon in $1 did not start" >&2; exit 1; }
+}
+start_ours o "$work/o" "$work/o/swanctl.conf"
+if [[ $peer == ours ]]; then
+  start_ours s "$work/s" "$work/s/swanctl/swanctl.conf"
+  peer_initiate() { theirs_ctl initiate --child net --timeout 30; }
+  peer_established() { theirs_ctl --json list-sas | grep -q '"state": "INSTALLED"'; }
+  peer_list() { theirs_ctl list-sas; }
+  peer_rekey_child() { theirs_ctl rekey --child net; }
+  peer_rekey_ike() { theirs_ctl rekey --ike iop; }
+  peer_kill() { kill -KILL "$(cat "$work/s/charon.pid")"; }
+else
+  ss_start s "$work/s"
+  peer_initiate() { ss_swanctl "$work/s" --initiate --child net --timeout 30; }
+  peer_established() { ss_swanctl "$work/s" --list-sas | grep -q INSTALLED; }
+  peer_list() { ss_swanctl "$work/s" --list-sas; }
+  peer_rekey_child() { ss_swanctl "$work/s" --rekey --child net; }
+  peer_rekey_ike() { ss_swanctl "$work/s" --rekey --ike iop; }
+  peer_kill() { ss_kill "$work/s"; }
+fi
 
 echo "== $auth, $initiator initiates, IKE $ike, ESP $esp, action $action"
 if [[ $initiator == ours ]]; then
   ours initiate --child net --timeout 30
 else
-  ss_swanctl "$work/s" --initiate --child net --timeout 30
+  peer_initiate
 fi
 
 established() {
-  ours --json list-sas | grep -q '"state": "ESTABLISHED"' &&
-    ss_swanctl "$work/s" --list-sas | grep -q ESTABLISHED &&
-    ss_swanctl "$work/s" --list-sas | grep -q INSTALLED
+  ours --json list-sas | grep -q '"state": "INSTALLED"' && peer_established
 }
-wait_for 15 established || { echo "FAIL: SAs not established on both sides" >&2; ours list-sas >&2; ss_swanctl "$work/s" --list-sas >&2; exit 1; }
+wait_for 15 established || { echo "FAIL: SAs not established on both sides" >&2; ours list-sas >&2; peer_list >&2; exit 1; }
 ours list-sas
-ss_swanctl "$work/s" --list-sas
+peer_list
 
 ping_through() { ns_exec o ping -c 3 -i 0.2 -W 2 -I 192.0.2.1 203.0.113.1; }
 ping_through || { echo "FAIL: no traffic through the tunnel" >&2; exit 1; }
@@ -136,24 +157,78 @@ case $action in
   none) ;;
   rekey-child-ours|rekey-child-strongswan)
     before=$(spis_ours)
-    if [[ $action == rekey-child-ours ]]; then ours rekey --child net; else ss_swanctl "$work/s" --rekey --child net; fi
-    wait_for 15 bash -c "[[ \"\$($(declare -f ours spis_ours); spis_ours)\" != \"$before\" ]]" ||
+    if [[ $action == rekey-child-ours ]]; then ours rekey --child net; else peer_rekey_child; fi
+    spis_changed() { [[ $(spis_ours) != "$before" ]]; }
+    wait_for 15 spis_changed ||
       { echo "FAIL: CHILD_SA SPI did not change after rekey" >&2; exit 1; }
     sleep 1
     ping_through ;;
   rekey-ike-ours|rekey-ike-strongswan)
     before=$(ike_spi_ours)
-    if [[ $action == rekey-ike-ours ]]; then ours rekey --ike iop; else ss_swanctl "$work/s" --rekey --ike iop; fi
-    wait_for 15 bash -c "[[ \"\$($(declare -f ours ike_spi_ours); ike_spi_ours)\" != \"$before\" ]]" ||
+    if [[ $action == rekey-ike-ours ]]; then ours rekey --ike iop; else peer_rekey_ike; fi
+    ike_spi_changed() { [[ $(ike_spi_ours) != "$before" ]]; }
+    wait_for 15 ike_spi_changed ||
       { echo "FAIL: IKE_SA SPI did not change after rekey" >&2; exit 1; }
     ours list-sas
     ping_through ;;
   dpd)
-    ss_kill "$work/s"
+    peer_kill
     # dpd_delay 2s, then our retransmissions give up: the SA must be cleared.
-    wait_for 60 bash -c "! $(declare -f ours); ! ours --json list-sas | grep -q ESTABLISHED" ||
+    ours_cleared() { ! ours --json list-sas | grep -q ESTABLISHED; }
+    wait_for 60 ours_cleared ||
       { echo "FAIL: dead peer not detected" >&2; exit 1; }
     echo "dead peer detected, SA cleared" ;;
+  bad-input)
+    abuse=${ABUSE_TOOL:?ABUSE_TOOL must name the abuse_tool binary}
+    # A configuration with errors is rejected with file:line messages, by
+    # 'load' and by SIGHUP, and the running configuration and tunnel stay.
+    cat >>"$work/o/swanctl.conf" <<'BROKEN'
+connections {
+  broken {
+    proposals = aes257-sha256-modp2048
+    bogus_key = 1
+BROKEN
+    if out=$(ours load 2>&1); then echo "FAIL: a broken configuration was accepted" >&2; exit 1; fi
+    echo "$out"
+    grep -q 'swanctl.conf:[0-9]' <<<"$out" || { echo "FAIL: no file:line in the rejection" >&2; exit 1; }
+    kill -HUP "$(cat "$work/o/charon.pid")"
+    sleep 0.5
+    ours --json stats | grep -q '"config_reloads_rejected": [1-9]' || { echo "FAIL: SIGHUP reload not rejected" >&2; exit 1; }
+    established && ping_through || { echo "FAIL: the tunnel did not survive a rejected reload" >&2; exit 1; }
+    # Garbage on the control socket gets error replies; the daemon stays.
+    "$abuse" control-garbage "$work/o/control.sock"
+    ours version
+    # A bounded flood of malformed IKE datagrams on both ports.
+    ns_exec s "$abuse" ike-flood 198.51.100.1 500 20000 1
+    ns_exec s "$abuse" ike-flood 198.51.100.1 4500 20000 2
+    sleep 1
+    ours stats | grep -E 'ike_dropped_(malformed|unknown_spi|missing_sk)' || true
+    ours --json stats | grep -Eq '"ike_dropped_(malformed|unknown_spi)": [1-9]' ||
+      { echo "FAIL: the flood was not counted" >&2; exit 1; }
+    established || { echo "FAIL: the flood tore the tunnel down" >&2; exit 1; }
+    ping_through
+    echo "bad input rejected and counted; the tunnel stayed up" ;;
+  terminate)
+    ours terminate --ike iop --timeout 15
+    ours --json list-sas | grep -q '"ike_sas": \[\]' || { echo "FAIL: SAs left after terminate" >&2; ours list-sas >&2; exit 1; }
+    [[ -z $(ns_exec o ip route show table 220) ]] || { echo "FAIL: routes left in table 220" >&2; exit 1; }
+    if [[ $peer == ours ]]; then
+      peer_cleared() { theirs_ctl --json list-sas | grep -q '"ike_sas": \[\]'; }
+      wait_for 10 peer_cleared ||
+        { echo "FAIL: the peer kept its SAs after our Delete" >&2; exit 1; }
+      [[ -z $(ns_exec s ip route show table 220) ]] || { echo "FAIL: routes left in the peer's table 220" >&2; exit 1; }
+    else
+      ss_cleared() { ! ss_swanctl "$work/s" --list-sas | grep -q ESTABLISHED; }
+      wait_for 10 ss_cleared ||
+        { echo "FAIL: strongSwan kept its SA after our Delete" >&2; exit 1; }
+    fi
+    if ns_exec o ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 >/dev/null 2>&1; then
+      echo "FAIL: traffic still crosses after terminate" >&2; exit 1
+    fi
+    # Stopping the daemon removes its TUN device and routing rule too.
+    ns_stop_pid "$(cat "$work/o/charon.pid")"
+    ! ns_exec o ip link show ipsec-o >/dev/null 2>&1 || { echo "FAIL: TUN device left behind" >&2; exit 1; }
+    echo "terminated: no SA, route or TUN device left" ;;
   *) echo "unknown action $action" >&2; exit 2 ;;
 esac
 echo "PASS: $auth $initiator $ike $esp $action"

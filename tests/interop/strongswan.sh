@@ -81,7 +81,7 @@ ss_start() {  # NS DIR
 ss_swanctl() {  # DIR ARGS...
   local w=$1
   shift
-  STRONGSWAN_CONF=$w/strongswan.conf SWANCTL_DIR=$w/swanctl swanctl --uri "unix://$w/charon.vici" "$@"
+  STRONGSWAN_CONF=$w/strongswan.conf SWANCTL_DIR=$w/swanctl swanctl "$@" --uri "unix://$w/charon.vici"
 }
 
 ss_stop() {  # DIR
