@@ -105,6 +105,8 @@ Result<void, std::string> Daemon::Start() {
   log_.Log(Subsystem::kKernel, LogLevel::kInfo,
            "data path: " + backend.backend->name() + " backend (" + backend.reason + ")");
   engine_ = std::make_unique<EngineHost>(loop_, log_, sockets_, std::move(backend));
+  engine_->SetRetransmit(std::chrono::milliseconds(static_cast<int64_t>(options_.retransmit_timeout_s * 1000)),
+                         options_.retransmit_base, options_.retransmit_tries);
 
   std::vector<std::string> notes;
   IkeSockets::Options sock_opts{options_.ike_port, options_.natt_port, true, options_.ipv6, userspace};

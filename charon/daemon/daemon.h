@@ -33,6 +33,9 @@ struct DaemonOptions {
   std::string tun_name = "ipsec0";        // userspace backend's TUN device
   bool ipv6 = true;
   int keepalive_interval_s = 20;          // NAT-keepalives; 0 disables
+  double retransmit_timeout_s = 4.0;      // first retransmission after
+  double retransmit_base = 1.8;           // each next one this much later
+  unsigned retransmit_tries = 5;          // then the peer is declared dead
 };
 
 class Daemon {

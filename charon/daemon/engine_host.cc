@@ -88,6 +88,7 @@ struct EngineHost::Impl {
   std::shared_ptr<const conf::Config> config;
   std::map<std::string, MappedConnection> connections;
   std::vector<std::unique_ptr<Waiter>> waiters;
+  engine::RetransmitConfig retransmit;
   uint64_t install_failures = 0;
   uint64_t keepalives_sent = 0;
   uint64_t effects_executed = 0;
@@ -404,6 +405,12 @@ Result<void, std::string> EngineHost::AttachSockets() {
   return {};
 }
 
+void EngineHost::SetRetransmit(std::chrono::milliseconds timeout, double base, unsigned tries) {
+  impl_->retransmit.timeout = timeout;
+  impl_->retransmit.base = base;
+  impl_->retransmit.tries = tries;
+}
+
 void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
   Impl& d = *impl_;
   std::vector<std::string> skipped;
@@ -412,6 +419,7 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
   std::map<std::string, MappedConnection> next;
   for (auto& m : mapped) {
     for (const auto& n : m.notes) d.log.Log(Subsystem::kConfig, LogLevel::kInfo, m.peer.name + ": " + n);
+    m.peer.retransmit = d.retransmit;
     std::string name = m.peer.name;
     next.emplace(name, std::move(m));
   }

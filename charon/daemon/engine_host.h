@@ -50,6 +50,10 @@ class EngineHost {
   // UDP_ENCAP_ESPINUDP and per-socket bypass policies on them).
   Result<void, std::string> AttachSockets();
 
+  // strongSwan's charon.retransmit_timeout/_base/_tries, applied to every
+  // connection from the next ApplyConfig on.
+  void SetRetransmit(std::chrono::milliseconds timeout, double base, unsigned tries);
+
   // Replaces the connection set: unchanged connections keep their SAs;
   // removed ones are terminated; start_action start/trap are honoured.
   void ApplyConfig(std::shared_ptr<const conf::Config> config);

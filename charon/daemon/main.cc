@@ -30,7 +30,13 @@ int main(int argc, char** argv) {
       "tun", po::value<std::string>(&options.tun_name)->default_value("ipsec0"),
       "TUN device of the userspace data path")("no-ipv6", "do not open IPv6 IKE sockets")(
       "keepalive-interval", po::value<int>(&options.keepalive_interval_s)->default_value(20),
-      "seconds between NAT-keepalives when a NAT is detected (0: none)");
+      "seconds between NAT-keepalives when a NAT is detected (0: none)")(
+      "retransmit-timeout", po::value<double>(&options.retransmit_timeout_s)->default_value(4.0),
+      "seconds before the first retransmission")(
+      "retransmit-base", po::value<double>(&options.retransmit_base)->default_value(1.8),
+      "each retransmission waits this factor longer")(
+      "retransmit-tries", po::value<unsigned>(&options.retransmit_tries)->default_value(5),
+      "retransmissions before a peer is declared dead");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -44,6 +50,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (vm.count("no-ipv6")) options.ipv6 = false;
+ if (options.retransmit_timeout_s <= 0 || options.retransmit_base < 1.0 || options.retransmit_tries > 100) {
+    std::cerr << "charon: --retransmit-timeout must be > 0, --retransmit-base >= 1, --retransmit-tries <= 100\n";
+    return 2;
+  }
   if (options.backend != "auto" && options.backend != "netlink" && options.backend != "userspace") {
     std::cerr << "charon: --backend must be netlink, userspace or auto\n";
     return 2;

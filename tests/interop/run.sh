@@ -111,7 +111,8 @@ ours() { "$ipsecctl" --socket "$work/o/control.sock" "$@"; }
 theirs_ctl() { "$ipsecctl" --socket "$work/s/control.sock" "$@"; }
 start_ours() {  # NS DIR CONF
   ns_spawn "$1" "$charon" --config "$3" --control-socket "$2/control.sock" \
-    --pid-file "$2/charon.pid" --backend userspace --tun "ipsec-$1" --log-level info,ike=debug >/dev/null
+    --pid-file "$2/charon.pid" --backend userspace --tun "ipsec-$1" --log-level info,ike=debug \
+    --retransmit-timeout 1 --retransmit-base 1.5 --retransmit-tries 3 >/dev/null
   wait_for 10 "$ipsecctl" --socket "$2/control.sock" version || { echo "FAIL: our daemon in $1 did not start" >&2; exit 1; }
 }
 start_ours o "$work/o" "$work/o/swanctl.conf"

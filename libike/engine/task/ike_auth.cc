@@ -45,6 +45,17 @@ std::unique_ptr<Authenticator> MakePskAuthenticator() {
 std::unique_ptr<Authenticator> MakeAuthenticatorFor(const AuthConfig& auth);
 Bytes CaKeyHash(ByteView ca_der);
 
+std::optional<wire::CertReqPayload> OwnCertReq(const SaContext& ctx) {
+  if (!ctx.config.send_certreq || ctx.config.remote_auth.kind != AuthKind::kPubkey) return std::nullopt;
+  std::vector<Bytes> hashes;
+  for (const Bytes& ca : ctx.config.remote_auth.ca_certs) {
+    Bytes h = CaKeyHash(ca);
+    if (!h.empty()) hashes.push_back(std::move(h));
+  }
+  if (hashes.empty()) return std::nullopt;
+  return wire::CertReqPayload::FromCaKeyHashes(hashes);
+}
+
 namespace {
 std::unique_ptr<Authenticator> LocalAuthenticator(const SaContext& ctx) {
   return MakeAuthenticatorFor(ctx.config.local_auth);
@@ -97,14 +108,7 @@ TaskOutcome IkeAuth::Build(wire::Message& msg, SaContext& ctx) {
     if (ctx.config.send_initial_contact) {
       msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInitialContact));
     }
-    if (ctx.config.send_certreq && ctx.config.remote_auth.kind == AuthKind::kPubkey) {
-      std::vector<Bytes> hashes;
-      for (const Bytes& ca : ctx.config.remote_auth.ca_certs) {
-        Bytes h = CaKeyHash(ca);
-        if (!h.empty()) hashes.push_back(std::move(h));
-      }
-      if (!hashes.empty()) msg.payloads.push_back(wire::CertReqPayload::FromCaKeyHashes(hashes));
-    }
+    if (auto certreq = OwnCertReq(ctx)) msg.payloads.push_back(std::move(*certreq));
     if (!ctx.config.remote_auth.id.IsAny()) {
       msg.payloads.push_back(ToWireId(Role::kResponder, ctx.config.remote_auth.id));
     }

@@ -9,6 +9,8 @@
 // certificates in auth_pubkey).
 #pragma once
 
+#include <optional>
+
 #include <memory>
 
 #include "libike/engine/task/task.h"
@@ -47,5 +49,12 @@ class IkeAuth final : public Task {
 
   Role role_;
 };
+
+// The CERTREQ we send when the peer authenticates with a certificate: one
+// SHA-1 hash per trusted CA key (RFC 7296 3.7). An initiator sends it in
+// IKE_AUTH; a responder already in its IKE_SA_INIT response, where a peer
+// that sends its certificate only when asked (strongSwan's default) looks
+// for it.
+std::optional<wire::CertReqPayload> OwnCertReq(const SaContext& ctx);
 
 }  // namespace ike::engine

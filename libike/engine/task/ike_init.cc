@@ -1,6 +1,7 @@
 #include "libike/engine/task/ike_init.h"
 
 #include "libike/engine/sa/keymat.h"
+#include "libike/engine/task/ike_auth.h"
 #include "libike/engine/sa/wire_convert.h"
 
 namespace ike::engine {
@@ -200,6 +201,7 @@ TaskOutcome IkeInit::BuildResponse(wire::Message& msg, SaContext& ctx) {
   msg.payloads.push_back(ToWireSa({selected}));
   msg.payloads.push_back(wire::KePayload{ctx.ke_group, ctx.ke->PublicValue()});
   msg.payloads.push_back(wire::NoncePayload{ctx.nonce_r});
+  if (auto certreq = OwnCertReq(ctx)) msg.payloads.push_back(std::move(*certreq));
   return TaskResult::kDone;
 }
 
