@@ -89,6 +89,10 @@ struct EngineHost::Impl {
   std::map<std::string, MappedConnection> connections;
   std::vector<std::unique_ptr<Waiter>> waiters;
   engine::RetransmitConfig retransmit;
+  // start_action = trap: the trap policies installed per connection, and the
+  // reqids given to trapped children (the ACQUIRE names the reqid).
+  std::map<std::string, std::vector<xfrm::PolicyParams>> traps;
+  uint32_t next_trap_reqid = 0x7f000001;
   uint64_t install_failures = 0;
   uint64_t keepalives_sent = 0;
   uint64_t effects_executed = 0;
@@ -244,6 +248,9 @@ struct EngineHost::Impl {
     bool failure = ev.kind == engine::EventKind::kIkeDown && !ev.reason.empty();
     log.Log(Subsystem::kIke, failure ? LogLevel::kWarning : LogLevel::kInfo, ctx, text);
     ResolveWaiters(ev);
+    if (ev.kind == engine::EventKind::kChildDown || ev.kind == engine::EventKind::kIkeDown) {
+      RestoreTraps(ev.connection);
+    }
     if (shutting_down && engine.sas().empty()) FinishShutdown();
   }
 
@@ -315,6 +322,72 @@ struct EngineHost::Impl {
     });
     waiters.push_back(std::move(w));
     return raw;
+  }
+
+  // Installs the outbound trap policies of `m`'s trapped children: traffic
+  // they match raises an ACQUIRE, and the engine initiates that child.
+  void InstallTraps(const MappedConnection& m) {
+    const auto& peer = m.peer;
+    if (m.trap_children.empty()) return;
+    if (peer.local.address.IsUnspecified() || peer.remote.address.IsUnspecified()) {
+      log.Log(Subsystem::kConfig, LogLevel::kWarning, LogContext{peer.name, 0, ""},
+              "start_action = trap needs single local and remote addresses; not trapping");
+      return;
+    }
+    auto& installed = traps[peer.name];
+    for (const auto& child : peer.children) {
+      bool trapped = false;
+      for (const auto& name : m.trap_children) trapped = trapped || name == child.name;
+      if (!trapped) continue;
+      auto local = engine::ResolveDynamic(child.local_ts, peer.local.address);
+      auto remote = engine::ResolveDynamic(child.remote_ts, peer.remote.address);
+      for (const auto& l : local) {
+        for (const auto& r : remote) {
+          if (l.family() != r.family()) continue;
+          for (const auto& sel : engine::ToXfrmSelectors(l, r)) {
+            xfrm::PolicyParams p;
+            p.selector = sel;
+            p.direction = xfrm::Direction::kOut;
+            p.action = xfrm::PolicyAction::kProtect;
+            p.trap = true;
+            p.templates.push_back(xfrm::PolicyTemplate{child.protocol, child.mode, peer.local.address,
+                                                       peer.remote.address, child.reqid});
+            p.mark = child.mark_out;
+            p.if_id = child.if_id_out;
+            auto r2 = backend.AddPolicy(p);
+            if (!r2) {
+              log.Log(Subsystem::kKernel, LogLevel::kError, LogContext{peer.name, 0, ""},
+                      "trap policy for " + child.name + " failed: " + r2.error().ToString());
+              continue;
+            }
+            installed.push_back(std::move(p));
+          }
+        }
+      }
+      log.Log(Subsystem::kIke, LogLevel::kInfo, LogContext{peer.name, 0, ""},
+              "trap policies installed for " + child.name + " (reqid " + std::to_string(child.reqid) + ")");
+    }
+  }
+  void RemoveTraps(const std::string& connection) {
+    auto it = traps.find(connection);
+    if (it == traps.end()) return;
+    for (const auto& p : it->second) {
+      (void)backend.DeletePolicy(xfrm::PolicyId{p.selector, p.direction, p.mark, p.if_id});
+    }
+    traps.erase(it);
+  }
+  // When a trapped child goes down, its SA policies went with it (they had
+  // replaced the traps): the traps come back so the next packet re-acquires.
+  void RestoreTraps(const std::string& connection) {
+    auto it = traps.find(connection);
+    if (it == traps.end() || shutting_down) return;
+    for (const auto& p : it->second) {
+      auto r = backend.AddPolicy(p);
+      if (!r && r.error().code != xfrm::BackendError::Code::kExists) {
+        log.Log(Subsystem::kKernel, LogLevel::kWarning, LogContext{connection, 0, ""},
+                "restoring a trap policy: " + r.error().ToString());
+      }
+    }
   }
 
   void FinishShutdown() {
@@ -420,6 +493,20 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
   for (auto& m : mapped) {
     for (const auto& n : m.notes) d.log.Log(Subsystem::kConfig, LogLevel::kInfo, m.peer.name + ": " + n);
     m.peer.retransmit = d.retransmit;
+    for (auto& child : m.peer.children) {
+      bool trapped = false;
+      for (const auto& name : m.trap_children) trapped = trapped || name == child.name;
+      if (trapped && child.reqid == 0) {
+        // Keep the reqid a running connection already uses for its traps.
+        auto old = d.connections.find(m.peer.name);
+        if (old != d.connections.end()) {
+          for (const auto& c : old->second.peer.children) {
+            if (c.name == child.name) child.reqid = c.reqid;
+          }
+        }
+        if (child.reqid == 0) child.reqid = d.next_trap_reqid++;
+      }
+    }
     std::string name = m.peer.name;
     next.emplace(name, std::move(m));
   }
@@ -451,6 +538,14 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
     if (!existed) {
       for (const auto& child : m.start_children) to_start.push_back({name, child});
     }
+  }
+  // Trap policies follow the configuration: removed or changed connections
+  // lose theirs, new or changed ones get them.
+  for (const auto& [name, m] : d.connections) {
+    if (!next.count(name) || gone.count(name)) d.RemoveTraps(name);
+  }
+  for (const auto& [name, m] : next) {
+    if (!d.traps.count(name)) d.InstallTraps(m);
   }
   d.connections = std::move(next);
   d.config = std::move(config);

@@ -8,7 +8,8 @@
 #     AUTH: psk | ecdsa | rsa | ed25519    INITIATOR: ours | strongswan (= the peer)
 #     ACTION: none | rekey-child-ours | rekey-child-strongswan |
 #             rekey-ike-ours | rekey-ike-strongswan | dpd | terminate |
-#             bad-input (a rejected config, control garbage, an IKE flood)
+#             bad-input (a rejected config, control garbage, an IKE flood) |
+#             trap (start_action = trap: traffic brings the tunnel up)
 # Passes when both sides show the SAs established and ping crosses the
 # tunnel (and, for an action, when its effect is seen and traffic still
 # flows). Exit 77 = skipped (not root / no strongSwan) unless CI=true.
@@ -54,9 +55,8 @@ auth_block() {  # our/their side config for swanctl.conf (same syntax on both)
   fi
 }
 
-write_swanctl() {  # FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER CERT START
-  local start=none
-  [[ $9 == yes ]] && start=none
+write_swanctl() {  # FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER CERT START_ACTION
+  local start=$9
   cat >"$1" <<CONF
 connections {
   iop {
@@ -97,9 +97,9 @@ if [[ $auth != psk ]]; then
   pki_install "$work/pki" ours "$work/o"
   pki_install "$work/pki" strongswan "$work/s/swanctl"
 fi
-write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours no
+write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours "$([[ $action == trap ]] && echo trap || echo none)"
 mkdir -p "$work/s/swanctl"
-write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 "$ss_id" "$ours_id" strongswan no
+write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 "$ss_id" "$ours_id" strongswan none
 
 ns_add o
 ns_add s
@@ -135,7 +135,10 @@ else
 fi
 
 echo "== $auth, $initiator initiates, IKE $ike, ESP $esp, action $action"
-if [[ $initiator == ours ]]; then
+if [[ $action == trap ]]; then
+  # start_action = trap: no initiate; our first packet raises an ACQUIRE.
+  ns_exec o ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 >/dev/null 2>&1 || true
+elif [[ $initiator == ours ]]; then
   ours initiate --child net --timeout 30
 else
   peer_initiate
@@ -155,7 +158,7 @@ spis_ours() { ours --json list-sas | grep -o '"spi_in": "[0-9a-f]*"' | sort | tr
 ike_spi_ours() { ours --json list-sas | grep -o '"spi_i": "[0-9a-f]*"' | sort | tr '\n' ' '; }
 
 case $action in
-  none) ;;
+  none|trap) ;;
   rekey-child-ours|rekey-child-strongswan)
     before=$(spis_ours)
     if [[ $action == rekey-child-ours ]]; then ours rekey --child net; else peer_rekey_child; fi
