@@ -13,12 +13,13 @@ cd "$(dirname "$0")/.."
 root=$PWD
 [[ ${DEMO_SKIP_SETUP:-0} == 1 ]] || scripts/setup-deps.sh
 [[ ${DEMO_SKIP_BUILD:-0} == 1 ]] || scripts/build.sh release >/dev/null
-charon=$root/build/charon/daemon/charon
-ipsecctl=$root/build/cli/ipsecctl/ipsecctl
+charon=${CHARON:-$root/build/charon/daemon/charon}
+ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 
 work=$(mktemp -d /tmp/ikedemo.XXXXXX)
 export NS_PREFIX=ikedemo$$ NS_LOGDIR=$work
 source tests/lib/netns.sh
+source tests/lib/swanctl.sh
 on_exit() {
   local rc=$?
   if ((rc != 0)); then
@@ -30,38 +31,11 @@ on_exit() {
 trap on_exit EXIT
 
 psk=$(openssl rand -base64 24)  # made for this run, never stored in the repository
-write_conf() {  # name local remote local_net remote_net local_id remote_id
-  mkdir -p "$work/$1"
-  cat >"$work/$1/swanctl.conf" <<CONF
-connections {
-  demo {
-    local_addrs = $2
-    remote_addrs = $3
-    proposals = aes128gcm16-prfsha256-x25519
-    local { auth = psk
-            id = $6 }
-    remote { auth = psk
-             id = $7 }
-    children {
-      net {
-        local_ts = $4
-        remote_ts = $5
-        esp_proposals = aes128gcm16
-      }
-    }
-  }
-}
-secrets {
-  ike-demo {
-    id-a = a.example.org
-    id-b = b.example.org
-    secret = 0s$psk
-  }
-}
-CONF
-}
-write_conf a 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 a.example.org b.example.org
-write_conf b 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 b.example.org a.example.org
+mkdir -p "$work/a" "$work/b"
+swanctl_psk_conf "$work/a/swanctl.conf" demo 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 \
+  a.example.org b.example.org "$psk"
+swanctl_psk_conf "$work/b/swanctl.conf" demo 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 \
+  b.example.org a.example.org "$psk"
 
 echo "== two hosts: namespaces $(ns_name a) and $(ns_name b), joined by a veth pair"
 ns_add a

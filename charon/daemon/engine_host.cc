@@ -45,6 +45,25 @@ const char* ChildStateName(engine::ChildState s) {
   return "UNKNOWN";
 }
 
+// Which SAs a terminate or rekey request names: a connection and/or an
+// IKE_SA id, and for CHILD_SAs a child name or id (the inbound SPI).
+struct SaSelector {
+  explicit SaSelector(const nlohmann::json& j)
+      : ike(j.value("ike", std::string())),
+        child(j.value("child", std::string())),
+        ike_id(j.value("ike_id", uint64_t{0})),
+        child_id(j.value("child_id", uint64_t{0})) {}
+  bool child_level() const { return !child.empty() || child_id != 0; }
+  bool Matches(const engine::IkeSa& sa) const {
+    return (ike.empty() || sa.config().name == ike) && (ike_id == 0 || sa.id() == ike_id);
+  }
+  bool Matches(const engine::ChildSa& c) const {
+    return (!child.empty() && c.name == child) || (child_id != 0 && c.spi_in == child_id);
+  }
+  std::string ike, child;
+  uint64_t ike_id, child_id;
+};
+
 // A control request waiting for an engine event.
 struct Waiter {
   enum class Kind { kInitiate, kTerminateIke, kTerminateChild };
@@ -603,24 +622,20 @@ void EngineHost::Initiate(const std::string& ike, const std::string& child, std:
 
 void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds timeout, Completion done) {
   Impl& d = *impl_;
-  std::string ike = sel.value("ike", std::string());
-  std::string child = sel.value("child", std::string());
-  uint64_t ike_id = sel.value("ike_id", uint64_t{0});
-  uint64_t child_id = sel.value("child_id", uint64_t{0});
+  SaSelector selector(sel);
   std::vector<engine::Command> commands;
   std::set<uint64_t> sas;
   std::set<uint32_t> spis;
-  bool child_level = !child.empty() || child_id != 0;
+  bool child_level = selector.child_level();
   for (const auto* sa : d.engine.sas()) {
-    if (!ike.empty() && sa->config().name != ike) continue;
-    if (ike_id != 0 && sa->id() != ike_id) continue;
+    if (!selector.Matches(*sa)) continue;
     if (!child_level) {
       commands.push_back(engine::TerminateIkeCommand{sa->id()});
       sas.insert(sa->id());
       continue;
     }
     for (const auto& c : sa->children()) {
-      if ((!child.empty() && c.name == child) || (child_id != 0 && c.spi_in == child_id)) {
+      if (selector.Matches(c)) {
         commands.push_back(engine::TerminateChildCommand{sa->id(), c.spi_in});
         spis.insert(c.spi_in);
         sas.insert(sa->id());
@@ -639,22 +654,17 @@ void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds 
 
 void EngineHost::Rekey(const nlohmann::json& sel, Completion done) {
   Impl& d = *impl_;
-  std::string ike = sel.value("ike", std::string());
-  std::string child = sel.value("child", std::string());
-  uint64_t ike_id = sel.value("ike_id", uint64_t{0});
-  uint64_t child_id = sel.value("child_id", uint64_t{0});
+  SaSelector selector(sel);
   std::vector<engine::Command> commands;
   for (const auto* sa : d.engine.sas()) {
-    if (!sa->established()) continue;
-    if (!ike.empty() && sa->config().name != ike) continue;
-    if (ike_id != 0 && sa->id() != ike_id) continue;
-    if (child.empty() && child_id == 0) {
+    if (!sa->established() || !selector.Matches(*sa)) continue;
+    if (!selector.child_level()) {
       commands.push_back(engine::RekeyIkeCommand{sa->id()});
       continue;
     }
     for (const auto& c : sa->children()) {
       if (c.state != engine::ChildState::kInstalled) continue;
-      if ((!child.empty() && c.name == child) || (child_id != 0 && c.spi_in == child_id)) {
+      if (selector.Matches(c)) {
         commands.push_back(engine::RekeyChildCommand{sa->id(), c.spi_in});
       }
     }

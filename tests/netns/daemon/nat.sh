@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 source "$root/tests/lib/netns.sh"
+source "$root/tests/lib/swanctl.sh"
 charon=${CHARON:-$root/build/charon/daemon/charon}
 ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 
@@ -26,42 +27,11 @@ cleanup() {
 trap cleanup EXIT
 
 psk=$(openssl rand -base64 24)
-conf() {  # FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER
-  cat >"$1" <<CONF
-connections {
-  nat {
-    local_addrs = $2
-    remote_addrs = $3
-    proposals = aes128gcm16-prfsha256-x25519
-    local {
-      auth = psk
-      id = $6
-    }
-    remote {
-      auth = psk
-      id = $7
-    }
-    children {
-      net {
-        local_ts = $4
-        remote_ts = $5
-        esp_proposals = aes128gcm16
-      }
-    }
-  }
-}
-secrets {
-  ike-nat {
-    id-o = o.nat.example
-    id-s = s.nat.example
-    secret = 0s$psk
-  }
-}
-CONF
-}
 mkdir -p "$work/o" "$work/s"
-conf "$work/o/swanctl.conf" 198.51.100.1 203.0.113.2 192.0.2.0/26 192.0.2.64/26 o.nat.example s.nat.example
-conf "$work/s/swanctl.conf" 203.0.113.2 %any 192.0.2.64/26 192.0.2.0/26 s.nat.example o.nat.example
+swanctl_psk_conf "$work/o/swanctl.conf" nat 198.51.100.1 203.0.113.2 192.0.2.0/26 192.0.2.64/26 \
+  o.nat.example s.nat.example "$psk"
+swanctl_psk_conf "$work/s/swanctl.conf" nat 203.0.113.2 %any 192.0.2.64/26 192.0.2.0/26 \
+  s.nat.example o.nat.example "$psk"
 
 ns_add o
 ns_add r
