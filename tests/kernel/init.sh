@@ -20,6 +20,7 @@ echo "ike-vm: modules loaded at $(cut -d' ' -f1 /proc/uptime)s"
 
 IKE_VM_SHARE_ROOT=0
 IKE_VM_RW=
+IKE_VM_KEEP=
 [ -f /payload/vm.conf ] && . /payload/vm.conf
 rc=125
 if [ "$IKE_VM_SHARE_ROOT" = 1 ]; then
@@ -28,7 +29,18 @@ if [ "$IKE_VM_SHARE_ROOT" = 1 ]; then
     mount --bind /sys /host/sys
     mount --rbind /dev /host/dev
     mount --bind /run /host/run
+    # The guest's scratch tmpfs hides the host's /tmp; the project tree,
+    # which may live under /tmp (a CI checkout, say), stays visible at its
+    # own path.
+    keep=
+    case "$IKE_VM_KEEP" in
+      /tmp/?*) mkdir -p /keep && mount --bind "/host$IKE_VM_KEEP" /keep && keep=$IKE_VM_KEEP ;;
+    esac
     mount -t tmpfs tmp /host/tmp
+    if [ -n "$keep" ]; then
+      mkdir -p "/host$keep" && mount --move /keep "/host$keep" ||
+        echo "ike-vm: cannot keep $keep visible"
+    fi
     if [ -n "$IKE_VM_RW" ]; then
       mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 rwshare "/host$IKE_VM_RW" ||
         echo "ike-vm: cannot mount the read-write share at $IKE_VM_RW"

@@ -64,7 +64,9 @@ for f in "${adds[@]}"; do cp "$f" "$work/root/payload/"; done
   done
 } >"$work/root/payload/env"
 printf '%q ' "$@" >"$work/root/payload/args"
-printf 'IKE_VM_SHARE_ROOT=%s\nIKE_VM_RW=%q\n' "$share_root" "$rw" >"$work/root/payload/vm.conf"
+project_root=$(cd "$here/../.." && pwd -P)
+printf 'IKE_VM_SHARE_ROOT=%s\nIKE_VM_RW=%q\nIKE_VM_KEEP=%q\n' "$share_root" "$rw" "$project_root" \
+  >"$work/root/payload/vm.conf"
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/payload.cpio.gz"
 cat "$base" "$work/payload.cpio.gz" >"$work/initrd"
 
