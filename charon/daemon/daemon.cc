@@ -152,10 +152,6 @@ int Daemon::Run() {
   if (!started) {
     log_.Log(Subsystem::kDaemon, LogLevel::kError, started.error());
     Notify("STATUS=failed to start: " + started.error());
-    if (engine_) {
-      bool done = false;
-      engine_->Shutdown([&] { done = true; });
-    }
     if (pid_file_written_) unlink(options_.pid_file.c_str());
     return 1;
   }
@@ -185,24 +181,46 @@ void Daemon::OnSignal(int signo) {
   engine_->Shutdown([this] { loop_.Stop(); });
 }
 
+Result<nlohmann::json, std::string> Daemon::ApplyConfigFile(const std::string& path, const char* why) {
+  auto loaded = conf::LoadConfig(path);
+  if (!loaded) {
+    ++failed_reloads_;
+    std::string diags = conf::FormatDiagnostics(loaded.error());
+    log_.Log(Subsystem::kConfig, LogLevel::kError,
+             std::string(why) + ": configuration rejected, the running configuration stays:\n" + diags);
+    return MakeUnexpected("configuration rejected (the running configuration stays):\n" + diags);
+  }
+  auto next = std::make_shared<const conf::Config>(std::move(*loaded));
+  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
+                 changed = nlohmann::json::array();
+  for (const auto& change : conf::Diff(*config_, *next)) {
+    if (change.entity != conf::EntityKind::kConnection) continue;
+    if (change.kind == conf::ChangeKind::kAdded) {
+      added.push_back(change.name);
+    } else if (change.kind == conf::ChangeKind::kRemoved) {
+      removed.push_back(change.name);
+    } else {
+      changed.push_back(change.ToString());
+    }
+  }
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& w : next->warnings) warnings.push_back(w.ToString());
+  ++reloads_;
+  engine_->ApplyConfig(next);
+  config_ = std::move(next);
+  options_.config_path = path;
+  log_.Log(Subsystem::kConfig, LogLevel::kInfo, std::string(why) + ": configuration loaded from " + path);
+  return nlohmann::json{{"message", "loaded " + std::to_string(config_->connections.size()) + " connection(s) from " + path},
+                        {"conns", {{"added", added}, {"removed", removed}, {"changed", changed}}},
+                        {"warnings", warnings}};
+}
+
 void Daemon::Reload(const std::string& path, const char* why) {
   if (path.empty()) {
     log_.Log(Subsystem::kConfig, LogLevel::kWarning, std::string(why) + ": no configuration file to reload");
     return;
   }
-  auto loaded = conf::LoadConfig(path);
-  if (!loaded) {
-    ++failed_reloads_;
-    log_.Log(Subsystem::kConfig, LogLevel::kError,
-             std::string(why) + ": configuration rejected, the running configuration stays:\n" +
-                 conf::FormatDiagnostics(loaded.error()));
-    return;
-  }
-  ++reloads_;
-  auto next = std::make_shared<const conf::Config>(std::move(*loaded));
-  engine_->ApplyConfig(next);
-  config_ = std::move(next);
-  log_.Log(Subsystem::kConfig, LogLevel::kInfo, std::string(why) + ": configuration reloaded from " + path);
+  (void)ApplyConfigFile(path, why);  // a rejection is logged and counted there
 }
 
 nlohmann::json Daemon::Version() const {
@@ -318,41 +336,9 @@ Result<nlohmann::json, control::Error> Daemon::Load(const nlohmann::json& args) 
   if (path.empty()) {
     return MakeUnexpected(control::Error{control::ErrorCode::kFailed, "no configuration file (start with --config or pass --file)"});
   }
-  auto loaded = conf::LoadConfig(path);
-  if (!loaded) {
-    ++failed_reloads_;
-    log_.Log(Subsystem::kConfig, LogLevel::kError,
-             "load: configuration rejected, the running configuration stays:\n" + conf::FormatDiagnostics(loaded.error()));
-    return MakeUnexpected(control::Error{control::ErrorCode::kFailed,
-                                         "configuration rejected (the running configuration stays):\n" +
-                                             conf::FormatDiagnostics(loaded.error())});
-  }
-  auto next = std::make_shared<const conf::Config>(std::move(*loaded));
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array(),
-                 changed = nlohmann::json::array();
-  for (const auto& c : next->connections) {
-    const auto* old = config_->FindConnection(c.name);
-    if (!old) added.push_back(c.name);
-  }
-  for (const auto& c : config_->connections) {
-    if (!next->FindConnection(c.name)) removed.push_back(c.name);
-  }
-  for (const auto& change : conf::Diff(*config_, *next)) {
-    if (change.entity == conf::EntityKind::kConnection && change.kind != conf::ChangeKind::kAdded &&
-        change.kind != conf::ChangeKind::kRemoved) {
-      changed.push_back(change.ToString());
-    }
-  }
-  nlohmann::json warnings = nlohmann::json::array();
-  for (const auto& w : next->warnings) warnings.push_back(w.ToString());
-  ++reloads_;
-  engine_->ApplyConfig(next);
-  config_ = std::move(next);
-  if (path != options_.config_path && !args.value("file", std::string()).empty()) options_.config_path = path;
-  log_.Log(Subsystem::kConfig, LogLevel::kInfo, "configuration loaded from " + path);
-  return nlohmann::json{{"message", "loaded " + std::to_string(config_->connections.size()) + " connection(s) from " + path},
-                        {"conns", {{"added", added}, {"removed", removed}, {"changed", changed}}},
-                        {"warnings", warnings}};
+  auto applied = ApplyConfigFile(path, "load");
+  if (!applied) return MakeUnexpected(control::Error{control::ErrorCode::kFailed, std::move(applied).error()});
+  return std::move(*applied);
 }
 
 void Daemon::StartLog(const ReplyTo& to, const nlohmann::json& args) {

@@ -55,6 +55,10 @@ class Daemon {
   void Shutdown();
   void OnSignal(int signo);
   void Reload(const std::string& path, const char* why);
+  // Loads `path`; on success applies it (unchanged connections keep their
+  // SAs) and returns the added/removed/changed connections; on failure the
+  // running configuration stays and the diagnostics are returned.
+  Result<nlohmann::json, std::string> ApplyConfigFile(const std::string& path, const char* why);
   void ArmWatchdog();
   void Notify(const std::string& state);
 
