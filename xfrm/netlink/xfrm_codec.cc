@@ -633,6 +633,11 @@ DecodeResult<Ack> DecodeAck(const MessageView& m) {
   if (m.type != NLMSG_ERROR) return MakeUnexpected(DecodeError{"not an NLMSG_ERROR"});
   nlmsgerr e;
   if (!ReadStruct(m.payload, e)) return MakeUnexpected(DecodeError{"truncated nlmsgerr"});
+  // The kernel sends 0 or a negative errno; anything else is not a reply
+  // we can trust (and negating INT_MIN would overflow).
+  if (e.error > 0 || e.error < -4095) {
+    return MakeUnexpected(DecodeError{"nlmsgerr error " + std::to_string(e.error) + " is not an errno"});
+  }
   Ack ack;
   ack.error = e.error;
   ack.request_seq = e.msg.nlmsg_seq;

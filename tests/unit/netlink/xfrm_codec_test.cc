@@ -3,6 +3,7 @@
 // hand and pinned with static_asserts below).
 #include "xfrm/netlink/xfrm_codec.h"
 
+#include <limits>
 #include <gtest/gtest.h>
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
@@ -425,6 +426,32 @@ TEST(XfrmDecode, AckWithExtendedMessage) {
   EXPECT_EQ(e.code, BackendError::Code::kAlgorithm);
   EXPECT_NE(e.ToString().find(text), std::string::npos);
   EXPECT_NE(e.ToString().find("NEWSA SA esp spi 0x00000100"), std::string::npos);
+}
+
+TEST(XfrmDecode, AckErrorOutsideErrnoRangeIsRejected) {
+  // Found by xfrm_netlink_fuzz: an error field of INT_MIN (or any positive or
+  // beyond-errno value) is not something the kernel sends; it must be refused
+  // rather than negated.
+  for (int32_t bad : {std::numeric_limits<int32_t>::min(), -4096, 1, 22}) {
+    Bytes p;
+    Put<int32_t>(p, 0, bad);
+    Put<uint32_t>(p, 4, 16);
+    Bytes msg = Message(NLMSG_ERROR, NLM_F_CAPPED, 1, p);
+    auto split = SplitMessages(msg);
+    ASSERT_TRUE(split);
+    EXPECT_FALSE(DecodeAck((*split)[0])) << bad;
+  }
+  for (int32_t good : {0, -1, -4095}) {
+    Bytes p;
+    Put<int32_t>(p, 0, good);
+    Put<uint32_t>(p, 4, 16);
+    Bytes msg = Message(NLMSG_ERROR, NLM_F_CAPPED, 1, p);
+    auto split = SplitMessages(msg);
+    ASSERT_TRUE(split);
+    auto ack = DecodeAck((*split)[0]);
+    ASSERT_TRUE(ack) << good;
+    EXPECT_EQ(ack->error, good);
+  }
 }
 
 TEST(XfrmDecode, ErrorMapping) {
