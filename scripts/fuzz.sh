@@ -5,6 +5,10 @@
 # run of one target: scripts/fuzz.sh 3600 wire_message_fuzz
 # New inputs go to build-fuzz/corpus/<target> (never into the repository's
 # seeds); crashes are written to build-fuzz/crashes/ and fail the run.
+# FUZZ_SEED=N makes the run reproducible: libFuzzer's seed is fixed and the
+# work corpus starts empty (build-fuzz/corpus-seeded/), so the same build
+# explores the same inputs on every machine. The test command uses this; long
+# exploratory runs leave FUZZ_SEED unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-12}
@@ -19,16 +23,23 @@ if ((${#targets[@]} == 0)); then
   echo "fuzz: no fuzz targets were built" >&2
   exit 1
 fi
+seed_args=()
+work_root=build-fuzz/corpus
+if [[ -n ${FUZZ_SEED:-} ]]; then
+  seed_args=(-seed="$FUZZ_SEED")
+  work_root=build-fuzz/corpus-seeded
+  rm -rf "$work_root"
+fi
 failed=0
 for t in "${targets[@]}"; do
   seeds=tests/fuzz/corpus/${t%_fuzz}
-  work=build-fuzz/corpus/$t
+  work=$work_root/$t
   mkdir -p "$work"
   dirs=("$work")
   [[ -d $seeds ]] && dirs+=("$seeds")
   echo "fuzz: $t for ${seconds}s"
   if ! "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$t-" "${dirs[@]}" \
+      -print_final_stats=1 "${seed_args[@]}" -artifact_prefix="build-fuzz/crashes/$t-" "${dirs[@]}" \
       >"build-fuzz/$t.log" 2>&1; then
     echo "fuzz: $t FAILED (log: build-fuzz/$t.log)" >&2
     tail -n 40 "build-fuzz/$t.log" >&2

@@ -31,5 +31,5 @@ exclude=()
 [[ $flavour == asan ]] && exclude=(-E '^esp_kernel_interop_vm$')
 ctest --test-dir "$dir" --output-on-failure -j "${IKE_JOBS:-$(nproc)}" --timeout 1800 "${exclude[@]}"
 if ((fuzz)); then
-  scripts/fuzz.sh "${IKE_FUZZ_SECONDS:-12}"
+  FUZZ_SEED=${FUZZ_SEED:-1} scripts/fuzz.sh "${IKE_FUZZ_SECONDS:-12}"
 fi
