@@ -147,21 +147,31 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
 }
 
 void Engine::AdoptRekeys(TimePoint now, Effects& out) {
-  std::vector<std::pair<IkeSa*, IkeRekeyResult>> done;
+  std::vector<std::pair<IkeSa*, IkeSa::RekeyOutcome>> done;
   for (auto& [spi, sa] : by_spi_) {
     if (auto r = sa->TakeRekey()) done.emplace_back(sa.get(), std::move(*r));
   }
-  for (auto& [old, result] : done) {
+  auto make = [&](IkeSa& old, const IkeRekeyResult& result) -> IkeSa* {
     uint64_t our_spi = result.role == Role::kInitiator ? result.spi_i : result.spi_r;
-    if (our_spi == 0 || by_spi_.count(our_spi)) continue;  // SPI clash: keep the old SA
+    if (our_spi == 0 || by_spi_.count(our_spi)) return nullptr;  // SPI clash
     uint64_t id = next_id_++;
-    auto sa = std::make_unique<IkeSa>(id, result.role, old->config().Clone(), env_, settings_,
+    auto sa = std::make_unique<IkeSa>(id, result.role, old.config().Clone(), env_, settings_,
                                       counters_, next_reqid_);
-    IkeSa& ref = *sa;
+    IkeSa* ref = sa.get();
     by_spi_[our_spi] = std::move(sa);
     id_to_spi_[id] = our_spi;
-    ref.SetReqidRegistry(&reqids_);
-    ref.AdoptFrom(*old, std::move(result), now, out);
+    ref->SetReqidRegistry(&reqids_);
+    return ref;
+  };
+  for (auto& [old, outcome] : done) {
+    IkeSa* fresh = make(*old, outcome.adopt);
+    if (!fresh) continue;  // SPI clash: keep the old SA
+    fresh->AdoptFrom(*old, std::move(outcome.adopt), now, out);
+    if (outcome.redundant) {
+      if (IkeSa* loser = make(*old, *outcome.redundant)) {
+        loser->AdoptRedundant(*old, std::move(*outcome.redundant), now, out);
+      }
+    }
   }
 }
 

@@ -293,14 +293,113 @@ TEST_P(IkeRekeyCollision, SimultaneousRekeysConvergeOnOneSa) {
   uint64_t old_spi = m->local_spi();
   std::string children = std::to_string(m->children()[0].spi_in) + "/" +
                          std::to_string(m->children()[0].spi_out);
+  size_t captured_before = p.net.captured().size();
+  p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
+  p.net.Input(*p.sun, engine::Command{engine::RekeyIkeCommand{p.sun_sa()}});
+  // RFC 7296 2.8.2: both requests are answered; no TEMPORARY_FAILURE and no
+  // retry, so it settles well inside the first retransmit timeout.
+  p.net.RunFor(std::chrono::milliseconds(900));
+  ExpectSingleFreshIkeSa(p, old_spi, children);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  size_t rekey_requests = 0, rekey_responses = 0, deletes = 0;
+  for (size_t i = captured_before; i < p.net.captured().size(); ++i) {
+    const Packet& pkt = p.net.captured()[i];
+    rekey_requests += pkt.is(ExchangeType::kCreateChildSa, false);
+    rekey_responses += pkt.is(ExchangeType::kCreateChildSa, true);
+    deletes += pkt.is(ExchangeType::kInformational, false);
+  }
+  EXPECT_EQ(rekey_requests, 2u);
+  EXPECT_EQ(rekey_responses, 2u);
+  // One Delete for the redundant new SA (by its initiator), one for the old
+  // SA (by the initiator of the surviving exchange).
+  EXPECT_EQ(deletes, 2u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeRekeyed), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeRekeyed), 1u);
+  // Both ends agree on who initiated the surviving exchange.
+  const auto* m2 = p.moon->Established("gw");
+  const auto* s2 = p.sun->Established("gw");
+  ASSERT_TRUE(m2 && s2);
+  EXPECT_NE(m2->role(), s2->role());
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, IkeRekeyCollision, ::testing::Range<uint64_t>(1, 13));
+
+// The peer's request is held back until our own rekey has finished and the
+// old IKE_SA is on its way out: it gets TEMPORARY_FAILURE (RFC 7296 2.25),
+// and the peer, which answered ours while its own was in flight, adopts ours.
+TEST(IkeRekeyCollisionLate, LateRequestOnReplacedSaIsRefused) {
+  Up p;
+  ASSERT_TRUE(p.up);
+  const auto* m = p.moon->Established("gw");
+  uint64_t old_spi = m->local_spi();
+  std::string children = std::to_string(m->children()[0].spi_in) + "/" +
+                         std::to_string(m->children()[0].spi_out);
+  bool held = false;
+  IpAddress sun_address = p.sun->Established("gw")->local().address;
+  p.net.AddFilter([&](const Packet& pkt) {
+    // sun -> moon CREATE_CHILD_SA request: the first one is delayed 300 ms.
+    if (!held && pkt.is(ExchangeType::kCreateChildSa, false) && pkt.from.address == sun_address) {
+      held = true;
+      return FilterResult{Verdict::kPass, std::chrono::milliseconds(300)};
+    }
+    return FilterResult{};
+  });
+  p.net.Input(*p.sun, engine::Command{engine::RekeyIkeCommand{p.sun_sa()}});
+  p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
+  p.net.RunFor(std::chrono::seconds(3));
+  EXPECT_TRUE(held);
+  ExpectSingleFreshIkeSa(p, old_spi, children);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  // moon's exchange is the only one that completed.
+  EXPECT_EQ(p.moon->Established("gw")->role(), Role::kInitiator);
+  EXPECT_EQ(p.sun->Established("gw")->role(), Role::kResponder);
+}
+
+// Simultaneous IKE_SA rekeys with 20% loss: whatever is lost or delayed,
+// both ends end up on the same single IKE_SA with the CHILD_SA intact.
+class IkeRekeyCollisionLossy : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(IkeRekeyCollisionLossy, ConvergesOnOneSa) {
+  Up p({}, GetParam());
+  ASSERT_TRUE(p.up);
+  p.net.SetLoss(0.2);
   p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
   p.net.Input(*p.sun, engine::Command{engine::RekeyIkeCommand{p.sun_sa()}});
   p.net.RunFor(std::chrono::seconds(60));
-  ExpectSingleFreshIkeSa(p, old_spi, children);
+  p.net.SetLoss(0);
+  p.net.RunFor(std::chrono::minutes(2));
+  const auto* m = p.moon->Established("gw");
+  const auto* s = p.sun->Established("gw");
+  ASSERT_TRUE(m && s);
+  EXPECT_EQ(m->spi_i(), s->spi_i());
+  EXPECT_EQ(m->spi_r(), s->spi_r());
+  EXPECT_EQ(p.moon->engine().sas().size(), 1u);
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);
+  ASSERT_EQ(m->children().size(), 1u);
   EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 0u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeDown), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, IkeRekeyCollision, ::testing::Range<uint64_t>(1, 7));
+INSTANTIATE_TEST_SUITE_P(Seeds, IkeRekeyCollisionLossy, ::testing::Range<uint64_t>(1, 21));
+
+// Which exchange survives depends on the nonces alone, so across seeds both
+// ends must have won sometimes (the decision is not tied to a role).
+TEST(IkeRekeyCollisionSummary, BothSidesWinSomeSeeds) {
+  size_t moon = 0, sun = 0;
+  for (uint64_t seed = 1; seed < 13; ++seed) {
+    Up p({}, seed);
+    ASSERT_TRUE(p.up);
+    p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon_sa()}});
+    p.net.Input(*p.sun, engine::Command{engine::RekeyIkeCommand{p.sun_sa()}});
+    p.net.RunFor(std::chrono::milliseconds(900));
+    const auto* m = p.moon->Established("gw");
+    ASSERT_TRUE(m);
+    (m->role() == Role::kInitiator ? moon : sun)++;
+  }
+  EXPECT_GT(moon, 0u);
+  EXPECT_GT(sun, 0u);
+}
 
 }  // namespace
 }  // namespace ike::sim

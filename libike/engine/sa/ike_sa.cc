@@ -87,10 +87,13 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
       bool ike_rekey = sa && !sa->proposals.empty() &&
                        sa->proposals.front().protocol == ProtocolId::kIke;
       if (ike_rekey) {
-        // Our own IKE_SA rekey in flight: TEMPORARY_FAILURE (RFC 7296 2.25).
-        bool ours = tm_.outstanding_exchange() == ExchangeType::kCreateChildSa &&
-                    tm_.HasTask(TaskType::kIkeRekey);
-        tasks.push_back(std::make_unique<IkeRekey>(Role::kResponder, ours));
+        auto active = tm_.active_types();
+        bool ours = std::find(active.begin(), active.end(), TaskType::kIkeRekey) != active.end();
+        IkeRekey::Mode mode = ctx_.rekeyed_away || ctx_.rekeyed || ctx_.rekey_collision
+                                  ? IkeRekey::Mode::kReject
+                              : ours ? IkeRekey::Mode::kCollision
+                                     : IkeRekey::Mode::kNormal;
+        tasks.push_back(std::make_unique<IkeRekey>(Role::kResponder, mode));
         break;
       }
       tasks.push_back(ChildCreate::Responder(false));
@@ -306,6 +309,7 @@ void IkeSa::Destroy(const std::string& reason) {
 }
 
 void IkeSa::OnEstablished() {
+  if (ctx_.rekeyed_away) return;  // a redundant SA of a rekey collision
   if (ctx_.config.dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
   if (ctx_.config.rekey_time.count() > 0) {
     Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
@@ -327,6 +331,13 @@ void IkeSa::AfterInput(bool was_established) {
     tm_.Queue(std::make_unique<ChildDelete>(spi, "rekeyed"));
   }
   ctx_.pending_child_deletes.clear();
+  if (ctx_.destroy_after && ctx_.rekey_collision) {
+    // The peer deleted this IKE_SA while the rekey it initiated (and we
+    // answered) waits on ours: its rekey is the survivor. The Engine adopts
+    // it now and then lets this SA go (see TakeRekey).
+    tm_.AbortAll();
+    return;
+  }
   if (ctx_.destroy_after) {
     std::string reason = *ctx_.destroy_after;
     ctx_.destroy_after.reset();
@@ -340,11 +351,78 @@ void IkeSa::AfterInput(bool was_established) {
 
 namespace ike::engine {
 
-std::optional<IkeRekeyResult> IkeSa::TakeRekey() {
+namespace {
+
+// The smallest nonce of one rekey exchange (compared as unsigned byte strings).
+const Bytes& LowestNonce(const IkeRekeyResult& r) {
+  return std::lexicographical_compare(r.nonce_i.begin(), r.nonce_i.end(), r.nonce_r.begin(),
+                                      r.nonce_r.end())
+             ? r.nonce_i
+             : r.nonce_r;
+}
+
+}  // namespace
+
+std::optional<IkeSa::RekeyOutcome> IkeSa::TakeRekey() {
+  if (ctx_.rekey_collision) {
+    auto active = tm_.active_types();
+    bool ours_in_flight =
+        std::find(active.begin(), active.end(), TaskType::kIkeRekey) != active.end();
+    bool deleted_by_peer = ctx_.destroy_after.has_value();
+    if (!ctx_.rekeyed && ours_in_flight && !deleted_by_peer) return std::nullopt;  // wait for ours
+    RekeyOutcome outcome;
+    if (!ctx_.rekeyed || deleted_by_peer) {
+      // Our own rekey failed, or the peer already settled on its own: the
+      // peer's stands alone.
+      outcome.adopt = std::move(*ctx_.rekey_collision);
+    } else {
+      // RFC 7296 2.8.2: the SA created with the lowest of the four nonces
+      // is redundant.
+      IkeRekeyResult ours = std::move(*ctx_.rekeyed);
+      IkeRekeyResult theirs = std::move(*ctx_.rekey_collision);
+      const Bytes& a = LowestNonce(ours);
+      const Bytes& b = LowestNonce(theirs);
+      bool ours_lowest = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+      outcome.adopt = ours_lowest ? std::move(theirs) : std::move(ours);
+      outcome.redundant = ours_lowest ? std::move(ours) : std::move(theirs);
+    }
+    ctx_.rekeyed.reset();
+    ctx_.rekey_collision.reset();
+    return outcome;
+  }
   if (!ctx_.rekeyed) return std::nullopt;
-  std::optional<IkeRekeyResult> r = std::move(ctx_.rekeyed);
+  RekeyOutcome outcome{std::move(*ctx_.rekeyed), std::nullopt};
   ctx_.rekeyed.reset();
-  return r;
+  return outcome;
+}
+
+void IkeSa::AdoptRedundant(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  SaContext& o = old.ctx_;
+  ctx_.local = o.local;
+  ctx_.remote = o.remote;
+  ctx_.spi_i = result.spi_i;
+  ctx_.spi_r = result.spi_r;
+  ctx_.nonce_i = std::move(result.nonce_i);
+  ctx_.nonce_r = std::move(result.nonce_r);
+  ctx_.ike_proposal = result.proposal;
+  ctx_.ke_group = result.proposal.ke();
+  ctx_.keys = std::move(result.keys);
+  ctx_.nat_here = o.nat_here;
+  ctx_.nat_there = o.nat_there;
+  ctx_.peer_supports_fragmentation = o.peer_supports_fragmentation;
+  ctx_.peer_id = o.peer_id;
+  ctx_.last_inbound = now;
+  ctx_.established_at = now;
+  // No events and no timers of a live SA: it exists only to be deleted.
+  ctx_.rekeyed_away = true;
+  ctx_.state = IkeState::kEstablished;
+  if (result.role == Role::kInitiator) {
+    tm_.Queue(std::make_unique<IkeDelete>("redundant after a rekey collision"));
+  } else {
+    // The peer created it and deletes it; give up waiting after a while.
+    ctx_.ArmTimer(TimerKind::kIkeHardExpire, ctx_.settings.delete_grace * 6);
+  }
 }
 
 void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out) {
@@ -393,7 +471,12 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
   old.ctx_.CancelTimer(TimerKind::kDpd);
   old.ctx_.CancelTimer(TimerKind::kIkeRekey);
   old.ctx_.rekeyed_away = true;
-  if (result.role == Role::kInitiator) {
+  if (old.ctx_.destroy_after) {
+    // The peer has deleted the old IKE_SA already; the CHILD_SAs moved.
+    std::string reason = *old.ctx_.destroy_after;
+    old.ctx_.destroy_after.reset();
+    old.Destroy(reason);
+  } else if (result.role == Role::kInitiator) {
     old.tm_.Queue(std::make_unique<IkeDelete>("rekeyed"));
   } else {
     // The peer deletes the old IKE_SA; give up on it after a while anyway.

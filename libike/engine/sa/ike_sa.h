@@ -70,8 +70,17 @@ class IkeSa {
   void clear_wants_reauth() { wants_reauth_ = false; }
   bool initial_contact() const { return ctx_.initial_contact; }
   void clear_initial_contact() { ctx_.initial_contact = false; }
-  // IKE_SA rekey: the finished rekey of this SA, if any (once).
-  std::optional<IkeRekeyResult> TakeRekey();
+  // IKE_SA rekey: the finished rekey of this SA, if any (once). After a
+  // collision (RFC 7296 2.8.2) `redundant` holds the losing new SA.
+  struct RekeyOutcome {
+    IkeRekeyResult adopt;
+    std::optional<IkeRekeyResult> redundant;
+  };
+  std::optional<RekeyOutcome> TakeRekey();
+  // Makes this (fresh) SA the redundant new IKE_SA of a rekey collision: it
+  // carries no CHILD_SA and deletes itself if we created it, or waits for
+  // the peer's Delete otherwise.
+  void AdoptRedundant(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out);
   // Makes this (fresh) SA the successor of `old`: keys from `result`, the
   // CHILD_SAs, endpoints and peer state from `old`. `old` then deletes
   // itself if it initiated the rekey.

@@ -145,6 +145,9 @@ struct SaContext {
   std::map<uint32_t, RekeyRecord> child_rekeys;
   // Set when an IKE_SA rekey completed; the Engine picks it up.
   std::optional<IkeRekeyResult> rekeyed;
+  // An IKE_SA rekey we answered while our own was in flight (RFC 7296
+  // 2.8.2); resolved against `rekeyed` once our own exchange ends.
+  std::optional<IkeRekeyResult> rekey_collision;
   bool rekeyed_away = false;  // this SA was replaced: no IkeDown when it goes
   // Set by a task that ends the IKE_SA once the current exchange is done
   // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.

@@ -47,6 +47,10 @@ Result<IkeRekeyResult, std::string> Derive(SaContext& ctx, Role role, uint64_t s
 TaskOutcome IkeRekey::Build(wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kInitiator) {
     if (!ctx.established()) return Fail("IKE_SA not established", std::nullopt, {}, false);
+    if (ctx.rekeyed_away || ctx.rekeyed || ctx.rekey_collision) {
+      // The peer rekeyed this IKE_SA before our queued rekey got its turn.
+      return Fail("IKE_SA already rekeyed", std::nullopt, {}, false);
+    }
     ctx.state = IkeState::kRekeying;
     if (new_spi_ == 0) new_spi_ = FreshSpi(ctx);
     own_nonce_ = ctx.env.rng.Generate(kNonceSize);
@@ -79,13 +83,17 @@ TaskOutcome IkeRekey::Build(wire::Message& msg, SaContext& ctx) {
   msg.payloads.push_back(ToWireSa({answer}));
   msg.payloads.push_back(wire::NoncePayload{own_nonce_});
   msg.payloads.push_back(wire::KePayload{group_, ke_->PublicValue()});
-  ctx.rekeyed = std::move(*result);
+  if (mode_ == Mode::kCollision) {
+    ctx.rekey_collision = std::move(*result);
+  } else {
+    ctx.rekeyed = std::move(*result);
+  }
   return TaskResult::kDone;
 }
 
 TaskOutcome IkeRekey::Process(const wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kResponder) {
-    if (reject_ || !ctx.established() || ctx.rekeyed) {
+    if (mode_ == Mode::kReject || !ctx.established() || ctx.rekeyed || ctx.rekey_collision) {
       error_ = wire::NotifyType::kTemporaryFailure;
       return TaskResult::kDone;
     }
