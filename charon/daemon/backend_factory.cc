@@ -16,9 +16,12 @@ Result<BackendChoice, std::string> Userspace(const BackendOptions& options, std:
   o.udp_port = options.natt_port;
   o.own_udp_sockets = true;  // the data path batches ESP-in-UDP on the NAT-T port
   auto backend = std::make_unique<xfrm::UserspaceBackend>(o);
-  auto started = backend->Start();
-  if (!started) return MakeUnexpected("userspace data path: " + started.error().ToString());
+  // Threads start later (BackendChoice::start_threads), once the daemon has
+  // dropped its capabilities.
+  auto opened = backend->Open();
+  if (!opened) return MakeUnexpected("userspace data path: " + opened.error().ToString());
   BackendChoice c;
+  c.start_threads = [b = backend.get()] { b->StartWorkers(); };
   c.backend = std::move(backend);
   c.userspace = true;
   c.reason = std::move(reason);

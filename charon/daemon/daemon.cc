@@ -5,10 +5,12 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
+#include "charon/daemon/capabilities.h"
 #include "charon/daemon/engine_host.h"
 #include "conf/diff.h"
 #include "conf/loader.h"
@@ -102,6 +104,7 @@ Result<void, std::string> Daemon::Start() {
   IKE_ASSIGN_OR_RETURN(BackendChoice backend,
                        CreateBackend(BackendOptions{options_.backend, options_.tun_name, options_.natt_port}));
   bool userspace = backend.userspace;
+  std::function<void()> start_threads = std::move(backend.start_threads);
   log_.Log(Subsystem::kKernel, LogLevel::kInfo,
            "data path: " + backend.backend->name() + " backend (" + backend.reason + ")");
   engine_ = std::make_unique<EngineHost>(loop_, log_, sockets_, std::move(backend));
@@ -127,6 +130,12 @@ Result<void, std::string> Daemon::Start() {
     }
   });
 
+  // Everything privileged is open: keep only what runtime needs, while the
+  // process is still single-threaded (capability sets are per thread), and
+  // start the data path's threads only afterwards.
+  IKE_TRY(DropPrivileges());
+  if (start_threads) start_threads();
+
   engine_->ApplyConfig(config_);
   engine_->StartKeepalives(std::chrono::seconds(options_.keepalive_interval_s));
   ArmWatchdog();
@@ -134,6 +143,30 @@ Result<void, std::string> Daemon::Start() {
   log_.Log(Subsystem::kDaemon, LogLevel::kInfo,
            std::string("charon ") + kVersion + " started (IKE ports " + std::to_string(options_.ike_port) + "/" +
                std::to_string(options_.natt_port) + ", control " + options_.control_socket + ")");
+  return {};
+}
+
+Result<void, std::string> Daemon::DropPrivileges() {
+  if (options_.keep_caps) {
+    log_.Log(Subsystem::kDaemon, LogLevel::kWarning, "--keep-caps: capabilities not dropped");
+    return {};
+  }
+  auto dropped = DropCapabilities(RuntimeCapabilities());
+  if (!dropped) return MakeUnexpected(dropped.error() + " (--keep-caps skips the drop)");
+  const CapDropReport& r = *dropped;
+  std::string text = "capabilities: kept " + CapNames(r.after.permitted);
+  CapMask gone = r.before.permitted & ~r.after.permitted;
+  if (gone) {
+    text += ", dropped " + std::to_string(std::popcount(gone)) + " other(s)";
+    log_.Log(Subsystem::kDaemon, LogLevel::kDebug, "capabilities dropped: " + CapNames(gone));
+  }
+  if (r.bounding_dropped) {
+    text += "; bounding set " + CapNames(r.after.bounding);
+  } else if (r.after.bounding & ~RuntimeCapabilities()) {
+    text += "; bounding set unchanged (no CAP_SETPCAP)";
+  }
+  text += "; no_new_privs set";
+  log_.Log(Subsystem::kDaemon, LogLevel::kInfo, text);
   return {};
 }
 

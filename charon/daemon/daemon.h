@@ -36,6 +36,7 @@ struct DaemonOptions {
   double retransmit_timeout_s = 4.0;      // first retransmission after
   double retransmit_base = 1.8;           // each next one this much later
   unsigned retransmit_tries = 5;          // then the peer is declared dead
+  bool keep_caps = false;                 // do not drop capabilities after start-up
 };
 
 class Daemon {
@@ -59,6 +60,8 @@ class Daemon {
   // SAs) and returns the added/removed/changed connections; on failure the
   // running configuration stays and the diagnostics are returned.
   Result<nlohmann::json, std::string> ApplyConfigFile(const std::string& path, const char* why);
+  // After start-up: every capability but CAP_NET_ADMIN goes (capabilities.h).
+  Result<void, std::string> DropPrivileges();
   void ArmWatchdog();
   void Notify(const std::string& state);
 

@@ -33,6 +33,9 @@ struct BackendChoice {
   std::unique_ptr<xfrm::Backend> backend;
   bool userspace = false;  // the data path owns the NAT-T port
   std::string reason;      // why this backend (logged at start-up)
+  // Starts the data path's threads (userspace); empty when it has none.
+  // The daemon calls it after dropping capabilities, which are per thread.
+  std::function<void()> start_threads;
 };
 
 // Creates the backend named in `options`. For auto, probes the kernel for ESP

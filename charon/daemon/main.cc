@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       "natt-port", po::value<uint16_t>(&options.natt_port)->default_value(4500), "NAT-T UDP port")(
       "tun", po::value<std::string>(&options.tun_name)->default_value("ipsec0"),
       "TUN device of the userspace data path")("no-ipv6", "do not open IPv6 IKE sockets")(
+      "keep-caps", "keep every capability (by default all but CAP_NET_ADMIN are dropped after start-up)")(
       "keepalive-interval", po::value<int>(&options.keepalive_interval_s)->default_value(20),
       "seconds between NAT-keepalives when a NAT is detected (0: none)")(
       "retransmit-timeout", po::value<double>(&options.retransmit_timeout_s)->default_value(4.0),
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (vm.count("no-ipv6")) options.ipv6 = false;
+  if (vm.count("keep-caps")) options.keep_caps = true;
  if (options.retransmit_timeout_s <= 0 || options.retransmit_base < 1.0 || options.retransmit_tries > 100) {
     std::cerr << "charon: --retransmit-timeout must be > 0, --retransmit-base >= 1, --retransmit-tries <= 100\n";
     return 2;

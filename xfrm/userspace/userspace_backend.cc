@@ -180,6 +180,12 @@ UserspaceBackend::~UserspaceBackend() {
 }
 
 BackendResult<void> UserspaceBackend::Start() {
+  IKE_TRY(Open());
+  StartWorkers();
+  return {};
+}
+
+BackendResult<void> UserspaceBackend::Open() {
   size_t workers = options_.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   IKE_TRY(tun_.Open(options_.tun_name, options_.tun_mtu, workers, options_.tun_offload));
@@ -241,15 +247,19 @@ BackendResult<void> UserspaceBackend::Start() {
     }
   }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  running_ = true;
   for (size_t i = 0; i < workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(options_.batch));
     workers_.back()->tun_fd = tun_.fd(i);
   }
-  for (size_t i = 0; i < workers; ++i) {
+  return {};
+}
+
+void UserspaceBackend::StartWorkers() {
+  if (!threads_.empty() || workers_.empty()) return;
+  running_ = true;
+  for (size_t i = 0; i < workers_.size(); ++i) {
     threads_.emplace_back([this, i] { Run(*workers_[i], i); });
   }
-  return {};
 }
 
 void UserspaceBackend::Stop() {

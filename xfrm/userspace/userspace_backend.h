@@ -92,6 +92,13 @@ class UserspaceBackend : public Backend {
   // Opens the TUN device, sockets and routing rule and starts the data-plane
   // thread. Stop() (also run by the destructor) undoes all of it.
   BackendResult<void> Start();
+  // Start() in two steps, for a caller that must do something while the
+  // process is still single-threaded (the daemon drops capabilities, which
+  // are per thread): Open() does everything privileged and starts no
+  // thread; StartWorkers() then starts the data-plane threads. Until then
+  // SAs and policies can be installed but no packet moves.
+  BackendResult<void> Open();
+  void StartWorkers();
   void Stop();
 
   std::string name() const override { return "userspace"; }
