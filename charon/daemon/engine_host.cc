@@ -186,6 +186,12 @@ struct EngineHost::Impl {
   }
   void Do(engine::InstallSa& e) {
     auto r = backend.AddSa(e.params);
+    if (!r && r.error().code == xfrm::BackendError::Code::kExists && e.params.direction == xfrm::Direction::kIn) {
+      // An inbound SPI is one AllocateSpi gave us; with the kernel that
+      // left a larval SA (XFRM_MSG_ALLOCSPI) under it, which the keys now
+      // fill in (XFRM_MSG_UPDSA). Nobody else can hold that SPI.
+      r = backend.UpdateSa(e.params);
+    }
     if (r) {
       log.Log(Subsystem::kKernel, LogLevel::kDebug,
               "installed SA " + Hex32(e.params.id.spi) + " " + e.params.src.ToString() + " -> " +
