@@ -83,6 +83,7 @@ established() { ctl "$1" --json list-sas | grep -q '"state": "INSTALLED"'; }
 kernel_sas() { ip -n "$1" xfrm state | grep -c '^src '; }
 # Policies of the tunnel's selectors (in, out, fwd).
 kernel_policies() { ip -n "$1" xfrm policy | grep -cE '^src (192\.0\.2\.1/32 dst 203\.0\.113\.1|203\.0\.113\.1/32 dst 192\.0\.2\.1)/32'; }
+spis() { ctl a --json list-sas | grep -o '"spi_in": "[0-9a-f]*"' | sort | tr '\n' ' '; }
 kernel_clean() { [[ $(kernel_sas "$1") == 0 && $(kernel_policies "$1") == 0 ]]; }
 # Smallest packet counter over the namespace's SAs ("lifetime current:" block).
 min_packets() {
@@ -167,6 +168,23 @@ run_cell() {  # NAME ESP ENCAP
       bad "$name: kernel ESP counters in $n: min $m packets"; ip -s -n $n xfrm state
     fi
   done
+  if [[ $name == psk ]]; then
+    # CHILD_SA rekey: new SPIs (ALLOCSPI + UPDSA again), the old SAs go.
+    local before
+    before=$(spis)
+    ctl a rekey --child net || bad "$name: rekey command"
+    if wait_for 30 eval '[[ $(spis) != "$before" && $(kernel_sas a) == 2 && $(kernel_sas b) == 2 ]]'; then
+      ok "$name: CHILD_SA rekeyed, the kernel holds only the 2 new SAs on each side"
+    else
+      bad "$name: rekey: SPIs $before -> $(spis), kernel SAs a $(kernel_sas a) b $(kernel_sas b)"
+      ip -n a xfrm state
+    fi
+    if ip netns exec a ping -q -c 3 -i 0.3 -W 5 -I 192.0.2.1 203.0.113.1 >/dev/null && (($(min_packets a) >= 3)); then
+      ok "$name: traffic through the rekeyed SAs (kernel counters)"
+    else
+      bad "$name: no traffic through the rekeyed SAs (min counter $(min_packets a))"
+    fi
+  fi
   if [[ $name == ecdsa ]]; then
     # SIGTERM with the tunnel up: a deletes what it installed (and tells b).
     stop_daemon a || bad "$name: daemon a did not exit on SIGTERM"
