@@ -75,8 +75,9 @@ stop_daemon() {  # NS: SIGTERM, wait for the exit (the daemon deletes its SAs fi
   [[ -n $pid ]] || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   wait_for 30 gone "$pid" || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 1; }
-  wait "$pid" 2>/dev/null
-  return 0
+  # Exit status 0, and no sanitizer report (ASan build) in its log.
+  wait "$pid" 2>/dev/null || { echo "daemon $1 exited with status $?"; return 1; }
+  ! grep -q 'Sanitizer' "/tmp/pair/$1/charon.log" || { grep -A20 'Sanitizer' "/tmp/pair/$1/charon.log"; return 1; }
 }
 
 established() { ctl "$1" --json list-sas | grep -q '"state": "INSTALLED"'; }
@@ -187,7 +188,7 @@ run_cell() {  # NAME ESP ENCAP
   fi
   if [[ $name == ecdsa ]]; then
     # SIGTERM with the tunnel up: a deletes what it installed (and tells b).
-    stop_daemon a || bad "$name: daemon a did not exit on SIGTERM"
+    stop_daemon a || bad "$name: daemon a did not exit cleanly on SIGTERM"
     if kernel_clean a; then ok "$name: SIGTERM left nothing in a's kernel"; else bad "$name: SIGTERM left SAs/policies in a"; ip -n a xfrm state; ip -n a xfrm policy; fi
     if wait_for 20 kernel_clean b; then ok "$name: b removed its SAs after a's Delete"; else bad "$name: b kept SAs after a stopped"; fi
   else
@@ -209,7 +210,7 @@ run_cell() {  # NAME ESP ENCAP
       : # no policy left: cleartext passes again, as it must without IPsec configured
     fi
   fi
-  for n in a b; do stop_daemon $n || bad "$name: daemon $n did not exit on SIGTERM"; done
+  for n in a b; do stop_daemon $n || bad "$name: daemon $n did not exit cleanly on SIGTERM"; done
   # Nothing at all is left once both daemons are gone.
   for n in a b; do
     if [[ -z $(ip -n $n xfrm state) && -z $(ip -n $n xfrm policy) ]]; then
