@@ -251,6 +251,26 @@ TEST(XfrmEncode, EncapEsnMarkIfIdLifetimes) {
   EXPECT_EQ(ToHex(FindAttr(m, 224, XFRMA_IF_ID)), "09000000");
 }
 
+TEST(XfrmEncode, TfcPaddingOnlyOnOutboundTunnelEsp) {
+  SaParams sa = GcmSa();
+  sa.direction = Direction::kOut;
+  sa.tfc_pad = 1400;
+  auto r = EncodeSa(sa, false);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(ToHex(FindAttr(r->bytes(), 224, XFRMA_TFCPAD)), "78050000");
+  for (auto change : {+[](SaParams& s) { s.direction = Direction::kIn; },
+                      +[](SaParams& s) { s.mode = Mode::kTransport; },
+                      +[](SaParams& s) { s.tfc_pad = 0; }}) {
+    SaParams other = GcmSa();
+    other.direction = Direction::kOut;
+    other.tfc_pad = 1400;
+    change(other);
+    auto o = EncodeSa(other, false);
+    ASSERT_TRUE(o) << o.error().ToString();
+    EXPECT_TRUE(FindAttr(o->bytes(), 224, XFRMA_TFCPAD).empty());
+  }
+}
+
 TEST(XfrmEncode, OffloadNeedsResolvedDevice) {
   SaParams sa = GcmSa();
   sa.offload = OffloadMode::kPacket;
@@ -436,6 +456,7 @@ TEST(XfrmDecode, AckErrorOutsideErrnoRangeIsRejected) {
     Bytes p;
     Put<int32_t>(p, 0, bad);
     Put<uint32_t>(p, 4, 16);
+    p.resize(20);  // error + the echoed request header
     Bytes msg = Message(NLMSG_ERROR, NLM_F_CAPPED, 1, p);
     auto split = SplitMessages(msg);
     ASSERT_TRUE(split);
@@ -445,6 +466,7 @@ TEST(XfrmDecode, AckErrorOutsideErrnoRangeIsRejected) {
     Bytes p;
     Put<int32_t>(p, 0, good);
     Put<uint32_t>(p, 4, 16);
+    p.resize(20);  // error + the echoed request header
     Bytes msg = Message(NLMSG_ERROR, NLM_F_CAPPED, 1, p);
     auto split = SplitMessages(msg);
     ASSERT_TRUE(split);
