@@ -291,7 +291,7 @@ const std::vector<Rule<ChildConfig>>& ChildRules() {
       {"if_id_out", Support::kSupported, IfIdField(&C::if_id_out)},
       {"label", Support::kParsedOnly, StringField(&C::label), "no security label is negotiated"},
       {"label_mode", Support::kParsedOnly, StringField(&C::label_mode), "no security label is negotiated"},
-      {"tfc_padding", Support::kParsedOnly,
+      {"tfc_padding", Support::kSupported,
        [](C& c, const AstSetting& s, Ctx&) -> std::string {
          if (Lower(s.value) == "mtu") {
            c.tfc_padding = 0xffffffff;
@@ -301,8 +301,7 @@ const std::vector<Rule<ChildConfig>>& ChildRules() {
          if (!r) return r.error();
          c.tfc_padding = static_cast<uint32_t>(*r);
          return {};
-       },
-       "ESP packets are not padded"},
+       }},
       {"replay_window", Support::kSupported, UintField(&C::replay_window, 0xffffffff)},
       {"per_cpu_sas", Support::kParsedOnly, BoolField(&C::per_cpu_sas), "one SA pair per child"},
       {"hw_offload", Support::kSupported,

@@ -207,6 +207,7 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       e.life_packets = ch.life_packets;
       e.reqid = ch.reqid;
       e.replay_window = ch.replay_window;
+      e.tfc_padding = ch.tfc_padding;
       e.ipcomp = ch.ipcomp;
       e.mark_in = MapMark(ch.mark_in);
       e.mark_out = MapMark(ch.mark_out);

@@ -155,3 +155,56 @@ TEST(Fragmentation, NotUsedWithoutPeerSupport) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+// ESP_TFC_PADDING_NOT_SUPPORTED (RFC 7296 3.10.1): sun's data plane takes
+// no TFC padding and says so in IKE_AUTH and in CREATE_CHILD_SA; moon then
+// installs its outbound SA without padding, while sun still pads towards
+// moon, which said nothing.
+TEST(TfcPadding, PeerRefusalTurnsOffPaddingTowardsIt) {
+  SimNet net(3);
+  engine::EngineSettings no_tfc;
+  no_tfc.accept_tfc_padding = false;
+  SimNode& moon = net.AddNode("moon", {Ip("192.0.2.1")});
+  SimNode& sun = net.AddNode("sun", {Ip("198.51.100.2")}, no_tfc);
+  auto m = PskConfig(MoonSpec());
+  auto s = PskConfig(SunSpec());
+  m.children[0].tfc_padding = 1000;
+  s.children[0].tfc_padding = engine::ChildConfig::kTfcMtu;
+  moon.engine().AddConfig(std::move(m));
+  sun.engine().AddConfig(std::move(s));
+  net.Initiate(moon, "gw");
+  auto both_up = [&] {
+    return moon.Established("gw") && sun.Established("gw") && moon.backend().sa_count() == 2 &&
+           sun.backend().sa_count() == 2;
+  };
+  ASSERT_TRUE(net.RunUntil(both_up, std::chrono::seconds(10)));
+  auto check = [&](const char* when) {
+    const auto& mc = moon.Established("gw")->children().at(0);
+    const auto& sc = sun.Established("gw")->children().at(0);
+    const xfrm::SaParams* moon_out = moon.backend().FindSa(mc.spi_out);
+    const xfrm::SaParams* sun_out = sun.backend().FindSa(sc.spi_out);
+    const xfrm::SaParams* moon_in = moon.backend().FindSa(mc.spi_in);
+    ASSERT_TRUE(moon_out && sun_out && moon_in) << when;
+    EXPECT_TRUE(mc.peer_refuses_tfc) << when;
+    EXPECT_FALSE(sc.peer_refuses_tfc) << when;
+    EXPECT_EQ(moon_out->tfc_pad, 0u) << when;
+    EXPECT_EQ(sun_out->tfc_pad, engine::ChildConfig::kTfcMtu) << when;
+    EXPECT_EQ(moon_in->tfc_pad, 0u) << when;  // only outbound SAs pad
+  };
+  check("after IKE_AUTH");
+  // The same after a CHILD_SA rekey, initiated by each side in turn.
+  net.Input(moon, engine::Command{engine::RekeyChildCommand{
+                      moon.Established("gw")->id(), moon.Established("gw")->children()[0].spi_in}});
+  net.RunFor(std::chrono::seconds(3));
+  check("after moon's rekey");
+  net.Input(sun, engine::Command{engine::RekeyChildCommand{
+                     sun.Established("gw")->id(), sun.Established("gw")->children()[0].spi_in}});
+  net.RunFor(std::chrono::seconds(3));
+  check("after sun's rekey");
+}
+
+}  // namespace
+}  // namespace ike::sim

@@ -96,6 +96,41 @@ struct SaParams {
   bool offload_inbound = false;
   // For an outbound SA after a rekey: start the sequence at this number.
   uint64_t initial_seq = 0;
+  // Outbound tunnel mode: pad inner packets with TFC padding up to this
+  // size, capped at the path MTU (0: none; 0xffffffff: the MTU).
+  uint32_t tfc_pad = 0;
+
+  // Everything, keys included (SecretBytes is move-only). `with_keys` false
+  // leaves the keys empty, for records that must not hold them.
+  SaParams Clone(bool with_keys = true) const {
+    SaParams c;
+    c.id = id;
+    c.src = src;
+    c.direction = direction;
+    c.mode = mode;
+    c.reqid = reqid;
+    c.encr = encr;
+    c.encr_key_bits = encr_key_bits;
+    c.integ = integ;
+    if (with_keys) {
+      c.enc_key = enc_key.Clone();
+      c.integ_key = integ_key.Clone();
+    }
+    c.esn = esn;
+    c.replay_window = replay_window;
+    c.encap = encap;
+    c.soft = soft;
+    c.hard = hard;
+    c.selector = selector;
+    c.mark = mark;
+    c.if_id = if_id;
+    c.offload = offload;
+    c.offload_dev = offload_dev;
+    c.offload_inbound = offload_inbound;
+    c.initial_seq = initial_seq;
+    c.tfc_pad = tfc_pad;
+    return c;
+  }
 };
 
 struct PolicyTemplate {

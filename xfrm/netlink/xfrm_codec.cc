@@ -461,6 +461,10 @@ BackendResult<Request> EncodeSa(const SaParams& sa, bool update, const SaEncodeO
     xfrm_replay_state rs{static_cast<uint32_t>(sa.initial_seq), 0, 0};
     r.PutAttr(XFRMA_REPLAY_VAL, &rs, sizeof rs);
   }
+  if (sa.tfc_pad != 0 && sa.direction == Direction::kOut && sa.mode == Mode::kTunnel &&
+      sa.id.protocol == ProtocolId::kEsp) {
+    r.PutU32(XFRMA_TFCPAD, sa.tfc_pad);  // the kernel caps it at the path MTU
+  }
   Mark mark = sa.id.mark.mask != 0 ? sa.id.mark : sa.mark;
   PutMark(r, mark);
   if (sa.if_id != 0) r.PutU32(XFRMA_IF_ID, sa.if_id);
@@ -735,6 +739,9 @@ DecodeResult<SaInfo> DecodeSa(const MessageView& m) {
       }
       case XFRMA_IF_ID:
         sa.if_id = ReadU32(data);
+        break;
+      case XFRMA_TFCPAD:
+        sa.tfc_pad = ReadU32(data);
         break;
       default:
         break;

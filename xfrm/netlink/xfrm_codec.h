@@ -145,6 +145,7 @@ struct SaInfo {
   std::optional<Encap> encap;
   uint32_t if_id = 0;
   uint64_t output_seq = 0;
+  uint32_t tfc_pad = 0;
 };
 DecodeResult<SaInfo> DecodeSa(const MessageView& message);
 

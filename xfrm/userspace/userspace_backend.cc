@@ -347,23 +347,8 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
     if (!out) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, out.error()));
     state->out = std::move(*out);
   }
-  // Copy everything but the keys: they live on only inside the EVP contexts.
-  state->params.id = sa.id;
-  state->params.src = sa.src;
-  state->params.direction = sa.direction;
-  state->params.mode = sa.mode;
-  state->params.reqid = sa.reqid;
-  state->params.encr = sa.encr;
-  state->params.encr_key_bits = sa.encr_key_bits;
-  state->params.integ = sa.integ;
-  state->params.esn = sa.esn;
-  state->params.replay_window = sa.replay_window;
-  state->params.encap = sa.encap;
-  state->params.soft = sa.soft;
-  state->params.hard = sa.hard;
-  state->params.selector = sa.selector;
-  state->params.mark = sa.mark;
-  state->params.if_id = sa.if_id;
+  // Everything but the keys: they live on only inside the EVP contexts.
+  state->params = sa.Clone(/*with_keys=*/false);
   state->add_time = NowSeconds();
   SaState* raw = state.get();
   sas_.emplace(key, std::move(state));
@@ -695,7 +680,18 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   const size_t total = info->total_len;
   MutableByteView whole(buf, kBufSize);
   const bool tunnel = sa->params.mode == Mode::kTunnel;
-  auto r = tunnel ? sa->out->Encapsulate(whole, headroom, total,
+  size_t padded = total;
+  if (tunnel && sa->params.tfc_pad != 0) {
+    // TFC padding (RFC 4303 2.4): zeros after the inner packet, up to the
+    // configured size but never beyond the TUN MTU; the receiver finds the
+    // inner packet's end from its IP header.
+    size_t target = std::min<size_t>(sa->params.tfc_pad, static_cast<size_t>(options_.tun_mtu));
+    if (target > total && headroom + target + esp::kMaxEspTailroom <= kBufSize) {
+      std::memset(buf + headroom + total, 0, target - total);
+      padded = target;
+    }
+  }
+  auto r = tunnel ? sa->out->Encapsulate(whole, headroom, padded,
                                          info->src.is_v4() ? esp::kProtoIpv4 : esp::kProtoIpv6)
                   : sa->out->Encapsulate(whole, headroom + info->header_len,
                                          total - info->header_len, info->proto);

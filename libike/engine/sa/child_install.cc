@@ -67,6 +67,12 @@ void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKey
   out.mark = child.config.mark_out;
   out.if_id = child.config.if_id_out;
   if (out.encap) *out.encap = xfrm::Encap{ctx.local.port, ctx.remote.port};
+  // TFC padding (RFC 4303 2.4) only where the inner length is recoverable
+  // from the inner IP header (tunnel mode), and only if the peer takes it.
+  if (child.mode == xfrm::Mode::kTunnel && child.protocol == ProtocolId::kEsp &&
+      !child.peer_refuses_tfc) {
+    out.tfc_pad = child.config.tfc_padding;
+  }
 
   if (child.mode == xfrm::Mode::kTransport && !child.ts_local.empty() &&
       !child.ts_remote.empty()) {

@@ -78,6 +78,10 @@ struct ChildConfig {
   xfrm::Mark mark_in, mark_out;
   uint32_t if_id_in = 0, if_id_out = 0;
   DpdAction close_action = DpdAction::kNone;
+  // Traffic flow confidentiality padding of outbound tunnel-mode ESP
+  // packets up to this size (RFC 4303 2.4); kTfcMtu pads to the path MTU.
+  uint32_t tfc_padding = 0;
+  static constexpr uint32_t kTfcMtu = 0xffffffff;
 };
 
 struct RetransmitConfig {
@@ -145,6 +149,9 @@ struct EngineSettings {
   unsigned half_open_limit = 1000; // half-open SAs before new ones are dropped
   Duration half_open_timeout{30000};
   Duration delete_grace{std::chrono::seconds(5)};
+  // False when our data plane cannot take TFC padding on inbound ESP: every
+  // CHILD_SA negotiation then says ESP_TFC_PADDING_NOT_SUPPORTED.
+  bool accept_tfc_padding = true;
 };
 
 }  // namespace ike::engine

@@ -53,6 +53,8 @@ struct ChildSa {
   TimePoint established_at{0};
   // Kept for a rekey with the same proposal / PFS group.
   KeGroup pfs_group = KeGroup::kNone;
+  // The peer sent ESP_TFC_PADDING_NOT_SUPPORTED: no TFC padding towards it.
+  bool peer_refuses_tfc = false;
 };
 
 // IKE_SA key material after IKE_SA_INIT.

@@ -37,6 +37,21 @@ void ChildCreate::Reject(wire::NotifyType notify, std::string reason, Bytes data
   (void)reason;
 }
 
+// ESP_TFC_PADDING_NOT_SUPPORTED (RFC 7296 3.10.1) when our data plane
+// cannot take TFC padding. NON_FIRST_FRAGMENTS_ALSO is never offered or
+// echoed: a Linux XFRM policy cannot select non-first fragments apart from
+// the rest of a protocol's traffic, so we do not agree to carry them over a
+// port-specific CHILD_SA (RFC 4301 7.1); without ports they match anyway.
+void ChildCreate::AddCapabilityNotifies(wire::Message& msg, const SaContext& ctx) const {
+  if (!ctx.settings.accept_tfc_padding && config_ && config_->protocol == ProtocolId::kEsp) {
+    msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kEspTfcPaddingNotSupported));
+  }
+}
+
+void ChildCreate::ReadCapabilityNotifies(const wire::Message& msg) {
+  peer_refuses_tfc_ = msg.FindNotify(wire::NotifyType::kEspTfcPaddingNotSupported) != nullptr;
+}
+
 void ChildCreate::Abort(SaContext& ctx) {
   if (!installed_ && spi_in_ != 0) {
     ReleaseSpi(ctx, config_ ? config_->protocol : ProtocolId::kEsp, spi_in_);
@@ -66,6 +81,7 @@ TaskOutcome ChildCreate::BuildRequest(wire::Message& msg, SaContext& ctx) {
   if (cfg.mode == xfrm::Mode::kTransport) {
     msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kUseTransportMode));
   }
+  AddCapabilityNotifies(msg, ctx);
   ProposalList proposals = cfg.esp_proposals;
   if (in_ike_auth_) {
     for (auto& p : proposals) p = WithoutKe(p);
@@ -156,6 +172,7 @@ TaskOutcome ChildCreate::ProcessResponse(const wire::Message& msg, SaContext& ct
     return fail("peer did not accept transport mode");
   }
   mode_ = transport ? xfrm::Mode::kTransport : xfrm::Mode::kTunnel;
+  ReadCapabilityNotifies(msg);
   if (!in_ike_auth_) {
     const auto* nonce = msg.Find<wire::NoncePayload>();
     if (!nonce) return fail("response lacks Nr");
@@ -258,6 +275,7 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
     }
   }
   bool transport_requested = msg.FindNotify(wire::NotifyType::kUseTransportMode) != nullptr;
+  ReadCapabilityNotifies(msg);
   mode_ = transport_requested && chosen->mode == xfrm::Mode::kTransport ? xfrm::Mode::kTransport
                                                                          : xfrm::Mode::kTunnel;
   selected_ = *selected;
@@ -302,6 +320,7 @@ TaskOutcome ChildCreate::BuildResponse(wire::Message& msg, SaContext& ctx) {
   if (mode_ == xfrm::Mode::kTransport) {
     msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kUseTransportMode));
   }
+  AddCapabilityNotifies(msg, ctx);
   Proposal answer = selected_;
   answer.spi = SpiBytes32(spi_in_);
   msg.payloads.push_back(ToWireSa({answer}));
@@ -376,6 +395,7 @@ Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_in
   child.encap = ctx.use_encap();
   child.established_at = ctx.now;
   child.pfs_group = pfs_group_;
+  child.peer_refuses_tfc = peer_refuses_tfc_;
 
   ChildSa* old = rekey_spi_in_ ? ctx.FindChildByInbound(rekey_spi_in_) : nullptr;
   // A rekeyed CHILD_SA keeps the policies of its predecessor.

@@ -49,6 +49,8 @@ class ChildCreate final : public Task {
   static void RecordRekey(SaContext& ctx, uint32_t old_spi_in, bool ours, const Bytes& ni,
                           const Bytes& nr, uint32_t new_spi_in);
   void Reject(wire::NotifyType notify, std::string reason, Bytes data = {});
+  void AddCapabilityNotifies(wire::Message& msg, const SaContext& ctx) const;
+  void ReadCapabilityNotifies(const wire::Message& msg);
 
   Role role_;
   bool in_ike_auth_;
@@ -67,6 +69,7 @@ class ChildCreate final : public Task {
   std::optional<wire::NotifyType> error_;
   Bytes error_data_;
   bool installed_ = false;
+  bool peer_refuses_tfc_ = false;
 };
 
 }  // namespace ike::engine

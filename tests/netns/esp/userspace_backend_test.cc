@@ -220,6 +220,44 @@ TEST_F(UserspaceBackendTest, RoundTripThroughTunAndUdp4500) {
   close(app);
 }
 
+// TFC padding (RFC 4303 2.4): the outbound SA pads the inner packet with
+// zeros up to the configured size (capped at the TUN MTU); the receiver
+// recovers the packet from its IP length.
+TEST_F(UserspaceBackendTest, TfcPaddingPadsToConfiguredSizeAndMtu) {
+  const Bytes k_out = Key(1);
+  for (uint32_t tfc : {600u, 0xffffffffu}) {
+    SaParams out = Sa(Direction::kOut, kSpiOut, k_out);
+    out.tfc_pad = tfc;
+    ASSERT_TRUE(backend_->AddSa(out).has_value());
+    if (tfc == 600u) AddPolicies();
+    int peer = UdpSocket("127.0.0.1", kPeerPort);
+    int app = UdpSocket("192.0.2.1", 7000);
+    ASSERT_GE(peer, 0);
+    ASSERT_GE(app, 0);
+    SendTo(app, "203.0.113.9", 7777, "short");
+    uint8_t buf[4096];
+    ssize_t n = recv(peer, buf, sizeof(buf), 0);
+    ASSERT_GT(n, 0) << "no ESP-in-UDP datagram reached the peer";
+    auto peer_in = esp::EspInboundSa::Create(*PeerConfig(kSpiOut, k_out));
+    ASSERT_TRUE(peer_in.has_value());
+    // The whole ESP payload (inner packet + TFC padding) before trimming:
+    // GCM-128: 8 header + 8 IV + payload + pad + 2 + 16 ICV.
+    size_t expected_payload = tfc == 600u ? 600u : 1400u;  // TUN MTU 1400
+    size_t esp_len = static_cast<size_t>(n);
+    EXPECT_GE(esp_len, 8 + 8 + expected_payload + 2 + 16) << "tfc " << tfc;
+    EXPECT_LE(esp_len, 8 + 8 + expected_payload + 3 + 2 + 16) << "tfc " << tfc;
+    auto inner = (*peer_in)->Decapsulate(MutableByteView(buf, esp_len));
+    ASSERT_TRUE(inner.has_value()) << esp::DropReasonName(inner.error());
+    auto info = esp::ParseIpPacket(inner->payload);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->total_len, 20u + 8u + 5u);  // trimmed to the inner length
+    EXPECT_EQ(inner->payload.size(), 20u + 8u + 5u);
+    close(peer);
+    close(app);
+    ASSERT_TRUE(backend_->DeleteSa(out.id).has_value());
+  }
+}
+
 TEST_F(UserspaceBackendTest, Udp4500Demultiplexing) {
   const Endpoint from{Ip("127.0.0.1"), kPeerPort}, to{Ip("127.0.0.1"), kBackendPort};
   const uint8_t keepalive[] = {0xff};

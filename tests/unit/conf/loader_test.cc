@@ -201,7 +201,6 @@ TEST(KeyTree, EveryKeyIsSupportedOrWarned) {
       "connections.all.children.c.set_mark_out",
       "connections.all.children.c.label",
       "connections.all.children.c.label_mode",
-      "connections.all.children.c.tfc_padding",
       "connections.all.children.c.per_cpu_sas",
       "connections.all.children.c.copy_df",
       "connections.all.children.c.copy_ecn",
