@@ -8,7 +8,9 @@
 # comes up and passes traffic; a SIGHUP reload adding a connection applies;
 # the tunnel survives it; terminate removes SAs and routes; SIGTERM removes
 # the TUN device and the routing rule. A control daemon with --keep-caps
-# shows the full set (so the check reads what it claims to).
+# shows the full set (so the check reads what it claims to), and a daemon
+# started as nobody with ambient capabilities binds port 500 and keeps only
+# CAP_NET_ADMIN too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -89,6 +91,28 @@ kept=$(awk '$1 == "CapEff:" { print $2 }' /proc/"$(cat "$work/k/charon.pid")"/st
   { echo "FAIL: the --keep-caps control has CapEff $kept, the test shell $full" >&2; exit 1; }
 echo "control: --keep-caps keeps CapEff $kept"
 ns_stop_pid "$(cat "$work/k/charon.pid")"
+
+# Not root: a service user with ambient CAP_NET_ADMIN, CAP_NET_BIND_SERVICE
+# and CAP_NET_RAW (as a systemd unit would give). It binds port 500, then
+# keeps CAP_NET_ADMIN only; without CAP_SETPCAP the bounding set stays.
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+  chmod 711 "$work"
+  mkdir -p "$work/n"
+  chmod 777 "$work/n"
+  ns_spawn k setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    --inh-caps=+net_admin,+net_bind_service,+net_raw --ambient-caps=+net_admin,+net_bind_service,+net_raw \
+    "$charon" --control-socket "$work/n/control.sock" --pid-file "$work/n/charon.pid" --backend netlink \
+    --log-level info >/dev/null
+  wait_for 10 ctl n version || { echo "FAIL: the non-root daemon did not start" >&2; cat "$work"/setpriv-k-*.log >&2; exit 1; }
+  st=/proc/$(cat "$work/n/charon.pid")/status
+  got=$(awk '$1 ~ /^(Uid|CapEff|CapPrm|CapInh|CapAmb|NoNewPrivs):$/ { printf "%s %s ", $1, $2 }' "$st")
+  want="Uid: 65534 CapInh: 0000000000000000 CapPrm: $net_admin CapEff: $net_admin CapAmb: 0000000000000000 NoNewPrivs: 1 "
+  [[ $got == "$want" ]] || { echo "FAIL: non-root daemon: $got, want $want" >&2; exit 1; }
+  grep -q 'bounding set unchanged (no CAP_SETPCAP)' "$work"/setpriv-k-*.log ||
+    { echo "FAIL: the non-root daemon did not say why its bounding set stays" >&2; exit 1; }
+  echo "non-root with ambient capabilities: $got"
+  ns_stop_pid "$(cat "$work/n/charon.pid")"
+fi
 
 for pid in "$pid_o" "$pid_s"; do
   check_caps "$pid" "$net_admin"
