@@ -29,7 +29,7 @@ source "$root/tests/lib/pki.sh"
 out=$(mktemp -d /var/tmp/ike-daemon-pair.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
-# write_conf FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER AUTH IKE ESP ENCAP PSK
+# write_conf FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER AUTH IKE ESP ENCAP PSK START_ACTION
 write_conf() {
   local auth_local auth_remote
   if [[ $8 == psk ]]; then
@@ -62,7 +62,7 @@ connections {
         local_ts = $4
         remote_ts = $5
         esp_proposals = ${10}
-        start_action = none
+        start_action = ${13}
       }
     }
   }
@@ -77,16 +77,18 @@ secrets {
 CONF
 }
 
-# Cells: NAME AUTH IKE ESP ENCAP. The guest runs them in this order.
+# Cells: NAME AUTH IKE ESP ENCAP START (a's start_action; trap: the
+# kernel's ACQUIRE brings the tunnel up). The guest runs them in this order.
 cells=(
-  "psk psk aes128gcm16-prfsha256-x25519 aes128gcm16 no"
-  "ecdsa ecdsa aes256-sha384-ecp256 aes128-sha256 no"
-  "natt-gcm psk aes256gcm16-prfsha384-ecp384 aes256gcm16 yes"
+  "psk psk aes128gcm16-prfsha256-x25519 aes128gcm16 no none"
+  "ecdsa ecdsa aes256-sha384-ecp256 aes128-sha256 no none"
+  "natt-gcm psk aes256gcm16-prfsha384-ecp384 aes256gcm16 yes none"
+  "trap psk aes128gcm16-prfsha256-x25519 aes128gcm16 no trap"
 )
 [[ -n ${IKE_DAEMON_PAIR_CELLS:-} ]] && read -ra only <<<"$IKE_DAEMON_PAIR_CELLS"
 names=()
 for cell in "${cells[@]}"; do
-  read -r name auth ike esp encap <<<"$cell"
+  read -r name auth ike esp encap start_action <<<"$cell"
   if [[ -n ${only[*]:-} && " ${only[*]} " != *" $name "* ]]; then continue; fi
   names+=("$name")
   psk=$(openssl rand -base64 24)
@@ -100,10 +102,10 @@ for cell in "${cells[@]}"; do
     rm -rf "$out/$name/pki"
   fi
   write_conf "$out/$name/a/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.1/32 203.0.113.1/32 \
-    a.pair.example b.pair.example "$auth" "$ike" "$esp" "$encap" "$psk"
+    a.pair.example b.pair.example "$auth" "$ike" "$esp" "$encap" "$psk" "$start_action"
   write_conf "$out/$name/b/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.1/32 192.0.2.1/32 \
-    b.pair.example a.pair.example "$auth" "$ike" "$esp" "$encap" "$psk"
-  echo "$name $esp $encap" >>"$out/cells"
+    b.pair.example a.pair.example "$auth" "$ike" "$esp" "$encap" "$psk" none
+  echo "$name $esp $encap $start_action" >>"$out/cells"
 done
 
 envs=(--env CHARON="$charon" --env IPSECCTL="$ipsecctl" --env RESULTS="$out")

@@ -101,9 +101,9 @@ save_logs() {  # CELL
   done
 }
 
-run_cell() {  # NAME ESP ENCAP
-  local name=$1 esp=$2 encap=$3 n
-  say "== cell $name (ESP $esp, encap $encap)"
+run_cell() {  # NAME ESP ENCAP START
+  local name=$1 esp=$2 encap=$3 start=$4 n
+  say "== cell $name (ESP $esp, encap $encap, start_action $start)"
   rm -rf /tmp/pair
   teardown_net
   setup_net || { bad "$name: network setup"; return; }
@@ -125,7 +125,18 @@ run_cell() {  # NAME ESP ENCAP
       bad "$name: daemon $n capabilities (CapEff CapBnd): $d"
     fi
   done
-  if ! ctl a initiate --child net --timeout 60; then
+  if [[ $start == trap ]]; then
+    # No initiate: a's trap policies make the kernel send an ACQUIRE for
+    # the first packet (which the larval SA drops), and a brings it up.
+    local p
+    p=$(kernel_policies a)
+    if [[ $p == 1 && $(kernel_sas a) == 0 ]] && ip -n a xfrm policy list dir out | grep -q '^src 192\.0\.2\.1/32'; then
+      ok "$name: a installed its outbound trap policy and no SA"
+    else
+      bad "$name: before traffic a holds $p policies and $(kernel_sas a) SAs (want the out trap policy and 0)"
+    fi
+    ip netns exec a ping -q -c 1 -W 1 -I 192.0.2.1 203.0.113.1 >/dev/null 2>&1
+  elif ! ctl a initiate --child net --timeout 60; then
     bad "$name: initiate"
     for n in a b; do stop_daemon $n; done
     save_logs "$name"
@@ -199,16 +210,23 @@ run_cell() {  # NAME ESP ENCAP
     fi
     ctl a --json list-sas | grep -q '"ike_sas": \[\]' || bad "$name: a still lists SAs after terminate"
     wait_for 20 eval "ctl b --json list-sas | grep -q '\"ike_sas\": \[\]'" || bad "$name: b still lists SAs after terminate"
+    if [[ $start == trap ]]; then
+      # The trap policies stay (the connection is still loaded); the SAs go.
+      if wait_for 10 eval '[[ $(kernel_sas a) == 0 && $(kernel_policies a) == 1 ]]'; then
+        ok "$name: terminate removed a's SAs and left its trap policy"
+      else
+        bad "$name: after terminate a holds $(kernel_sas a) SAs and $(kernel_policies a) policies (want 0 and 1)"
+        ip -n a xfrm state; ip -n a xfrm policy
+      fi
+    fi
     for n in a b; do
+      [[ $start == trap && $n == a ]] && continue
       if wait_for 10 kernel_clean $n; then
         ok "$name: terminate left nothing in $n's kernel"
       else
         bad "$name: SAs/policies left in $n after terminate"; ip -n $n xfrm state; ip -n $n xfrm policy
       fi
     done
-    if ip netns exec a ping -q -c 1 -W 1 -I 192.0.2.1 203.0.113.1 >/dev/null 2>&1; then
-      : # no policy left: cleartext passes again, as it must without IPsec configured
-    fi
   fi
   for n in a b; do stop_daemon $n || bad "$name: daemon $n did not exit cleanly on SIGTERM"; done
   # Nothing at all is left once both daemons are gone.
@@ -222,8 +240,8 @@ run_cell() {  # NAME ESP ENCAP
   save_logs "$name"
 }
 
-while read -r name esp encap; do
-  run_cell "$name" "$esp" "$encap"
+while read -r name esp encap start; do
+  run_cell "$name" "$esp" "$encap" "$start"
 done <"$results/cells"
 teardown_net
 say "== summary"
