@@ -172,6 +172,8 @@ int main(int argc, char** argv) {
     return kUsageExit;
   }
   if (!rest.empty() && rest.front() == name) rest.erase(rest.begin());
+  // The global parser took --help; after a command it asks for that command's help.
+  if (vm.count("help")) rest.push_back("--help");
   bool json = vm.count("json") > 0;
 
   nlohmann::json args = nlohmann::json::object();
