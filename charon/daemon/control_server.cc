@@ -59,7 +59,17 @@ bool ControlServer::PeerAllowed(int fd, std::string& who) {
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   who = "uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
   if (cred.uid == 0 || cred.uid == geteuid()) return true;
-  return gid_ && cred.gid == *gid_;
+  if (!gid_) return false;
+  if (cred.gid == *gid_) return true;
+  // A member of the control group through a supplementary group (adduser
+  // USER GROUP) counts too: the peer's groups as they were at connect().
+  gid_t groups[256];
+  socklen_t glen = sizeof(groups);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) != 0) return false;
+  for (size_t i = 0; i < glen / sizeof(gid_t); ++i) {
+    if (groups[i] == *gid_) return true;
+  }
+  return false;
 }
 
 void ControlServer::Accept() {
