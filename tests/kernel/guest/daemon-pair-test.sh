@@ -197,6 +197,16 @@ run_cell() {  # NAME ESP ENCAP START
       bad "$name: no traffic through the rekeyed SAs (min counter $(min_packets a))"
     fi
   fi
+  if [[ $name == natt-gcm ]]; then
+    # SIGHUP reload with dropped capabilities: applied, the tunnel stays.
+    kill -HUP "$(pid_of a)"
+    if wait_for 20 eval "ctl a --json stats | grep -q '\"config_reloads\": [1-9]'" &&
+       established a && ip netns exec a ping -q -c 2 -i 0.3 -W 5 -I 192.0.2.1 203.0.113.1 >/dev/null; then
+      ok "$name: SIGHUP reload applied, the tunnel still carries traffic"
+    else
+      bad "$name: SIGHUP reload"; ctl a stats
+    fi
+  fi
   if [[ $name == ecdsa ]]; then
     # SIGTERM with the tunnel up: a deletes what it installed (and tells b).
     stop_daemon a || bad "$name: daemon a did not exit cleanly on SIGTERM"
