@@ -216,12 +216,23 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       e.close_action = ch.close_action == conf::CloseAction::kTrap    ? engine::DpdAction::kTrap
                        : ch.close_action == conf::CloseAction::kStart ? engine::DpdAction::kRestart
                                                                       : engine::DpdAction::kNone;
+      e.dpd_action = MapDpdAction(ch.dpd_action);
       if (ch.start_action.start) m.start_children.push_back(ch.name);
       if (ch.start_action.trap) m.trap_children.push_back(ch.name);
       p.children.push_back(std::move(e));
     }
     p.dpd_delay = Ms(c.dpd_delay);
-    if (!c.children.empty()) p.dpd_action = MapDpdAction(c.children.front().dpd_action);
+    // The IKE_SA's dpd_action: restart if any child asks for it (the IKE_SA
+    // comes back with all children), else trap if any child traps.
+    p.dpd_action = engine::DpdAction::kClear;
+    for (const auto& child : p.children) {
+      if (child.dpd_action == engine::DpdAction::kRestart) {
+        p.dpd_action = engine::DpdAction::kRestart;
+      } else if (child.dpd_action == engine::DpdAction::kTrap &&
+                 p.dpd_action != engine::DpdAction::kRestart) {
+        p.dpd_action = engine::DpdAction::kTrap;
+      }
+    }
     p.rekey_time = Ms(c.rekey_time);
     p.reauth_time = Ms(c.reauth_time);
     p.over_time = Ms(c.over_time);

@@ -111,6 +111,7 @@ struct EngineHost::Impl {
   // start_action = trap: the trap policies installed per connection, and the
   // reqids given to trapped children (the ACQUIRE names the reqid).
   std::map<std::string, std::vector<xfrm::PolicyParams>> traps;
+  std::map<std::string, std::vector<std::string>> trapped_children;
   uint32_t next_trap_reqid = 0x7f000001;
   uint64_t install_failures = 0;
   uint64_t keepalives_sent = 0;
@@ -275,8 +276,43 @@ struct EngineHost::Impl {
     ResolveWaiters(ev);
     if (ev.kind == engine::EventKind::kChildDown || ev.kind == engine::EventKind::kIkeDown) {
       RestoreTraps(ev.connection);
+      AfterDown(ev);
     }
     if (shutting_down && engine.sas().empty()) FinishShutdown();
+  }
+
+  // dpd_action / close_action (engine::Event::then): trap policies for the
+  // children concerned, or a new CHILD_SA the peer closed (the engine itself
+  // restarts an IKE_SA whose peer died).
+  void AfterDown(const engine::Event& ev) {
+    if (shutting_down || ev.then == engine::DpdAction::kNone ||
+        ev.then == engine::DpdAction::kClear) {
+      return;
+    }
+    auto it = connections.find(ev.connection);
+    if (it == connections.end()) return;
+    const MappedConnection& m = it->second;
+    if (ev.then == engine::DpdAction::kTrap) {
+      std::vector<std::string> children;
+      if (!ev.child.empty()) {
+        children.push_back(ev.child);
+      } else {
+        for (const auto& c : m.peer.children) {
+          if (c.dpd_action == engine::DpdAction::kTrap) children.push_back(c.name);
+        }
+      }
+      log.Log(Subsystem::kIke, LogLevel::kInfo, LogContext{ev.connection, ev.sa, ""},
+              (ev.child.empty() ? std::string("dpd_action") : "close_action") +
+                  " = trap: traffic brings the SA back");
+      InstallTraps(m, children);
+    } else if (ev.then == engine::DpdAction::kRestart && !ev.child.empty()) {
+      log.Log(Subsystem::kIke, LogLevel::kInfo, LogContext{ev.connection, ev.sa, ""},
+              "close_action = start: initiating " + ev.child + " again");
+      std::string conn = ev.connection, child = ev.child;
+      loop.AddTimerIn(std::chrono::milliseconds(0), [this, conn, child] {
+        Handle(engine::Command{engine::InitiateCommand{conn, child}});
+      });
+    }
   }
 
   void Complete(Waiter* w, Result<nlohmann::json, control::Error> result) {
@@ -349,11 +385,11 @@ struct EngineHost::Impl {
     return raw;
   }
 
-  // Installs the outbound trap policies of `m`'s trapped children: traffic
-  // they match raises an ACQUIRE, and the engine initiates that child.
-  void InstallTraps(const MappedConnection& m) {
+  // Installs the outbound trap policies of `children` of `m`: traffic they
+  // match raises an ACQUIRE, and the engine initiates that child.
+  void InstallTraps(const MappedConnection& m, const std::vector<std::string>& children) {
     const auto& peer = m.peer;
-    if (m.trap_children.empty()) return;
+    if (children.empty()) return;
     if (peer.local.address.IsUnspecified() || peer.remote.address.IsUnspecified()) {
       log.Log(Subsystem::kConfig, LogLevel::kWarning, LogContext{peer.name, 0, ""},
               "start_action = trap needs single local and remote addresses; not trapping");
@@ -362,8 +398,13 @@ struct EngineHost::Impl {
     auto& installed = traps[peer.name];
     for (const auto& child : peer.children) {
       bool trapped = false;
-      for (const auto& name : m.trap_children) trapped = trapped || name == child.name;
+      for (const auto& name : children) trapped = trapped || name == child.name;
       if (!trapped) continue;
+      if (std::find(trapped_children[peer.name].begin(), trapped_children[peer.name].end(),
+                    child.name) != trapped_children[peer.name].end()) {
+        continue;  // already trapped
+      }
+      trapped_children[peer.name].push_back(child.name);
       auto local = engine::ResolveDynamic(child.local_ts, peer.local.address);
       auto remote = engine::ResolveDynamic(child.remote_ts, peer.remote.address);
       for (const auto& l : local) {
@@ -394,6 +435,7 @@ struct EngineHost::Impl {
     }
   }
   void RemoveTraps(const std::string& connection) {
+    trapped_children.erase(connection);
     auto it = traps.find(connection);
     if (it == traps.end()) return;
     for (const auto& p : it->second) {
@@ -519,7 +561,8 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
     for (const auto& n : m.notes) d.log.Log(Subsystem::kConfig, LogLevel::kInfo, m.peer.name + ": " + n);
     m.peer.retransmit = d.retransmit;
     for (auto& child : m.peer.children) {
-      bool trapped = false;
+      bool trapped = child.dpd_action == engine::DpdAction::kTrap ||
+                     child.close_action == engine::DpdAction::kTrap;
       for (const auto& name : m.trap_children) trapped = trapped || name == child.name;
       if (trapped && child.reqid == 0) {
         // Keep the reqid a running connection already uses for its traps.
@@ -570,7 +613,7 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
     if (!next.count(name) || gone.count(name)) d.RemoveTraps(name);
   }
   for (const auto& [name, m] : next) {
-    if (!d.traps.count(name)) d.InstallTraps(m);
+    if (!d.traps.count(name)) d.InstallTraps(m, m.trap_children);
   }
   d.connections = std::move(next);
   d.config = std::move(config);

@@ -46,6 +46,16 @@ const IkeSa* Engine::FindEstablished(const std::string& connection) const {
   return nullptr;
 }
 
+bool Engine::Connecting(const std::string& connection) const {
+  for (const auto& [spi, sa] : by_spi_) {
+    if (sa->role() == Role::kInitiator && !sa->established() && !sa->destroyed() &&
+        sa->config().name == connection) {
+      return true;
+    }
+  }
+  return false;
+}
+
 size_t Engine::half_open() const {
   size_t n = 0;
   for (const auto& [spi, sa] : by_spi_) {
@@ -313,6 +323,12 @@ void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     if (!config) return;
     std::vector<std::string> children;
     if (!init->child.empty()) children.push_back(init->child);
+    // As with swanctl --initiate: an IKE_SA that is up carries the new
+    // CHILD_SA (CREATE_CHILD_SA); otherwise a new IKE_SA is set up.
+    if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config->name))) {
+      up->InitiateChildren(children, /*only_missing=*/children.empty(), now, out);
+      return;
+    }
     Initiate(*config, children, now, out);
     return;
   }
@@ -343,10 +359,14 @@ void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
   if (const auto* acq = std::get_if<xfrm::AcquireEvent>(&ev.event)) {
     for (const auto& config : configs_) {
       for (const auto& child : config.children) {
-        if (child.reqid != 0 && child.reqid == acq->reqid && !FindEstablished(config.name)) {
+        if (child.reqid == 0 || child.reqid != acq->reqid) continue;
+        if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config.name))) {
+          // The IKE_SA survived (e.g. the peer closed only this CHILD_SA).
+          up->InitiateChildren({child.name}, /*only_missing=*/true, now, out);
+        } else if (!Connecting(config.name)) {
           Initiate(config, {child.name}, now, out);
-          return;
         }
+        return;
       }
     }
   }

@@ -40,6 +40,8 @@ class Engine {
   const IkeSa* FindSa(uint64_t id) const;
   // The first established IKE_SA of a connection, if any.
   const IkeSa* FindEstablished(const std::string& connection) const;
+  // An IKE_SA we initiate for `connection` is being set up.
+  bool Connecting(const std::string& connection) const;
   size_t half_open() const;
 
  private:

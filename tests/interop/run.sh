@@ -7,7 +7,7 @@
 #   run.sh AUTH INITIATOR IKE_PROPOSALS ESP_PROPOSALS [ACTION]
 #     AUTH: psk | ecdsa | rsa | ed25519    INITIATOR: ours | strongswan (= the peer)
 #     ACTION: none | rekey-child-ours | rekey-child-strongswan |
-#             rekey-ike-ours | rekey-ike-strongswan | dpd | terminate |
+#             rekey-ike-ours | rekey-ike-strongswan | dpd | dpd-trap | terminate |
 #             bad-input (a rejected config, control garbage, an IKE flood) |
 #             trap (start_action = trap: traffic brings the tunnel up)
 # Passes when both sides show the SAs established and ping crosses the
@@ -64,7 +64,7 @@ connections {
     local_addrs = $2
     remote_addrs = $3
     proposals = $ike
-    dpd_delay = $([[ $action == dpd ]] && echo 2s || echo 0s)
+    dpd_delay = $([[ $action == dpd* ]] && echo 2s || echo 0s)
     rekey_time = 4h
 $(auth_block "$6" "$7" "$8")
     children {
@@ -74,7 +74,7 @@ $(auth_block "$6" "$7" "$8")
         esp_proposals = $esp
         rekey_time = 1h
         start_action = $start
-        dpd_action = clear
+        dpd_action = ${10:-clear}
       }
     }
   }
@@ -97,7 +97,7 @@ if [[ $auth != psk ]]; then
   pki_install "$work/pki" ours "$work/o"
   pki_install "$work/pki" strongswan "$work/s/swanctl"
 fi
-write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours "$([[ $action == trap ]] && echo trap || echo none)"
+write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours "$([[ $action == trap ]] && echo trap || echo none)" "$([[ $action == dpd-trap ]] && echo trap || echo clear)"
 mkdir -p "$work/s/swanctl"
 write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 "$ss_id" "$ours_id" strongswan none
 
@@ -124,6 +124,7 @@ if [[ $peer == ours ]]; then
   peer_rekey_child() { theirs_ctl rekey --child net; }
   peer_rekey_ike() { theirs_ctl rekey --ike iop; }
   peer_kill() { kill -KILL "$(cat "$work/s/charon.pid")"; }
+  peer_restart() { start_ours s "$work/s" "$work/s/swanctl/swanctl.conf"; }
 else
   ss_start s "$work/s"
   peer_initiate() { ss_swanctl "$work/s" --initiate --child net --timeout 30; }
@@ -132,6 +133,7 @@ else
   peer_rekey_child() { ss_swanctl "$work/s" --rekey --child net; }
   peer_rekey_ike() { ss_swanctl "$work/s" --rekey --ike iop; }
   peer_kill() { ss_kill "$work/s"; }
+  peer_restart() { ss_start s "$work/s"; }
 fi
 
 echo "== $auth, $initiator initiates, IKE $ike, ESP $esp, action $action"
@@ -182,6 +184,18 @@ case $action in
     wait_for 60 ours_cleared ||
       { echo "FAIL: dead peer not detected" >&2; exit 1; }
     echo "dead peer detected, SA cleared" ;;
+  dpd-trap)
+    peer_kill
+    # dpd_action = trap: the dead peer's SA goes, trap policies take its
+    # place, and traffic brings the tunnel back once the peer is back.
+    ours_cleared() { ! ours --json list-sas | grep -q ESTABLISHED; }
+    wait_for 60 ours_cleared || { echo "FAIL: dead peer not detected" >&2; exit 1; }
+    peer_restart
+    ns_exec o ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 >/dev/null 2>&1 || true
+    wait_for 15 established ||
+      { echo "FAIL: traffic did not bring the tunnel back (dpd_action = trap)" >&2; ours list-sas >&2; exit 1; }
+    ping_through
+    echo "dead peer cleared, trap policies brought the tunnel back on traffic" ;;
   bad-input)
     abuse=${ABUSE_TOOL:?ABUSE_TOOL must name the abuse_tool binary}
     # A configuration with errors is rejected with file:line messages, by

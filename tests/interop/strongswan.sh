@@ -68,6 +68,7 @@ ss_start() {  # NS DIR
   local ns w=$2
   ns=$(ns_name "$1")
   ss_write_conf "$w"
+  rm -f "$w/charon.vici"  # a killed instance leaves its socket behind
   ip netns exec "$ns" unshare --mount --propagation private \
     sh -c 'mount --bind "$1/run" /run && exec env STRONGSWAN_CONF="$1/strongswan.conf" "$2"' \
     sh "$w" "$SS_CHARON" >"$w/charon.stdout" 2>&1 </dev/null &

@@ -85,6 +85,100 @@ TEST(Dpd, SilentPeerDeclaredDeadAndCleared) {
   EXPECT_NE(p.moon->events().back().reason.find("retransmit"), std::string::npos);
 }
 
+// dpd_action = trap: the down event asks the host for trap policies; the
+// engine itself does not re-initiate.
+TEST(Dpd, TrapActionIsAskedOfTheHost) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
+    m.dpd_delay = std::chrono::seconds(30);
+    m.dpd_action = engine::DpdAction::kTrap;
+  });
+  ASSERT_TRUE(p.up);
+  p.net.AddFilter([](const Packet&) { return FilterResult{Verdict::kDrop, {}}; });
+  p.net.RunFor(std::chrono::minutes(5));
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  for (const auto& e : p.moon->events()) {
+    if (e.kind == EventKind::kIkeDown) {
+      EXPECT_EQ(e.then, engine::DpdAction::kTrap);
+    }
+    if (e.kind == EventKind::kChildDown) {
+      EXPECT_EQ(e.then, engine::DpdAction::kNone);
+    }
+  }
+  EXPECT_TRUE(p.moon->engine().sas().empty());  // no restart
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 1u);
+}
+
+// A clean terminate is not a dead peer: no action is asked for.
+TEST(Dpd, TerminateAsksForNoAction) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) { m.dpd_action = engine::DpdAction::kTrap; });
+  ASSERT_TRUE(p.up);
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{p.moon_sa()}});
+  p.net.RunFor(std::chrono::seconds(5));
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  for (const auto& e : p.moon->events()) EXPECT_EQ(e.then, engine::DpdAction::kNone);
+}
+
+// close_action: the peer deleting a CHILD_SA (alone, or with its IKE_SA)
+// hands the child's close_action to the host in the down event.
+TEST(CloseAction, PeerDeleteCarriesTheChildsCloseAction) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
+    m.children[0].close_action = engine::DpdAction::kTrap;
+  });
+  ASSERT_TRUE(p.up);
+  p.net.Input(*p.sun, engine::Command{engine::TerminateChildCommand{
+                          p.sun_sa(), p.sun->Established("gw")->children()[0].spi_in}});
+  p.net.RunFor(std::chrono::seconds(2));
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kChildDown), 1u);
+  EXPECT_EQ(p.moon->events().back().then, engine::DpdAction::kTrap);
+  // Our own terminate of a child asks for nothing.
+  p.net.Input(*p.moon, engine::Command{engine::InitiateCommand{"gw", "gw-net"}});
+  p.net.RunFor(std::chrono::seconds(2));
+  ASSERT_EQ(p.moon->Established("gw")->children().size(), 1u);
+  p.net.Input(*p.moon, engine::Command{engine::TerminateChildCommand{p.moon_sa(), p.moon_child_in()}});
+  p.net.RunFor(std::chrono::seconds(2));
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kChildDown), 2u);
+  EXPECT_EQ(p.moon->events().back().then, engine::DpdAction::kNone);
+}
+
+// initiate --child on a connection whose IKE_SA is up, and an ACQUIRE for a
+// child the peer closed: a CREATE_CHILD_SA on the existing IKE_SA, no
+// second IKE_SA.
+TEST(Initiate, ChildOnEstablishedIkeSaUsesCreateChildSa) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig&) { m.children[0].reqid = 42; });
+  ASSERT_TRUE(p.up);
+  uint64_t ike = p.moon_sa();
+  p.net.Input(*p.sun, engine::Command{engine::TerminateChildCommand{
+                          p.sun_sa(), p.sun->Established("gw")->children()[0].spi_in}});
+  p.net.RunFor(std::chrono::seconds(2));
+  ASSERT_TRUE(p.moon->Established("gw")->children().empty());
+  xfrm::AcquireEvent acq;
+  acq.reqid = 42;
+  size_t before = p.net.captured().size();
+  p.net.Input(*p.moon, engine::KernelEvent{acq});
+  p.net.Input(*p.moon, engine::KernelEvent{acq});  // a second ACQUIRE: no duplicate
+  p.net.RunFor(std::chrono::seconds(2));
+  ASSERT_EQ(p.moon->engine().sas().size(), 1u);
+  EXPECT_EQ(p.moon_sa(), ike);
+  ASSERT_EQ(p.moon->Established("gw")->children().size(), 1u);
+  size_t init = 0, ccsa = 0;
+  for (size_t i = before; i < p.net.captured().size(); ++i) {
+    init += p.net.captured()[i].is(ExchangeType::kIkeSaInit, false);
+    ccsa += p.net.captured()[i].is(ExchangeType::kCreateChildSa, false);
+  }
+  EXPECT_EQ(init, 0u);
+  EXPECT_EQ(ccsa, 1u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  // initiate --child gw-net while it is up: a second CHILD_SA (as swanctl does).
+  p.net.Input(*p.moon, engine::Command{engine::InitiateCommand{"gw", "gw-net"}});
+  p.net.RunFor(std::chrono::seconds(2));
+  EXPECT_EQ(p.moon->engine().sas().size(), 1u);
+  EXPECT_EQ(p.moon->Established("gw")->children().size(), 2u);
+  // initiate without a child name adds nothing that is already up.
+  p.net.Input(*p.moon, engine::Command{engine::InitiateCommand{"gw", ""}});
+  p.net.RunFor(std::chrono::seconds(2));
+  EXPECT_EQ(p.moon->Established("gw")->children().size(), 2u);
+}
+
 TEST(Dpd, RestartActionReinitiates) {
   Up p([](engine::PeerConfig& m, engine::PeerConfig&) {
     m.dpd_delay = std::chrono::seconds(30);

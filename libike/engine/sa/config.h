@@ -58,7 +58,6 @@ struct AuthConfig {
   }
 };
 
-enum class DpdAction : uint8_t { kNone, kClear, kRestart, kTrap };
 
 struct ChildConfig {
   std::string name;
@@ -78,6 +77,9 @@ struct ChildConfig {
   xfrm::Mark mark_in, mark_out;
   uint32_t if_id_in = 0, if_id_out = 0;
   DpdAction close_action = DpdAction::kNone;
+  // This child's share of the IKE_SA's dpd_action (swanctl.conf keeps it
+  // per child): which children a host traps when the peer dies.
+  DpdAction dpd_action = DpdAction::kClear;
   // Traffic flow confidentiality padding of outbound tunnel-mode ESP
   // packets up to this size (RFC 4303 2.4); kTfcMtu pads to the path MTU.
   uint32_t tfc_padding = 0;

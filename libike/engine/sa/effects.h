@@ -134,6 +134,10 @@ enum class EventKind : uint8_t {
   kChildDown,
   kChildRekeyed,
 };
+// What to do when a peer stops answering (dpd_action) or closes a
+// CHILD_SA (close_action).
+enum class DpdAction : uint8_t { kNone, kClear, kRestart, kTrap };
+
 struct Event {
   EventKind kind = EventKind::kIkeUp;
   uint64_t sa = 0;  // the engine-unique IKE_SA id
@@ -142,6 +146,13 @@ struct Event {
   uint32_t spi_in = 0;  // CHILD_SA events
   uint32_t spi_out = 0;
   std::string reason;  // why it went down / failed ("" when up)
+  // On a down event: what the configuration asks for now. kTrap: install
+  // trap policies so traffic brings the SA back (the host does this);
+  // kRestart: bring it up again (the engine does this for an IKE_SA whose
+  // peer died; the host re-initiates a CHILD_SA the peer closed).
+  // Set from dpd_action when the peer stopped answering, and from the
+  // child's close_action when the peer deleted the CHILD_SA or IKE_SA.
+  DpdAction then = DpdAction::kNone;
 };
 struct EmitEvent {
   Event event;

@@ -58,6 +58,29 @@ void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi
   }
 }
 
+void IkeSa::InitiateChildren(const std::vector<std::string>& children, bool only_missing,
+                             TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  if (destroyed() || !ctx_.established()) return;
+  for (const auto& c : ctx_.config.children) {
+    if (!children.empty() &&
+        std::find(children.begin(), children.end(), c.name) == children.end()) {
+      continue;
+    }
+    if (only_missing && std::any_of(ctx_.children.begin(), ctx_.children.end(),
+                                    [&](const ChildSa& x) { return x.name == c.name; })) {
+      continue;
+    }
+    if (only_missing && tm_.AnyTask([&](const Task& t) {
+          const auto* cc = dynamic_cast<const ChildCreate*>(&t);
+          return cc && cc->type() == TaskType::kChildCreate && cc->child_name() == c.name;
+        })) {
+      continue;  // already on its way
+    }
+    tm_.Queue(ChildCreate::Initiator(c, false));
+  }
+}
+
 void IkeSa::Accept(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
                    uint64_t spi_r) {
   ctx_.local = local;
@@ -301,9 +324,18 @@ void IkeSa::Destroy(const std::string& reason) {
     RemoveChild(ctx_, ctx_.children.front().spi_in, reason);
   }
   ctx_.CancelAllTimers();
-  if (!ctx_.rekeyed_away) ctx_.EmitEvent(EventKind::kIkeDown, {}, 0, 0, reason);
-  if (was_up && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart &&
-      reason.find("retransmit") != std::string::npos) {
+  // The peer stopped answering an established SA: dpd_action applies.
+  bool peer_dead = was_up && reason.find(kReasonRetransmit) != std::string::npos;
+  if (!ctx_.rekeyed_away) {
+    Event e;
+    e.kind = EventKind::kIkeDown;
+    e.sa = ctx_.id;
+    e.connection = ctx_.config.name;
+    e.reason = reason;
+    if (peer_dead) e.then = ctx_.config.dpd_action;
+    ctx_.Emit(EmitEvent{std::move(e)});
+  }
+  if (peer_dead && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart) {
     wants_restart_ = true;
   }
 }

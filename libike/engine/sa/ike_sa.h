@@ -47,6 +47,10 @@ class IkeSa {
   // given children (empty: all configured children).
   void Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
                 const std::vector<std::string>& children, TimePoint now, Effects& out);
+  // An established SA: CREATE_CHILD_SA for the named children (all
+  // configured ones if empty); `only_missing` skips children already up.
+  void InitiateChildren(const std::vector<std::string>& children, bool only_missing,
+                        TimePoint now, Effects& out);
   // Responder: first contact (the engine already assigned spi_r).
   void Accept(const Endpoint& local, const Endpoint& remote, uint64_t spi_i, uint64_t spi_r);
 

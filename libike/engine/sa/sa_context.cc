@@ -24,6 +24,11 @@ void SaContext::EmitEvent(EventKind kind, std::string child, uint32_t spi_in, ui
   e.spi_in = spi_in;
   e.spi_out = spi_out;
   e.reason = std::move(reason);
+  if (kind == EventKind::kChildDown && e.reason == kReasonDeletedByPeer) {
+    for (const auto& c : config.children) {
+      if (c.name == e.child) e.then = c.close_action;
+    }
+  }
   Emit(engine::EmitEvent{std::move(e)});
 }
 

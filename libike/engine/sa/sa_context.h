@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libike/common/bytes.h"
@@ -78,6 +79,10 @@ struct IkeRekeyResult {
   Proposal proposal;
   IkeKeys keys;
 };
+
+// Down reasons other code keys on.
+inline constexpr std::string_view kReasonDeletedByPeer = "deleted by peer";
+inline constexpr std::string_view kReasonRetransmit = "retransmits";  // "giving up after N retransmits"
 
 struct SaContext {
   SaContext(uint64_t id_, Role role_, PeerConfig config_, Env env_,

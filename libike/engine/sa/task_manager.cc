@@ -30,6 +30,12 @@ bool TaskManager::HasTask(TaskType type) const {
          std::any_of(active_.begin(), active_.end(), is);
 }
 
+bool TaskManager::AnyTask(const std::function<bool(const Task&)>& pred) const {
+  auto is = [&](const std::unique_ptr<Task>& t) { return pred(*t); };
+  return std::any_of(queued_.begin(), queued_.end(), is) ||
+         std::any_of(active_.begin(), active_.end(), is);
+}
+
 std::vector<TaskType> TaskManager::active_types() const {
   std::vector<TaskType> out;
   for (const auto& t : active_) out.push_back(t->type());

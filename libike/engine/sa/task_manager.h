@@ -31,6 +31,8 @@ class TaskManager {
 
   void Queue(std::unique_ptr<Task> task) { queued_.push_back(std::move(task)); }
   bool HasTask(TaskType type) const;
+  // Whether a queued or active task satisfies `pred`.
+  bool AnyTask(const std::function<bool(const Task&)>& pred) const;
   bool idle() const { return !outstanding_; }
   size_t queued() const { return queued_.size(); }
   // Type of the exchange we initiated and wait for, if any.

@@ -35,6 +35,8 @@ class ChildCreate final : public Task {
   void Abort(SaContext& ctx) override;
 
   uint32_t rekey_spi_in() const { return rekey_spi_in_; }
+  // The configured child this initiator task creates ("" for a responder).
+  std::string child_name() const { return config_ ? config_->name : std::string(); }
   const Bytes& nonce() const { return own_nonce_; }
 
  private:

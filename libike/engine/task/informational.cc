@@ -81,14 +81,14 @@ TaskOutcome InformationalResponder::Process(const wire::Message& msg, SaContext&
 
 TaskOutcome InformationalResponder::Build(wire::Message& msg, SaContext& ctx) {
   if (delete_ike_) {
-    ctx.destroy_after = "deleted by peer";
+    ctx.destroy_after = std::string(kReasonDeletedByPeer);
     return TaskResult::kDone;  // empty response
   }
   for (uint32_t spi : invalid_spi_in_) RemoveChild(ctx, spi, "peer reported INVALID_SPI");
   wire::DeletePayload esp{ProtocolId::kEsp, {}}, ah{ProtocolId::kAh, {}};
   for (const auto& [proto, spi] : deleted_in_) {
     (proto == ProtocolId::kAh ? ah : esp).spis.push_back(spi);
-    RemoveChild(ctx, spi, "deleted by peer");
+    RemoveChild(ctx, spi, std::string(kReasonDeletedByPeer));
   }
   if (!esp.spis.empty()) msg.payloads.push_back(esp);
   if (!ah.spis.empty()) msg.payloads.push_back(ah);
