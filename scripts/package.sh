@@ -51,13 +51,13 @@ find "$src/debian" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
 rm -rf "$stage"
 cp -a packaging/debian/. "$src/debian/"
 
-rm -f "$out"/ikedaemon*_"$version"_*.{deb,ddeb,buildinfo,changes}
+rm -f "$out"/ikedaemon*_"$version"_*.{deb,buildinfo,changes}
 (
   cd "$src"
   DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" \
     nice dpkg-buildpackage --build=binary --no-sign --no-pre-clean
 )
-mv "$out"/src/ikedaemon*_"$version"_*.{deb,ddeb,buildinfo,changes} "$out"/ 2>/dev/null || true
+mv "$out"/src/ikedaemon*_"$version"_*.{deb,buildinfo,changes} "$out"/
 ls "$out"/ikedaemon_"$version"_*.deb >/dev/null
 
 if [[ ${IKE_PKG_LINTIAN:-1} == 1 ]] && command -v lintian >/dev/null; then
@@ -67,4 +67,4 @@ if [[ ${IKE_PKG_LINTIAN:-1} == 1 ]] && command -v lintian >/dev/null; then
   lintian --fail-on error,warning --display-info "$out"/ikedaemon_"$version"_*.changes
 fi
 echo "== packages in $out:"
-ls -1 "$out"/*.deb "$out"/*.ddeb 2>/dev/null
+ls -1 "$out"/ikedaemon*_"$version"_*.deb

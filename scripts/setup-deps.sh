@@ -14,7 +14,7 @@ packages=(
   # kernel tests: a stock Debian kernel under qemu
   qemu-system-x86 busybox-static cpio xz-utils
   # Debian package (scripts/package.sh, tests/package): build, man pages, lint, notify socket
-  debhelper dpkg-dev pandoc lintian python3
+  debhelper dpkg-dev pandoc lintian python3 adduser
   # interop peer
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins openssl
 )
