@@ -232,12 +232,17 @@ void Engine::OnDatagram(const Datagram& dg, TimePoint now, Effects& out) {
 
 const PeerConfig* Engine::MatchResponderConfig(const Endpoint& local,
                                                const Endpoint& remote) const {
+  // The most specific address match: a named peer before %any.
+  const PeerConfig* best = nullptr;
+  int best_score = -1;
   for (const auto& c : configs_) {
-    bool l = c.local.address.IsUnspecified() || c.local.address == local.address;
-    bool r = c.remote.address.IsUnspecified() || c.remote.address == remote.address;
-    if (l && r) return &c;
+    int score = AddressMatch(c, local, remote);
+    if (score > best_score) {
+      best = &c;
+      best_score = score;
+    }
   }
-  return nullptr;
+  return best;
 }
 
 Bytes Engine::Cookie(ByteView nonce, const IpAddress& peer, uint64_t spi_i) const {
@@ -296,6 +301,7 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
                                     counters_, next_reqid_);
   sa->Accept(dg.to, dg.from, msg.header.spi_i, spi_r);
   sa->SetReqidRegistry(&reqids_);
+  sa->SetConfigCandidates(&configs_);
   IkeSa& ref = *sa;
   by_spi_[spi_r] = std::move(sa);
   id_to_spi_[id] = spi_r;

@@ -200,3 +200,45 @@ TEST(PskTunnel, NatDetectedFloatsTo4500AndEncapsulates) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+// Two roadwarrior connections on the responder, both for any address,
+// told apart only by the peer's identity (and PSK): IKE_AUTH switches to
+// the one whose remote id matches IDi, and an unknown identity fails.
+TEST(ResponderConfig, ChosenByPeerIdentity) {
+  for (const char* who : {"alice.example.org", "bob.example.org", "carol.example.org"}) {
+    Pair p(5);
+    PeerSpec m = MoonSpec();
+    m.local_id = who;
+    m.psk = std::string("secret-of-") + who;
+    p.moon->engine().AddConfig(PskConfig(m));
+    for (const char* rw : {"alice.example.org", "bob.example.org"}) {
+      PeerSpec s = SunSpec();
+      s.name = std::string("rw-") + rw;
+      s.remote = IpAddress();
+      s.remote_id = rw;
+      s.psk = std::string("secret-of-") + rw;
+      auto c = PskConfig(s);
+      c.children[0].name = "gw-net";
+      p.sun->engine().AddConfig(std::move(c));
+    }
+    p.net.Initiate(*p.moon, "gw");
+    p.net.RunFor(std::chrono::seconds(10));
+    const auto sas = p.sun->engine().sas();
+    if (std::string(who) == "carol.example.org") {
+      EXPECT_TRUE(sas.empty()) << who;
+      EXPECT_EQ(p.moon->Established("gw"), nullptr) << who;
+      continue;
+    }
+    ASSERT_EQ(sas.size(), 1u) << who;
+    EXPECT_TRUE(sas[0]->established()) << who;
+    EXPECT_EQ(sas[0]->config().name, std::string("rw-") + who);
+    ASSERT_TRUE(p.moon->Established("gw")) << who;
+    EXPECT_EQ(p.sun->backend().sa_count(), 2u) << who;
+  }
+}
+
+}  // namespace
+}  // namespace ike::sim

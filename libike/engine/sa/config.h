@@ -146,6 +146,18 @@ struct PeerConfig {
 };
 
 // Engine-wide settings.
+// How well a configuration's addresses fit an IKE_SA's endpoints: -1 no
+// match, else 0..2 (one point per address that is named, not %any).
+inline int AddressMatch(const PeerConfig& c, const Endpoint& local, const Endpoint& remote) {
+  bool l_any = c.local.address.IsUnspecified();
+  bool r_any = c.remote.address.IsUnspecified();
+  if ((!l_any && !(c.local.address == local.address)) ||
+      (!r_any && !(c.remote.address == remote.address))) {
+    return -1;
+  }
+  return (l_any ? 0 : 1) + (r_any ? 0 : 1);
+}
+
 struct EngineSettings {
   unsigned cookie_threshold = 10;  // half-open SAs before cookies are demanded
   unsigned half_open_limit = 1000; // half-open SAs before new ones are dropped

@@ -63,6 +63,8 @@ class IkeSa {
   // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
   void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
+  // Responder: the configurations IKE_AUTH may switch to once IDi is known.
+  void SetConfigCandidates(const std::vector<PeerConfig>* c) { ctx_.config_candidates = c; }
   // Reauthentication (make-before-break): this SA replaces `id` once up.
   uint64_t reauth_of() const { return reauth_of_; }
   void set_reauth_of(uint64_t id) {

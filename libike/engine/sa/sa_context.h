@@ -150,6 +150,9 @@ struct SaContext {
     bool resolved = false;
   };
   std::map<uint32_t, RekeyRecord> child_rekeys;
+  // Responder: all configurations (the Engine's), for the switch to the
+  // one that fits the peer's identity in IKE_AUTH. Null: keep `config`.
+  const std::vector<PeerConfig>* config_candidates = nullptr;
   // Set when an IKE_SA rekey completed; the Engine picks it up.
   std::optional<IkeRekeyResult> rekeyed;
   // An IKE_SA rekey we answered while our own was in flight (RFC 7296

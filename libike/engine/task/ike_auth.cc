@@ -86,6 +86,37 @@ Result<void, std::string> IkeAuth::VerifyPeer(SaContext& ctx, const wire::Messag
   return {};
 }
 
+void IkeAuth::SelectConfigByIdentity(SaContext& ctx, const wire::Message& msg) {
+  if (!ctx.config_candidates) return;
+  const wire::IdPayload* idi = msg.FindId(Role::kInitiator);
+  if (!idi) return;
+  Identity peer_id = FromWireId(*idi);
+  std::optional<Identity> wanted;
+  if (const wire::IdPayload* idr = msg.FindId(Role::kResponder)) wanted = FromWireId(*idr);
+  const PeerConfig* best = nullptr;
+  int best_score = -1;
+  for (const PeerConfig& c : *ctx.config_candidates) {
+    int score = AddressMatch(c, ctx.local, ctx.remote);
+    if (score < 0 || !c.remote_auth.id.Matches(peer_id)) continue;
+    if (wanted && !c.local_auth.id.IsAny() && !(c.local_auth.id == *wanted)) continue;
+    if (ctx.ike_proposal) {
+      ProposalList configured = c.ike_proposals;
+      Finalize(configured, ProtocolId::kIke, {});
+      Proposal negotiated = *ctx.ike_proposal;
+      if (!SelectProposal({negotiated}, configured)) continue;
+    }
+    // An exact peer identity weighs more than named addresses; so does
+    // being the identity the initiator asked for.
+    score += (c.remote_auth.id.IsAny() ? 0 : 4) + (wanted && !c.local_auth.id.IsAny() ? 2 : 0);
+    if (score > best_score || (score == best_score && c.name == ctx.config.name)) {
+      best = &c;
+      best_score = score;
+    }
+  }
+  // Nothing fits: keep the configuration; VerifyPeer reports why.
+  if (best && best->name != ctx.config.name) ctx.config = best->Clone();
+}
+
 void IkeAuth::Established(SaContext& ctx) {
   ctx.state = IkeState::kEstablished;
   ctx.established_at = ctx.now;
@@ -132,6 +163,7 @@ TaskOutcome IkeAuth::Process(const wire::Message& msg, SaContext& ctx) {
     Established(ctx);
     return TaskResult::kDone;
   }
+  SelectConfigByIdentity(ctx, msg);
   auto ok = VerifyPeer(ctx, msg);
   if (!ok) {
     return Fail("peer authentication failed: " + ok.error(),

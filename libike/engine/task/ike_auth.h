@@ -45,6 +45,10 @@ class IkeAuth final : public Task {
  private:
   Result<wire::AuthPayload, std::string> OwnAuth(SaContext& ctx, const wire::IdPayload& id);
   Result<void, std::string> VerifyPeer(SaContext& ctx, const wire::Message& msg);
+  // Responder: switch to the configuration that best fits IDi (and IDr, if
+  // the initiator named us) among those fitting the addresses and the
+  // IKE proposal already negotiated.
+  static void SelectConfigByIdentity(SaContext& ctx, const wire::Message& msg);
   void Established(SaContext& ctx);
 
   Role role_;
