@@ -501,6 +501,40 @@ TEST(IkeRekeyCollisionSummary, BothSidesWinSomeSeeds) {
 namespace ike::sim {
 namespace {
 
+// An IKE_SA that is never rekeyed or reauthenticated ends at its hard
+// lifetime (reauth_time + over_time here; sun, the responder, does not
+// reauthenticate): deleted with a Delete the peer sees, not silently.
+TEST(IkeLifetime, HardLifetimeDeletesTheSa) {
+  Up p([](engine::PeerConfig& m, engine::PeerConfig& s) {
+    m.rekey_time = engine::Duration(0);
+    s.rekey_time = engine::Duration(0);
+    s.reauth_time = std::chrono::hours(1);
+    s.over_time = std::chrono::minutes(5);
+    for (auto* c : {&m, &s}) c->children[0].rekey_time = std::chrono::hours(24);
+    for (auto* c : {&m, &s}) c->children[0].life_time = std::chrono::hours(25);
+  });
+  ASSERT_TRUE(p.up);
+  p.net.RunFor(std::chrono::minutes(64));
+  EXPECT_TRUE(p.sun->Established("gw"));
+  p.net.RunFor(std::chrono::minutes(2));
+  EXPECT_TRUE(p.sun->engine().sas().empty());
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+  EXPECT_EQ(p.moon->backend().sa_count(), 0u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 0u);
+  ASSERT_EQ(p.sun->CountEvents(EventKind::kIkeDown), 1u);
+  ASSERT_EQ(p.moon->CountEvents(EventKind::kIkeDown), 1u);
+  for (const auto& e : p.sun->events()) {
+    if (e.kind == EventKind::kIkeDown) {
+      EXPECT_EQ(e.reason, "IKE_SA hard lifetime reached");
+    }
+  }
+  for (const auto& e : p.moon->events()) {
+    if (e.kind == EventKind::kIkeDown) {
+      EXPECT_EQ(e.reason, "deleted by peer");
+    }
+  }
+}
+
 TEST(Reauth, MakeBeforeBreakKeepsPoliciesInstalled) {
   Up p;
   ASSERT_TRUE(p.up);

@@ -45,6 +45,7 @@ enum class TimerKind : uint8_t {
   kChildRekey,   // aux = inbound SPI
   kChildExpire,  // aux = inbound SPI
   kDeleteGrace,
+  kIkeLifetime,  // the hard end of an IKE_SA that was neither rekeyed nor reauthenticated
 };
 struct TimerId {
   uint64_t sa = 0;  // the engine-unique IKE_SA id

@@ -258,6 +258,14 @@ void IkeSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
       ctx_.TimerFired(id.kind, id.aux);
       Destroy("IKE_SA lifetime expired");
       break;
+    case TimerKind::kIkeLifetime:
+      ctx_.TimerFired(id.kind, id.aux);
+      // Rekeying or reauthentication did not succeed within over_time: the
+      // keys are used up. Delete it properly (the peer is told).
+      if (ctx_.established() && !tm_.HasTask(TaskType::kIkeDelete)) {
+        tm_.Queue(std::make_unique<IkeDelete>("IKE_SA hard lifetime reached"));
+      }
+      break;
     default:
       ctx_.TimerFired(id.kind, id.aux);
       break;
@@ -352,6 +360,13 @@ void IkeSa::OnEstablished() {
     Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
                                                         : ctx_.config.reauth_time / 10;
     ctx_.ArmTimer(TimerKind::kIkeReauth, ctx_.config.reauth_time - ctx_.Jitter(jitter));
+  }
+  // Hard lifetime: the later of rekey and reauth time plus over_time (10%
+  // of it when unset), as strongSwan computes it.
+  Duration soft = std::max(ctx_.config.rekey_time, ctx_.config.reauth_time);
+  if (soft.count() > 0) {
+    Duration over = ctx_.config.over_time.count() > 0 ? ctx_.config.over_time : soft / 10;
+    ctx_.ArmTimer(TimerKind::kIkeLifetime, soft + over);
   }
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
 }
@@ -502,6 +517,7 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
   }
   old.ctx_.CancelTimer(TimerKind::kDpd);
   old.ctx_.CancelTimer(TimerKind::kIkeRekey);
+  old.ctx_.CancelTimer(TimerKind::kIkeLifetime);
   old.ctx_.rekeyed_away = true;
   if (old.ctx_.destroy_after) {
     // The peer has deleted the old IKE_SA already; the CHILD_SAs moved.
