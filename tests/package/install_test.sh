@@ -60,7 +60,7 @@ on_exit() {
   # The listener first: ns_cleanup waits for every child of this shell.
   [[ -n $notify_pid ]] && kill "$notify_pid" 2>/dev/null && wait "$notify_pid" 2>/dev/null
   ns_cleanup
-  rm -f /etc/ikedaemon/conf.d/pkgtest.conf
+  rm -f /etc/ikedaemon/conf.d/pkgtest.conf /etc/ikedaemon/conf.d/pkgtest-broken.conf
   if ((installed)); then
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -qq ikedaemon >/dev/null 2>&1 ||
       echo "cleanup: purging ikedaemon failed" >&2
@@ -223,6 +223,16 @@ swanctl_psk_conf "$work/b/swanctl.conf" pkgtest 198.51.100.2 198.51.100.1 203.0.
   b.example.org a.example.org "$psk"
 check "ExecReload: $exec_reload" "${reload_argv[@]}"
 check "connection from conf.d loaded" bash -c "ipsecctl list-conns | grep -q pkgtest"
+printf 'connections {\n  pkgtest-broken {\n    no_such_key = 1\n  }\n}\n' >/etc/ikedaemon/conf.d/pkgtest-broken.conf
+set +e
+"${reload_argv[@]}" >"$work/reload-rejected.log" 2>&1
+rc=$?
+set -e
+check "ExecReload fails on a bad file (exit $rc), naming file and key" \
+  grep -q 'pkgtest-broken.conf:3: connections.pkgtest-broken.no_such_key' "$work/reload-rejected.log"
+test "$rc" -ne 0 || fail "ExecReload exited 0 on a bad file"
+rm -f /etc/ikedaemon/conf.d/pkgtest-broken.conf
+check "the running configuration stayed" bash -c "ipsecctl list-conns | grep -q pkgtest"
 
 ip netns exec "$(ns_name b)" /usr/sbin/ikedaemon-charon --config "$work/b/swanctl.conf" \
   --control-socket "$work/b/control.sock" --backend auto --tun ipsec-b >"$work/charon-b.log" 2>&1 </dev/null &
