@@ -4,9 +4,10 @@
 #  2. apt-get install it next to strongSwan's packages (no shared path),
 #  3. check files, modes, conffiles, the group, man pages, the completion,
 #  4. run the unit's ExecStart in a network namespace the way systemd would:
-#     its capability bounding/ambient sets, supplementary group and
-#     no_new_privs (setpriv), NOTIFY_SOCKET on a test socket and WATCHDOG_USEC:
-#     READY=1 then WATCHDOG=1 must arrive,
+#     a read-only file system but for its RuntimeDirectory (ProtectSystem=strict,
+#     protect_system.sh), its capability bounding/ambient sets, supplementary
+#     group and no_new_privs (setpriv), NOTIFY_SOCKET on a test socket and
+#     WATCHDOG_USEC: READY=1 then WATCHDOG=1 must arrive,
 #  5. load the example from the shipped config, add a connection in conf.d/,
 #     reload with the unit's ExecReload, bring a tunnel up against a second
 #     instance of the installed daemon in another namespace and ping through,
@@ -180,7 +181,13 @@ ns_exec a ip addr add 192.0.2.1/32 dev lo
 ns_exec b ip addr add 203.0.113.1/32 dev lo
 
 watchdog_usec=2000000  # the unit asks for more; 2 s keeps the test short
-ip netns exec "$(ns_name a)" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+writable=(/run/"$(unit_value RuntimeDirectory)")
+read -r -a extra_rw <<<"$(unit_value ReadWritePaths)"
+writable+=("${extra_rw[@]}")
+check "ProtectSystem=strict" test "$(unit_value ProtectSystem)" = strict
+ip netns exec "$(ns_name a)" unshare --mount --propagation private \
+  bash "$here/protect_system.sh" "${writable[@]}" -- \
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
   NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=$watchdog_usec \
   setpriv --bounding-set "-all,$(capset "$caps")" --inh-caps "-all,$(capset "$ambient")" \
   --ambient-caps "-all,$(capset "$ambient")" --groups "$gid" --no-new-privs -- \
