@@ -8,7 +8,9 @@
 # ikedaemon-dbgsym), followed by a lintian run over them.
 # The CMake build directory (OUTDIR/src/.../debian/build) is kept between runs,
 # so a rebuild compiles only what changed; IKE_PKG_FRESH=1 starts over.
-# Environment: IKE_JOBS (default 2), IKE_PKG_LINTIAN=0 skips lintian.
+# Environment: IKE_JOBS (default 2), IKE_PKG_LINTIAN=0 skips lintian,
+# IKE_PKG_REV=REV builds a committed revision (git archive REV) instead of the
+# work tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,18 +24,21 @@ for tool in dpkg-buildpackage dh pandoc; do
   }
 done
 
-version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
-src=$out/src/ikedaemon-$version
-[[ ${IKE_PKG_FRESH:-0} == 1 ]] && rm -rf "$out/src"
 stage=$out/stage
 rm -rf "$stage"
-mkdir -p "$stage" "$src/debian"
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+mkdir -p "$stage"
+if [[ -n ${IKE_PKG_REV:-} ]]; then
+  git archive --format=tar "$IKE_PKG_REV" | tar -C "$stage" -xf -
+elif git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git ls-files -z --cached --others --exclude-standard |
     tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$stage" -xf -
 else
   tar --exclude='./build' --exclude='./build-*' --exclude='./.git' -cf - . | tar -C "$stage" -xf -
 fi
+version=$(dpkg-parsechangelog -l "$stage/packaging/debian/changelog" -S Version)
+src=$out/src/ikedaemon-$version
+[[ ${IKE_PKG_FRESH:-0} == 1 ]] && rm -rf "$out/src"
+mkdir -p "$src/debian"
 # Only files whose content changed are copied, with a fresh mtime, so the kept
 # build directory rebuilds exactly what changed (an edit older than an object
 # file is still seen); files gone from the tree are removed.
@@ -48,8 +53,8 @@ done
   [[ -e $stage/$f || -L $stage/$f ]] || rm -f "$src/$f"
 done
 find "$src/debian" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
+cp -a "$stage/packaging/debian/." "$src/debian/"
 rm -rf "$stage"
-cp -a packaging/debian/. "$src/debian/"
 
 rm -f "$out"/ikedaemon*_"$version"_*.{deb,buildinfo,changes}
 (
