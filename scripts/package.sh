@@ -13,7 +13,6 @@
 # work tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 out=$(realpath -m "${1:-build-pkg}")
 jobs=${IKE_JOBS:-2}
 

@@ -112,7 +112,7 @@ dpkg -L ikedaemon | sort >"$work/files"
 shared=0
 while read -r path; do
   [[ -d $path ]] && continue  # directories (and /lib, a symlink to one) are shared
-  owners=$(dpkg -S "$path" 2>/dev/null | sed 's/: .*//' | tr ', ' '\n\n' | grep -v '^$' | sort -u | tr '\n' ' ')
+  owners=$(dpkg -S "$path" 2>/dev/null | sed 's/: .*//' | sed 's/, /\n/g' | sort -u | tr '\n' ' ')
   if [[ $owners != "ikedaemon " ]]; then
     echo "shared path: $path ($owners)"
     shared=1
@@ -168,7 +168,7 @@ check "Type=notify" test "$(unit_value Type)" = notify
 check "WatchdogSec set" test -n "$(unit_value WatchdogSec)"
 check "RuntimeDirectory=ikedaemon" test "$(unit_value RuntimeDirectory)" = ikedaemon
 check "NoNewPrivileges=yes" test "$(unit_value NoNewPrivileges)" = yes
-capset() { tr 'A-Z' 'a-z' <<<"$1" | sed 's/cap_//g' | tr ' ' '\n' | grep -v '^$' | sed 's/^/+/' | paste -sd, -; }
+capset() { tr '[:upper:]' '[:lower:]' <<<"$1" | sed 's/cap_//g' | tr ' ' '\n' | grep -v '^$' | sed 's/^/+/' | paste -sd, -; }
 read -r -a start_argv <<<"$exec_start"
 read -r -a reload_argv <<<"$exec_reload"
 echo "== ExecStart: $exec_start"
