@@ -17,6 +17,7 @@ packages=(
   debhelper dpkg-dev pandoc lintian python3 adduser
   # interop peer
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins openssl
+  libbenchmark-dev iperf3 gnuplot-nox linux-perf  # benchmarks (bench/)
 )
 [[ -n "${IKE_EXTRA_PACKAGES:-}" ]] && read -r -a extra <<<"$IKE_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 

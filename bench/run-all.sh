@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole benchmark suite in one bounded run (about 5 minutes on a 2-core
+# machine at the defaults; root, for the namespaces):
+#   1. micro-benchmarks (Google Benchmark): IKE codec, ESP encap/decap;
+#   2. handshake rate vs strongSwan (bench/handshake/run.sh);
+#   3. data path vs strongSwan (bench/esp/compare.sh);
+#   4. a PNG plot of 2 and 3 (bench/plot.sh, gnuplot).
+#
+#   bash bench/run-all.sh [BUILD_DIR] [RESULTS_DIR]
+# Defaults: build/ and /tmp/ike-bench-<time>/. The build directory is
+# (re)built for the targets the suite needs. Knobs: BENCH_N, BENCH_WINDOW
+# (handshakes), BENCH_T (iperf3 seconds), BENCH_SKIP="micro handshake esp".
+# A benchmark, never a test: it reports, it does not pass or fail.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+results=${2:-/tmp/ike-bench-$(date -u +%Y%m%dT%H%M%SZ)}
+skip=${BENCH_SKIP:-}
+mkdir -p "$results"
+export BENCH_OUT=$results
+
+if [[ ! -f $build/build.ninja && ! -f $build/Makefile ]]; then
+  cmake -S "$root" -B "$build" -G Ninja >/dev/null
+fi
+targets=(charon ipsecctl ike_loadgen)
+grep -q ike_micro_bench "$build/build.ninja" 2>/dev/null && targets+=(ike_micro_bench)
+nice cmake --build "$build" --target "${targets[@]}" -j2 >/dev/null
+
+{
+  echo "# ikedaemon benchmark suite, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "# CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), nproc $(nproc), kernel $(uname -r)"
+  echo "# $(openssl version); strongSwan $(dpkg-query -W -f='${Version}' strongswan-charon 2>/dev/null || echo absent)"
+  echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$results/machine.txt"
+
+start=$SECONDS
+if [[ $skip != *micro* ]]; then
+  if [[ -x $build/bench/micro/ike_micro_bench ]]; then
+    echo "== micro-benchmarks"
+    taskset -c 1 "$build/bench/micro/ike_micro_bench" --benchmark_min_time=0.3 \
+      --benchmark_out="$results/micro.csv" --benchmark_out_format=csv 2>&1 | tee "$results/micro.txt"
+  else
+    echo "== micro-benchmarks skipped: Google Benchmark not found at configure time (libbenchmark-dev)"
+  fi
+fi
+if [[ $skip != *handshake* ]]; then
+  echo "== handshake rate"
+  bash "$root/bench/handshake/run.sh" "$build" 2>&1 | tee "$results/handshake.txt"
+fi
+if [[ $skip != *esp* ]]; then
+  echo "== data path"
+  bash "$root/bench/esp/compare.sh" "$build" 2>&1 | tee "$results/datapath.txt"
+fi
+bash "$root/bench/plot.sh" "$results" "$results/bench.png" || true
+echo "== done in $((SECONDS - start)) s; results in $results"
