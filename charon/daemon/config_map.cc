@@ -76,6 +76,31 @@ engine::Identity MapIdentity(const conf::Identity& id) {
   return engine::Identity{id.id_type(), id.encoding};
 }
 
+std::vector<engine::PoolSpec> MapPools(const conf::Config& config) {
+  std::vector<engine::PoolSpec> out;
+  for (const auto& pool : config.pools) {
+    engine::PoolSpec s;
+    if (pool.addrs.prefix) {
+      s = engine::PoolFromCidr(pool.name, pool.addrs.from, *pool.addrs.prefix);
+    } else {
+      s.name = pool.name;
+      s.first = pool.addrs.from;
+      s.last = pool.addrs.to;
+    }
+    s.dns = pool.dns;
+    for (const auto& r : pool.split_include) {
+      uint8_t bits = r.from.is_v4() ? 32 : 128;
+      s.subnets.emplace_back(r.from, r.prefix.value_or(bits));
+    }
+    for (const auto& r : pool.subnet) {
+      uint8_t bits = r.from.is_v4() ? 32 : 128;
+      s.subnets.emplace_back(r.from, r.prefix.value_or(bits));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, ProtocolId protocol) {
   engine::ProposalList out;
   uint8_t number = 1;
@@ -241,6 +266,8 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
     p.force_encap = c.encap;
     p.send_certreq = c.send_certreq;
     p.keyingtries = c.keyingtries;
+    p.vips = c.vips;
+    p.pools = c.pools;
     out.push_back(std::move(m));
   }
   return out;

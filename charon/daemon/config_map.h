@@ -9,6 +9,7 @@
 
 #include "conf/config.h"
 #include "libike/engine/sa/config.h"
+#include "libike/engine/sa/pools.h"
 
 namespace ike::charon {
 
@@ -22,6 +23,9 @@ struct MappedConnection {
 // The connections the engine can run (IKEv2). Connections it cannot run
 // (IKEv1-only, EAP, ...) are reported in `skipped` with the reason.
 std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped);
+
+// The address pools (virtual IPs) of the configuration.
+std::vector<engine::PoolSpec> MapPools(const conf::Config& config);
 
 engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, ProtocolId protocol);
 engine::Identity MapIdentity(const conf::Identity& id);

@@ -325,14 +325,7 @@ nlohmann::json Daemon::ListCerts() const {
   return {{"certs", certs}};
 }
 
-nlohmann::json Daemon::ListPools() const {
-  nlohmann::json pools = nlohmann::json::array();
-  for (const auto& p : config_->pools) {
-    pools.push_back({{"name", p.name}, {"base", p.addrs.ToString()}, {"online", 0}, {"offline", 0},
-                     {"leases", nlohmann::json::array()}});
-  }
-  return {{"pools", pools}};
-}
+nlohmann::json Daemon::ListPools() const { return engine_->ListPools(); }
 
 nlohmann::json Daemon::ListAlgs() const {
   auto names = [](auto&& list, auto&& keyword) {

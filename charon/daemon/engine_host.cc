@@ -112,6 +112,7 @@ struct EngineHost::Impl {
   // reqids given to trapped children (the ACQUIRE names the reqid).
   std::map<std::string, std::vector<xfrm::PolicyParams>> traps;
   std::map<std::string, std::vector<std::string>> trapped_children;
+  std::map<IpAddress, int> vip_refs;
   uint32_t next_trap_reqid = 0x7f000001;
   uint64_t install_failures = 0;
   uint64_t keepalives_sent = 0;
@@ -226,6 +227,41 @@ struct EngineHost::Impl {
     }
   }
   void Do(engine::EmitEvent& e) { OnEvent(e.event); }
+
+  // A virtual IP the gateway gave us: on the TUN device of the userspace
+  // data path, whose routes then prefer it as source. Reference-counted: a
+  // reauthentication adds the same address before the old SA removes it.
+  void Do(engine::VirtualIp& e) {
+    int& refs = vip_refs[e.address];
+    LogContext ctx{e.connection, e.sa, ""};
+    const uint8_t host = e.address.is_v4() ? 32 : 128;
+    if (e.add) {
+      if (refs++ > 0) return;
+      auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&backend);
+      if (!us) {
+        log.Log(Subsystem::kKernel, LogLevel::kError, ctx,
+                "virtual IP " + e.address.ToString() +
+                    " assigned, but only the userspace data path configures virtual IPs");
+        return;
+      }
+      auto r = us->AddTunAddress(e.address, host);
+      log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kError, ctx,
+              r ? "installed virtual IP " + e.address.ToString()
+                : "installing virtual IP " + e.address.ToString() + ": " + r.error().ToString());
+      return;
+    }
+    if (refs == 0 || --refs > 0) {
+      if (refs == 0) vip_refs.erase(e.address);
+      return;
+    }
+    vip_refs.erase(e.address);
+    if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&backend)) {
+      auto r = us->RemoveTunAddress(e.address, host);
+      log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kWarning, ctx,
+              r ? "removed virtual IP " + e.address.ToString()
+                : "removing virtual IP " + e.address.ToString() + ": " + r.error().ToString());
+    }
+  }
 
   // A failed install: the CHILD_SA is closed, which deletes whatever part of
   // it the backend already holds (the engine emits the deletes).
@@ -600,6 +636,7 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
   std::vector<engine::PeerConfig> peers;
   for (auto& [name, m] : next) peers.push_back(m.peer.Clone());
   d.engine.SetConfigs(std::move(peers));
+  d.engine.SetPools(MapPools(*config));
   std::vector<std::pair<std::string, std::string>> to_start;
   for (auto& [name, m] : next) {
     bool existed = d.connections.count(name) > 0;
@@ -779,12 +816,31 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
                     {"proposal", proposal ? proposal->ToString() : std::string("-")},
                     {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kIkeRekey, 0})},
                     {"children", children}});
+    nlohmann::json local_vips = nlohmann::json::array(), remote_vips = nlohmann::json::array();
+    for (const auto& a : sa->own_vips()) local_vips.push_back(a.ToString());
+    for (const auto& [pool, a] : sa->peer_vips()) remote_vips.push_back(a.ToString());
+    list.back()["local_vips"] = local_vips;
+    list.back()["remote_vips"] = remote_vips;
     auto up = d.ike_established.find(sa->id());
     if (up != d.ike_established.end()) {
       list.back()["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - up->second).count();
     }
   }
   return {{"ike_sas", list}};
+}
+
+nlohmann::json EngineHost::ListPools() const {
+  nlohmann::json pools = nlohmann::json::array();
+  for (const auto& p : impl_->engine.pools().Status()) {
+    nlohmann::json leases = nlohmann::json::array();
+    for (const auto& l : p.leases) {
+      leases.push_back({{"address", l.address.ToString()}, {"identity", l.identity},
+                        {"status", l.refs > 0 ? "online" : "offline"}});
+    }
+    pools.push_back({{"name", p.name}, {"base", p.range}, {"size", p.size}, {"online", p.online},
+                     {"offline", p.offline}, {"leases", leases}});
+  }
+  return {{"pools", pools}};
 }
 
 nlohmann::json EngineHost::Stats() const {

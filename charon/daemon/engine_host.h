@@ -72,6 +72,8 @@ class EngineHost {
 
   nlohmann::json ListSas(const std::string& ike_filter) const;
   nlohmann::json Stats() const;
+  // Virtual IP pools with their leases (list-pools).
+  nlohmann::json ListPools() const;
   nlohmann::json DataPathAlgorithms() const;
   std::string backend_name() const;
   size_t ike_sa_count() const;

@@ -171,6 +171,7 @@ void Engine::AdoptRekeys(TimePoint now, Effects& out) {
     by_spi_[our_spi] = std::move(sa);
     id_to_spi_[id] = our_spi;
     ref->SetReqidRegistry(&reqids_);
+    ref->SetAddressPools(&pools_);
     return ref;
   };
   for (auto& [old, outcome] : done) {
@@ -301,6 +302,7 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
                                     counters_, next_reqid_);
   sa->Accept(dg.to, dg.from, msg.header.spi_i, spi_r);
   sa->SetReqidRegistry(&reqids_);
+  sa->SetAddressPools(&pools_);
   sa->SetConfigCandidates(&configs_);
   IkeSa& ref = *sa;
   by_spi_[spi_r] = std::move(sa);
@@ -319,6 +321,7 @@ IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>
   by_spi_[spi_i] = std::move(sa);
   id_to_spi_[id] = spi_i;
   ref.SetReqidRegistry(&reqids_);
+  ref.SetAddressPools(&pools_);
   ref.Initiate(config.local, config.remote, spi_i, children, now, out);
   return ref;
 }

@@ -30,6 +30,9 @@ class Engine {
   // Replaces every connection (a configuration reload). Existing IKE_SAs
   // keep the configuration they were created with.
   void SetConfigs(std::vector<PeerConfig> configs) { configs_ = std::move(configs); }
+  // Virtual IP pools (leases survive for pools whose name and range stay).
+  void SetPools(std::vector<PoolSpec> pools) { pools_.Configure(std::move(pools)); }
+  const AddressPools& pools() const { return pools_; }
   const PeerConfig* FindConfig(const std::string& name) const;
 
   Effects Handle(const Input& input, TimePoint now);
@@ -77,6 +80,7 @@ class Engine {
   // IKE_SA_INIT requests (whose responder SPI is still zero).
   std::map<std::pair<uint64_t, std::string>, uint64_t> half_open_index_;
   std::map<std::string, uint32_t> reqids_;
+  AddressPools pools_;
   struct PolicyKey {
     xfrm::Selector selector;
     xfrm::Direction direction;

@@ -9,7 +9,8 @@
 #     ACTION: none | rekey-child-ours | rekey-child-strongswan |
 #             rekey-ike-ours | rekey-ike-strongswan | dpd | dpd-trap | terminate |
 #             bad-input (a rejected config, control garbage, an IKE flood) |
-#             trap (start_action = trap: traffic brings the tunnel up)
+#             trap (start_action = trap: traffic brings the tunnel up) |
+#             vip (we are a gateway with a pool; the peer initiates and gets a virtual IP)
 # Passes when both sides show the SAs established and ping crosses the
 # tunnel (and, for an action, when its effect is seen and traffic still
 # flows). Exit 77 = skipped (not root / no strongSwan) unless CI=true.
@@ -55,7 +56,7 @@ auth_block() {  # our/their side config for swanctl.conf (same syntax on both)
   fi
 }
 
-write_swanctl() {  # FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER CERT START_ACTION
+write_swanctl() {  # FILE LOCAL REMOTE LOCAL_TS REMOTE_TS ME PEER CERT START_ACTION DPD_ACTION EXTRA
   local start=$9
   cat >"$1" <<CONF
 connections {
@@ -64,6 +65,7 @@ connections {
     local_addrs = $2
     remote_addrs = $3
     proposals = $ike
+    ${11:-}
     dpd_delay = $([[ $action == dpd* ]] && echo 2s || echo 0s)
     rekey_time = 4h
 $(auth_block "$6" "$7" "$8")
@@ -86,6 +88,7 @@ secrets {
     secret = 0s$psk
   }
 }
+${12:-}
 CONF
 }
 
@@ -97,9 +100,21 @@ if [[ $auth != psk ]]; then
   pki_install "$work/pki" ours "$work/o"
   pki_install "$work/pki" strongswan "$work/s/swanctl"
 fi
-write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours "$([[ $action == trap ]] && echo trap || echo none)" "$([[ $action == dpd-trap ]] && echo trap || echo clear)"
-mkdir -p "$work/s/swanctl"
-write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 "$ss_id" "$ours_id" strongswan none
+if [[ $action == vip ]]; then
+  export SS_INSTALL_VIP=yes  # a strongSwan client puts the address on an interface
+  # Roadwarrior: we are the gateway with a pool; the peer asks for a
+  # virtual IP, and its selector is that address.
+  write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 dynamic "$ours_id" "$ss_id" ours none clear \
+    "pools = rw" "pools { rw { addrs = 10.3.7.0/28
+      dns = 192.0.2.53 } }"
+  mkdir -p "$work/s/swanctl"
+  write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 dynamic 192.0.2.0/24 "$ss_id" "$ours_id" strongswan none clear \
+    "vips = 0.0.0.0"
+else
+  write_swanctl "$work/o/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.0/24 203.0.113.0/24 "$ours_id" "$ss_id" ours "$([[ $action == trap ]] && echo trap || echo none)" "$([[ $action == dpd-trap ]] && echo trap || echo clear)"
+  mkdir -p "$work/s/swanctl"
+  write_swanctl "$work/s/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.0/24 192.0.2.0/24 "$ss_id" "$ours_id" strongswan none
+fi
 
 ns_add o
 ns_add s
@@ -153,7 +168,11 @@ wait_for 15 established || { echo "FAIL: SAs not established on both sides" >&2;
 ours list-sas
 peer_list
 
-ping_through() { ns_exec o ping -c 3 -i 0.2 -W 2 -I 192.0.2.1 203.0.113.1; }
+if [[ $action == vip ]]; then
+  ping_through() { ns_exec o ping -c 3 -i 0.2 -W 2 -I 192.0.2.1 10.3.7.1; }
+else
+  ping_through() { ns_exec o ping -c 3 -i 0.2 -W 2 -I 192.0.2.1 203.0.113.1; }
+fi
 ping_through || { echo "FAIL: no traffic through the tunnel" >&2; exit 1; }
 
 spis_ours() { ours --json list-sas | grep -o '"spi_in": "[0-9a-f]*"' | sort | tr '\n' ' '; }
@@ -161,6 +180,19 @@ ike_spi_ours() { ours --json list-sas | grep -o '"spi_i": "[0-9a-f]*"' | sort | 
 
 case $action in
   none|trap) ;;
+  vip)
+    # The peer got the first address of the pool; traffic from it crosses.
+    ours --json list-sas | grep -q '"remote_vips": \[ *"10.3.7.1"' ||
+      ours --json list-sas | tr -d ' \n' | grep -q '"remote_vips":\["10.3.7.1"\]' ||
+      { echo "FAIL: no virtual IP leased to the peer" >&2; ours --json list-sas >&2; exit 1; }
+    ours --json list-pools | tr -d ' \n' | grep -q '"online":1' ||
+      { echo "FAIL: list-pools does not show the lease online" >&2; ours list-pools >&2; exit 1; }
+    ours list-pools
+    ns_exec s ip -4 addr show | grep -q 10.3.7.1 ||
+      { echo "FAIL: the peer did not install its virtual IP" >&2; ns_exec s ip -4 addr show >&2; exit 1; }
+    ns_exec s ping -c 3 -i 0.2 -W 2 -I 10.3.7.1 192.0.2.1 ||
+      { echo "FAIL: no traffic from the virtual IP through the tunnel" >&2; exit 1; }
+    echo "virtual IP 10.3.7.1 leased, installed by the peer, traffic crosses" ;;
   rekey-child-ours|rekey-child-strongswan)
     before=$(spis_ours)
     if [[ $action == rekey-child-ours ]]; then ours rekey --child net; else peer_rekey_child; fi

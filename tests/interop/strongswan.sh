@@ -23,7 +23,7 @@ charon {
     install_routes = yes
     routing_table = 220
     routing_table_prio = 220
-    install_virtual_ip = no
+    install_virtual_ip = ${SS_INSTALL_VIP:-no}
     retransmit_tries = 3
     retransmit_timeout = 2.0
     filelog {

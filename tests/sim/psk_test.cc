@@ -242,3 +242,116 @@ TEST(ResponderConfig, ChosenByPeerIdentity) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+struct VipPair : Pair {
+  // sun is a gateway with pool 10.3.0.0/30 (.1, .2) and a DNS server; moon
+  // asks for an address; the gateway's remote selector is "dynamic".
+  explicit VipPair(const char* moon_id = "moon.example.org", uint64_t seed = 7) : Pair(seed) {
+    PeerSpec m = MoonSpec();
+    m.local_id = moon_id;
+    m.local_ts = {};  // dynamic
+    auto mc = PskConfig(m);
+    mc.children[0].local_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                       IpAddress::Any(AddressFamily::kIpv4)}};
+    mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+    moon->engine().AddConfig(std::move(mc));
+    PeerSpec s = SunSpec();
+    s.name = "rw";
+    s.remote = IpAddress();
+    s.remote_id = "%any";
+    auto sc = PskConfig(s);
+    sc.remote_auth.id = engine::Identity();
+    sc.children[0].name = "gw-net";
+    sc.children[0].remote_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                        IpAddress::Any(AddressFamily::kIpv4)}};
+    sc.pools = {"rw-pool"};
+    sun->engine().AddConfig(std::move(sc));
+    engine::PoolSpec pool = engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 30);
+    pool.dns = {Ip("10.2.0.53")};
+    pool.subnets = {{Ip("10.2.0.0"), 16}};
+    sun->engine().SetPools({pool});
+  }
+};
+
+TEST(VirtualIp, GatewayLeasesAddressAndNarrowsSelectors) {
+  VipPair p;
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->Established("gw") && p.moon->backend().sa_count() == 2; },
+                             std::chrono::seconds(10)));
+  const auto* m = p.moon->Established("gw");
+  ASSERT_EQ(m->own_vips().size(), 1u);
+  EXPECT_EQ(m->own_vips()[0].ToString(), "10.3.0.1");
+  const auto* s = p.sun->engine().sas().at(0);
+  ASSERT_EQ(s->peer_vips().size(), 1u);
+  EXPECT_EQ(s->peer_vips()[0].second.ToString(), "10.3.0.1");
+  // The CHILD_SA carries the virtual IP, not the IKE address.
+  ASSERT_EQ(m->children().size(), 1u);
+  EXPECT_EQ(m->children()[0].ts_local.at(0).ToString(), "10.3.0.1/32");
+  EXPECT_EQ(s->children().at(0).ts_remote.at(0).ToString(), "10.3.0.1/32");
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+  auto st = p.sun->engine().pools().Status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].online, 1u);
+  // Disconnect: the lease goes offline; reconnect: the same address.
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{m->id()}});
+  p.net.RunFor(std::chrono::seconds(3));
+  st = p.sun->engine().pools().Status();
+  EXPECT_EQ(st[0].online, 0u);
+  EXPECT_EQ(st[0].offline, 1u);
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->Established("gw") && p.moon->backend().sa_count() == 2; },
+                             std::chrono::seconds(10)));
+  EXPECT_EQ(p.moon->Established("gw")->own_vips().at(0).ToString(), "10.3.0.1");
+  // An IKE_SA rekey keeps the lease online (it moves with the SA).
+  p.net.Input(*p.moon, engine::Command{engine::RekeyIkeCommand{p.moon->Established("gw")->id()}});
+  p.net.RunFor(std::chrono::seconds(3));
+  st = p.sun->engine().pools().Status();
+  EXPECT_EQ(st[0].online, 1u);
+  EXPECT_EQ(p.moon->Established("gw")->own_vips().at(0).ToString(), "10.3.0.1");
+}
+
+TEST(VirtualIp, ExhaustedPoolAnswersInternalAddressFailure) {
+  VipPair p;
+  engine::PoolSpec tiny = engine::PoolFromCidr("rw-pool", Ip("10.3.0.9"), 32);
+  p.sun->engine().SetPools({tiny});
+  // First client takes the only address...
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->Established("gw") && p.moon->backend().sa_count() == 2; },
+                             std::chrono::seconds(10)));
+  // ...a second identity from another host finds the pool exhausted.
+  SimNode& mars = p.net.AddNode("mars", {Ip("192.0.2.7")});
+  PeerSpec ms = MoonSpec();
+  ms.local = Ip("192.0.2.7");
+  ms.local_id = "mars.example.org";
+  auto mc = PskConfig(ms);
+  mc.children[0].local_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                     IpAddress::Any(AddressFamily::kIpv4)}};
+  mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+  mars.engine().AddConfig(std::move(mc));
+  size_t before = p.net.captured().size();
+  p.net.Initiate(mars, "gw");
+  p.net.RunFor(std::chrono::seconds(10));
+  EXPECT_EQ(mars.Established("gw"), nullptr);
+  EXPECT_EQ(mars.backend().sa_count(), 0u);
+  // The gateway answered IKE_AUTH with INTERNAL_ADDRESS_FAILURE and no
+  // CHILD_SA; mars then deleted the IKE_SA, so only moon's remains.
+  EXPECT_EQ(p.sun->engine().sas().size(), 1u);
+  EXPECT_EQ(p.sun->backend().sa_count(), 2u);
+  bool deleted = false;
+  for (size_t i = before; i < p.net.captured().size(); ++i) {
+    const Packet& pkt = p.net.captured()[i];
+    deleted |= pkt.is(ExchangeType::kInformational, false) && pkt.from.address == Ip("192.0.2.7");
+  }
+  EXPECT_TRUE(deleted);
+  bool reported = false;
+  for (const auto& e : p.sun->events()) {
+    reported |= e.kind == EventKind::kChildDown && e.reason.find("exhausted") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace ike::sim

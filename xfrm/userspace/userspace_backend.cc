@@ -530,6 +530,16 @@ BackendResult<void> UserspaceBackend::AddTunAddress(const IpAddress& address, ui
   return {};
 }
 
+BackendResult<void> UserspaceBackend::RemoveTunAddress(const IpAddress& address, uint8_t prefix) {
+  {
+    std::unique_lock lock(mu_);
+    auto it = std::find(tun_addresses_.begin(), tun_addresses_.end(), std::make_pair(address, prefix));
+    if (it != tun_addresses_.end()) tun_addresses_.erase(it);
+  }
+  if (options_.manage_routes) IKE_TRY(rtnl_.Address(false, tun_.ifindex(), address, prefix));
+  return {};
+}
+
 void UserspaceBackend::SetIkeHandler(IkeHandler handler) {
   std::lock_guard lock(handler_mu_);
   ike_handler_ = std::move(handler);

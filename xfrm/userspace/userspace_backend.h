@@ -120,6 +120,7 @@ class UserspaceBackend : public Backend {
   // address of a site-to-site tunnel); routes for remote selectors use it as
   // preferred source when it lies in the policy's local selector.
   BackendResult<void> AddTunAddress(const IpAddress& address, uint8_t prefix);
+  BackendResult<void> RemoveTunAddress(const IpAddress& address, uint8_t prefix);
 
   // RFC 3948 demultiplexing for a port-4500 socket owned by the daemon.
   // `datagram` is the UDP payload, `from` the peer and `to` the local

@@ -117,6 +117,11 @@ struct PeerConfig {
   bool signature_authentication = true;
   RetransmitConfig retransmit;
   unsigned keyingtries = 1;
+  // Initiator: virtual IPs to request in IKE_AUTH (0.0.0.0 / :: for any
+  // address of that family, or the address we would like).
+  std::vector<IpAddress> vips;
+  // Responder: pools (by name, in order) that hand out virtual IPs.
+  std::vector<std::string> pools;
 
   PeerConfig Clone() const {
     PeerConfig c;
@@ -140,6 +145,8 @@ struct PeerConfig {
     c.send_certreq = send_certreq;
     c.signature_authentication = signature_authentication;
     c.retransmit = retransmit;
+    c.vips = vips;
+    c.pools = pools;
     c.keyingtries = keyingtries;
     return c;
   }

@@ -158,9 +158,17 @@ struct Event {
 struct EmitEvent {
   Event event;
 };
+// Initiator: a virtual IP the gateway assigned to us, to be configured on
+// the host (add) or taken away again (remove, when the IKE_SA goes).
+struct VirtualIp {
+  bool add = true;
+  IpAddress address;
+  std::string connection;
+  uint64_t sa = 0;
+};
 
 using Effect = std::variant<SendDatagram, ArmTimer, CancelTimer, InstallSa, DeleteSa,
-                            InstallPolicy, DeletePolicy, EmitEvent>;
+                            InstallPolicy, DeletePolicy, EmitEvent, VirtualIp>;
 using Effects = std::vector<Effect>;
 
 }  // namespace ike::engine

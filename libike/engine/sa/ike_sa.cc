@@ -6,6 +6,7 @@
 #include "libike/engine/sa/codec.h"
 #include "libike/engine/task/child_create.h"
 #include "libike/engine/task/ike_auth.h"
+#include "libike/engine/task/ike_config.h"
 #include "libike/engine/task/ike_init.h"
 #include "libike/engine/task/ike_natd.h"
 #include "libike/engine/task/ike_rekey.h"
@@ -47,6 +48,7 @@ void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi
   tm_.Queue(std::make_unique<IkeNatd>(Role::kInitiator));
   tm_.Queue(std::make_unique<IkeFeatures>(Role::kInitiator));
   tm_.Queue(std::make_unique<IkeAuth>(Role::kInitiator));
+  tm_.Queue(std::make_unique<IkeConfig>(Role::kInitiator));
   bool first = true;
   for (const auto& c : ctx_.config.children) {
     if (!children.empty() &&
@@ -101,6 +103,7 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
     case ExchangeType::kIkeAuth:
       if (ctx_.state != IkeState::kConnecting || !ctx_.keys.in) break;
       tasks.push_back(std::make_unique<IkeAuth>(Role::kResponder));
+      tasks.push_back(std::make_unique<IkeConfig>(Role::kResponder));
       tasks.push_back(ChildCreate::Responder(true));
       break;
     case ExchangeType::kCreateChildSa: {
@@ -332,6 +335,7 @@ void IkeSa::Destroy(const std::string& reason) {
     RemoveChild(ctx_, ctx_.children.front().spi_in, reason);
   }
   ctx_.CancelAllTimers();
+  ReleaseVirtualIps(ctx_);
   // The peer stopped answering an established SA: dpd_action applies.
   bool peer_dead = was_up && reason.find(kReasonRetransmit) != std::string::npos;
   if (!ctx_.rekeyed_away) {
@@ -378,6 +382,10 @@ void IkeSa::AfterInput(bool was_established) {
     tm_.Queue(std::make_unique<ChildDelete>(spi, "rekeyed"));
   }
   ctx_.pending_child_deletes.clear();
+  if (ctx_.delete_after) {
+    if (!tm_.HasTask(TaskType::kIkeDelete)) tm_.Queue(std::make_unique<IkeDelete>(*ctx_.delete_after));
+    ctx_.delete_after.reset();
+  }
   if (ctx_.destroy_after && ctx_.rekey_collision) {
     // The peer deleted this IKE_SA while the rekey it initiated (and we
     // answered) waits on ours: its rekey is the survivor. The Engine adopts
@@ -495,6 +503,12 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
     ctx_.established_at = now;
     ctx_.children = std::move(o.children);
     o.children.clear();
+    // The virtual IPs (leases, or ours) belong to the new SA now.
+    ctx_.own_vips = std::move(o.own_vips);
+    ctx_.peer_vips = std::move(o.peer_vips);
+    ctx_.received_dns = std::move(o.received_dns);
+    o.own_vips.clear();
+    o.peer_vips.clear();
     for (const ChildSa& c : ctx_.children) {
       // The CHILD_SAs keep their schedule: re-arm what is left of it here.
       Duration age = now - c.established_at;

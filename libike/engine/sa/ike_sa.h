@@ -63,6 +63,9 @@ class IkeSa {
   // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
   void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
+  void SetAddressPools(AddressPools* pools) { ctx_.pools = pools; }
+  const std::vector<IpAddress>& own_vips() const { return ctx_.own_vips; }
+  const std::vector<std::pair<std::string, IpAddress>>& peer_vips() const { return ctx_.peer_vips; }
   // Responder: the configurations IKE_AUTH may switch to once IDi is known.
   void SetConfigCandidates(const std::vector<PeerConfig>* c) { ctx_.config_candidates = c; }
   // Reauthentication (make-before-break): this SA replaces `id` once up.

@@ -21,6 +21,7 @@
 #include "libike/engine/sa/counters.h"
 #include "libike/engine/sa/effects.h"
 #include "libike/engine/sa/env.h"
+#include "libike/engine/sa/pools.h"
 #include "libike/engine/sa/proposal.h"
 #include "libike/engine/ts/traffic_selector.h"
 
@@ -150,6 +151,14 @@ struct SaContext {
     bool resolved = false;
   };
   std::map<uint32_t, RekeyRecord> child_rekeys;
+  // Virtual IPs (RFC 7296 3.15). Initiator: what the gateway assigned us;
+  // responder: the leases held for the peer (pool, address).
+  AddressPools* pools = nullptr;
+  std::vector<IpAddress> own_vips;
+  std::vector<std::pair<std::string, IpAddress>> peer_vips;
+  std::vector<IpAddress> received_dns;
+  // Responder: the pools could not serve a requested address.
+  bool vip_failed = false;
   // Responder: all configurations (the Engine's), for the switch to the
   // one that fits the peer's identity in IKE_AUTH. Null: keep `config`.
   const std::vector<PeerConfig>* config_candidates = nullptr;
@@ -162,6 +171,9 @@ struct SaContext {
   // Set by a task that ends the IKE_SA once the current exchange is done
   // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.
   std::optional<std::string> destroy_after;
+  // Set by a task that wants the IKE_SA deleted (with a Delete to the peer)
+  // once the current exchange is done.
+  std::optional<std::string> delete_after;
 
   // --- helpers ---
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }

@@ -20,6 +20,7 @@ const char* TaskTypeName(TaskType type) {
     case TaskType::kIkeDelete: return "IKE_DELETE";
     case TaskType::kIkeDpd: return "IKE_DPD";
     case TaskType::kInformational: return "INFORMATIONAL";
+    case TaskType::kIkeConfig: return "IKE_CONFIG";
   }
   return "?";
 }

@@ -52,6 +52,62 @@ void ChildCreate::ReadCapabilityNotifies(const wire::Message& msg) {
   peer_refuses_tfc_ = msg.FindNotify(wire::NotifyType::kEspTfcPaddingNotSupported) != nullptr;
 }
 
+namespace {
+
+// `configured` with each "dynamic" entry replaced by one host selector per
+// address in `hosts` (the entry's protocol and ports kept).
+TsList Substitute(const TsList& configured, const std::vector<IpAddress>& hosts) {
+  TsList out;
+  for (const auto& ts : configured) {
+    if (!(ts.start.IsUnspecified() && ts.end.IsUnspecified())) {
+      out.push_back(ts);
+      continue;
+    }
+    for (const IpAddress& h : hosts) {
+      TsList one = ResolveDynamic({ts}, h);
+      out.insert(out.end(), one.begin(), one.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Our "dynamic" selector: our virtual IPs once assigned; while we still ask
+// for them (IKE_AUTH), the whole family, for the gateway to narrow to the
+// lease; otherwise our IKE address.
+TsList ChildCreate::LocalDynamic(const TsList& configured, const SaContext& ctx) {
+  if (!ctx.own_vips.empty()) return Substitute(configured, ctx.own_vips);
+  if (!ctx.config.vips.empty() && ctx.role == Role::kInitiator && !ctx.established()) {
+    TsList out;
+    for (const auto& ts : configured) {
+      if (!(ts.start.IsUnspecified() && ts.end.IsUnspecified())) {
+        out.push_back(ts);
+        continue;
+      }
+      for (const IpAddress& vip : ctx.config.vips) {
+        TrafficSelector any = TrafficSelector::Any(vip.family());
+        any.ip_proto = ts.ip_proto;
+        any.start_port = ts.start_port;
+        any.end_port = ts.end_port;
+        out.push_back(any);
+      }
+    }
+    return out;
+  }
+  return ResolveDynamic(configured, ctx.local.address);
+}
+
+// The peer's "dynamic" selector: the virtual IPs we leased to it, if any.
+TsList ChildCreate::RemoteDynamic(const TsList& configured, const SaContext& ctx) {
+  if (!ctx.peer_vips.empty()) {
+    std::vector<IpAddress> hosts;
+    for (const auto& [pool, a] : ctx.peer_vips) hosts.push_back(a);
+    return Substitute(configured, hosts);
+  }
+  return ResolveDynamic(configured, ctx.remote.address);
+}
+
 void ChildCreate::Abort(SaContext& ctx) {
   if (!installed_ && spi_in_ != 0) {
     ReleaseSpi(ctx, config_ ? config_->protocol : ProtocolId::kEsp, spi_in_);
@@ -109,8 +165,8 @@ TaskOutcome ChildCreate::BuildRequest(wire::Message& msg, SaContext& ctx) {
       msg.payloads.push_back(wire::KePayload{pfs_group_, ke_->PublicValue()});
     }
   }
-  ts_i_ = ResolveDynamic(cfg.local_ts, ctx.local.address);
-  ts_r_ = ResolveDynamic(cfg.remote_ts, ctx.remote.address);
+  ts_i_ = LocalDynamic(cfg.local_ts, ctx);
+  ts_r_ = RemoteDynamic(cfg.remote_ts, ctx);
   msg.payloads.push_back(ToWireTs(Role::kInitiator, ts_i_));
   msg.payloads.push_back(ToWireTs(Role::kResponder, ts_r_));
   return TaskResult::kDone;
@@ -204,6 +260,9 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
   if (in_ike_auth_ && !ctx.peer_id) {
     return;  // authentication failed: no CHILD_SA
   }
+  if (in_ike_auth_ && ctx.vip_failed) {
+    return;  // INTERNAL_ADDRESS_FAILURE: no CHILD_SA (RFC 7296 3.15.4)
+  }
   TsList rx_i = FromWireTs(*tsi), rx_r = FromWireTs(*tsr);
   if (const auto* rekey = msg.FindNotify(wire::NotifyType::kRekeySa)) {
     auto spi = rekey->ChildSpi();
@@ -220,8 +279,8 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
   std::optional<ChildConfig> chosen;
   TsList local_ts, remote_ts;
   auto try_config = [&](const ChildConfig& c) {
-    TsList l = Narrow(rx_r, ResolveDynamic(c.local_ts, ctx.local.address));
-    TsList r = Narrow(rx_i, ResolveDynamic(c.remote_ts, ctx.remote.address));
+    TsList l = Narrow(rx_r, LocalDynamic(c.local_ts, ctx));
+    TsList r = Narrow(rx_i, RemoteDynamic(c.remote_ts, ctx));
     if (l.empty() || r.empty()) return false;
     chosen = c;
     local_ts = std::move(l);

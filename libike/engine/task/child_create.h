@@ -52,6 +52,8 @@ class ChildCreate final : public Task {
                           const Bytes& nr, uint32_t new_spi_in);
   void Reject(wire::NotifyType notify, std::string reason, Bytes data = {});
   void AddCapabilityNotifies(wire::Message& msg, const SaContext& ctx) const;
+  static TsList LocalDynamic(const TsList& configured, const SaContext& ctx);
+  static TsList RemoteDynamic(const TsList& configured, const SaContext& ctx);
   void ReadCapabilityNotifies(const wire::Message& msg);
 
   Role role_;

@@ -28,6 +28,7 @@ enum class TaskType : uint8_t {
   kIkeDelete,
   kIkeDpd,
   kInformational,
+  kIkeConfig,
 };
 const char* TaskTypeName(TaskType type);
 

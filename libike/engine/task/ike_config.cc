@@ -1,0 +1,174 @@
+#include "libike/engine/task/ike_config.h"
+
+#include "libike/wire/cp_eap_payload.h"
+
+namespace ike::engine {
+
+namespace {
+
+using wire::CfgAttribute;
+using wire::CfgAttributeType;
+
+Bytes AddressValue(const IpAddress& a, bool with_prefix, uint8_t prefix) {
+  ByteView b = a.bytes();
+  Bytes v(b.begin(), b.end());
+  if (with_prefix) v.push_back(prefix);
+  return v;
+}
+
+Bytes MaskOf(uint8_t prefix) {
+  uint32_t m = prefix == 0 ? 0 : ~uint32_t{0} << (32 - std::min<uint8_t>(prefix, 32));
+  return Bytes{static_cast<uint8_t>(m >> 24), static_cast<uint8_t>(m >> 16),
+               static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m)};
+}
+
+}  // namespace
+
+std::string LeaseIdentity(const SaContext& ctx) {
+  if (ctx.peer_id) return ctx.peer_id->ToString();
+  return ctx.remote.address.ToString();
+}
+
+void ReleaseVirtualIps(SaContext& ctx) {
+  if (ctx.pools) {
+    for (const auto& [pool, address] : ctx.peer_vips) ctx.pools->Release(pool, address);
+  }
+  ctx.peer_vips.clear();
+  for (const IpAddress& a : ctx.own_vips) {
+    ctx.Emit(VirtualIp{false, a, ctx.config.name, ctx.id});
+  }
+  ctx.own_vips.clear();
+}
+
+TaskOutcome IkeConfig::Build(wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator) {
+    if (ctx.config.vips.empty()) return TaskResult::kDone;
+    wire::CpPayload cp;
+    cp.cfg_type = wire::CfgType::kRequest;
+    for (const IpAddress& vip : ctx.config.vips) {
+      bool v4 = vip.is_v4();
+      if (vip.IsUnspecified()) {
+        cp.attributes.push_back(CfgAttribute::Make(
+            v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address));
+      } else {
+        cp.attributes.push_back(CfgAttribute::Make(
+            v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
+            AddressValue(vip, !v4, 128)));
+      }
+      cp.attributes.push_back(CfgAttribute::Make(v4 ? CfgAttributeType::kInternalIp4Dns
+                                                    : CfgAttributeType::kInternalIp6Dns));
+    }
+    msg.payloads.push_back(std::move(cp));
+    return TaskResult::kDone;
+  }
+  // Responder: the reply prepared in Process.
+  if (ctx.vip_failed) {
+    // RFC 7296 3.15.4: the IKE_SA stands, the CHILD_SA is not created.
+    msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInternalAddressFailure));
+  } else if (reply_) {
+    msg.payloads.push_back(std::move(*reply_));
+    reply_.reset();
+  }
+  return TaskResult::kDone;
+}
+
+void IkeConfig::Assign(SaContext& ctx) {
+  wire::CpPayload cp;
+  cp.cfg_type = wire::CfgType::kReply;
+  std::string failures;
+  for (const IpAddress& want : requested_) {
+    std::optional<IpAddress> requested;
+    if (!want.IsUnspecified()) requested = want;
+    auto grant = ctx.pools->Acquire(ctx.config.pools, want.family(), LeaseIdentity(ctx), requested);
+    if (!grant) {
+      failures += (failures.empty() ? "" : "; ") + grant.error();
+      continue;
+    }
+    ctx.peer_vips.emplace_back(grant->pool, grant->address);
+    bool v4 = grant->address.is_v4();
+    cp.attributes.push_back(CfgAttribute::Make(
+        v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
+        AddressValue(grant->address, !v4, 128)));
+    const PoolSpec* pool = ctx.pools->Find(grant->pool);
+    if (!pool) continue;
+    for (const IpAddress& dns : pool->dns) {
+      if (dns.family() != grant->address.family()) continue;
+      cp.attributes.push_back(CfgAttribute::Address(
+          v4 ? CfgAttributeType::kInternalIp4Dns : CfgAttributeType::kInternalIp6Dns, dns));
+    }
+    for (const auto& [net, prefix] : pool->subnets) {
+      if (net.family() != grant->address.family()) continue;
+      Bytes v = AddressValue(net, false, 0);
+      if (v4) {
+        Bytes m = MaskOf(prefix);
+        v.insert(v.end(), m.begin(), m.end());
+      } else {
+        v.push_back(prefix);
+      }
+      cp.attributes.push_back(CfgAttribute::Make(
+          v4 ? CfgAttributeType::kInternalIp4Subnet : CfgAttributeType::kInternalIp6Subnet, v));
+    }
+  }
+  if (ctx.peer_vips.empty()) {
+    ctx.vip_failed = true;
+    vip_error_ = "no virtual IP for " + LeaseIdentity(ctx) + ": " + failures;
+    ctx.EmitEvent(EventKind::kChildDown, {}, 0, 0, vip_error_);
+    return;
+  }
+  reply_ = std::move(cp);
+}
+
+TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
+  const auto* cp = msg.Find<wire::CpPayload>();
+  if (role_ == Role::kResponder) {
+    if (!cp || cp->cfg_type != wire::CfgType::kRequest) return TaskResult::kDone;
+    for (const auto& a : cp->attributes) {
+      auto t = static_cast<CfgAttributeType>(a.type);
+      if (t == CfgAttributeType::kInternalIp4Address) {
+        auto addr = a.value.size() == 4 ? IpAddress::FromBytes(a.value) : std::nullopt;
+        requested_.push_back(addr ? *addr : IpAddress::Any(AddressFamily::kIpv4));
+      } else if (t == CfgAttributeType::kInternalIp6Address) {
+        auto addr = a.value.size() == 17 ? IpAddress::FromBytes(ByteView(a.value).first(16))
+                                         : std::nullopt;
+        requested_.push_back(addr ? *addr : IpAddress::Any(AddressFamily::kIpv6));
+      }
+    }
+    // IKE_AUTH verified the peer just before (it runs first); without a
+    // verified identity there is nothing to lease. No pools configured:
+    // no CP at all, the CHILD_SA uses the peer's IKE address.
+    if (!requested_.empty() && ctx.peer_id && ctx.pools && !ctx.config.pools.empty()) Assign(ctx);
+    return TaskResult::kDone;
+  }
+  // Initiator: the response.
+  if (ctx.config.vips.empty()) return TaskResult::kDone;
+  // Without the address we asked for the tunnel is useless: the IKE_SA
+  // (established on the gateway's side) is deleted properly.
+  auto give_up = [&](std::string why) -> TaskOutcome {
+    ctx.delete_after = why;
+    return Fail(why, std::nullopt, {}, false);
+  };
+  if (msg.FindNotify(wire::NotifyType::kInternalAddressFailure)) {
+    return give_up("the gateway could not assign a virtual IP (INTERNAL_ADDRESS_FAILURE)");
+  }
+  if (!cp || cp->cfg_type != wire::CfgType::kReply) {
+    return give_up("no virtual IP assigned (no CP reply)");
+  }
+  for (const auto& a : cp->attributes) {
+    auto t = static_cast<CfgAttributeType>(a.type);
+    std::optional<IpAddress> addr;
+    if (a.value.size() == 4 || a.value.size() == 16) addr = IpAddress::FromBytes(a.value);
+    if (a.value.size() == 17) addr = IpAddress::FromBytes(ByteView(a.value).first(16));
+    if (!addr) continue;
+    if (t == CfgAttributeType::kInternalIp4Address || t == CfgAttributeType::kInternalIp6Address) {
+      if (addr->IsUnspecified()) continue;
+      ctx.own_vips.push_back(*addr);
+      ctx.Emit(VirtualIp{true, *addr, ctx.config.name, ctx.id});
+    } else if (t == CfgAttributeType::kInternalIp4Dns || t == CfgAttributeType::kInternalIp6Dns) {
+      ctx.received_dns.push_back(*addr);
+    }
+  }
+  if (ctx.own_vips.empty()) return give_up("no virtual IP in the gateway's CP reply");
+  return TaskResult::kDone;
+}
+
+}  // namespace ike::engine

@@ -1,0 +1,47 @@
+// Virtual IPs through the configuration payload in IKE_AUTH (RFC 7296
+// 2.19, 3.15):
+//
+//   initiator:  CP(CFG_REQUEST) {INTERNAL_IP4_ADDRESS(), INTERNAL_IP4_DNS()}
+//   responder:  CP(CFG_REPLY) {INTERNAL_IP4_ADDRESS(a), INTERNAL_IP4_DNS(d),
+//                              INTERNAL_IP4_SUBNET(split networks)}
+//               or N(INTERNAL_ADDRESS_FAILURE) when no pool can serve it.
+//
+// The responder leases from the Engine's AddressPools (by the peer's
+// identity) and narrows the CHILD_SA's "dynamic" remote selector to the
+// lease; the initiator proposes the whole family as its own selector,
+// accepts the narrowed one and asks the host to configure the address.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libike/engine/task/task.h"
+#include "libike/wire/cp_eap_payload.h"
+
+namespace ike::engine {
+
+class IkeConfig final : public Task {
+ public:
+  explicit IkeConfig(Role role) : role_(role) {}
+  TaskType type() const override { return TaskType::kIkeConfig; }
+  ExchangeType exchange() const override { return ExchangeType::kIkeAuth; }
+  TaskOutcome Build(wire::Message& msg, SaContext& ctx) override;
+  TaskOutcome Process(const wire::Message& msg, SaContext& ctx) override;
+
+ private:
+  Role role_;
+  // Responder: the families the initiator asked an address of, with the
+  // address it would like (unspecified: any).
+  std::vector<IpAddress> requested_;
+  std::optional<wire::CpPayload> reply_;
+  std::string vip_error_;
+  void Assign(SaContext& ctx);
+};
+
+// The identity string a lease is kept under.
+std::string LeaseIdentity(const SaContext& ctx);
+// Releases the peer's leases and removes our own virtual IPs (IKE_SA gone).
+void ReleaseVirtualIps(SaContext& ctx);
+
+}  // namespace ike::engine
