@@ -266,6 +266,10 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
     p.force_encap = c.encap;
     p.send_certreq = c.send_certreq;
     p.keyingtries = c.keyingtries;
+    p.unique = c.unique == conf::UniquePolicy::kNever     ? engine::UniquePolicy::kNever
+               : c.unique == conf::UniquePolicy::kReplace ? engine::UniquePolicy::kReplace
+               : c.unique == conf::UniquePolicy::kKeep    ? engine::UniquePolicy::kKeep
+                                                          : engine::UniquePolicy::kNo;
     p.vips = c.vips;
     p.pools = c.pools;
     out.push_back(std::move(m));

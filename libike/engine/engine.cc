@@ -120,12 +120,33 @@ void Engine::FilterPolicies(Effects& out) {
 }
 
 void Engine::Housekeeping(TimePoint now, Effects& out) {
-  std::vector<IkeSa*> reauth, contact, replaced;
+  std::vector<IkeSa*> reauth, contact, replaced, fresh_up;
   for (auto& [spi, sa] : by_spi_) {
     if (sa->destroyed()) continue;
     if (sa->wants_reauth()) reauth.push_back(sa.get());
     if (sa->initial_contact() && sa->established()) contact.push_back(sa.get());
     if (sa->reauth_of() && sa->established()) replaced.push_back(sa.get());
+    if (sa->established() && !sa->unique_checked()) fresh_up.push_back(sa.get());
+  }
+  for (IkeSa* sa : fresh_up) {
+    sa->set_unique_checked();
+    UniquePolicy policy = sa->config().unique;
+    if (sa->rekeyed_away() || !sa->peer_id() ||
+        (policy != UniquePolicy::kReplace && policy != UniquePolicy::kKeep)) {
+      continue;
+    }
+    for (auto& [spi, other] : by_spi_) {
+      IkeSa* o = other.get();
+      if (o == sa || o->destroyed() || !o->established() || o->rekeyed_away()) continue;
+      if (o->config().name != sa->config().name || o->peer_id() != sa->peer_id()) continue;
+      if (sa->reauth_of() == o->id() || o->reauth_of() == sa->id()) continue;  // make-before-break
+      if (policy == UniquePolicy::kReplace) {
+        o->OnCommand(Command{TerminateIkeCommand{o->id()}}, now, out);
+      } else {
+        sa->OnCommand(Command{TerminateIkeCommand{sa->id()}}, now, out);
+        break;
+      }
+    }
   }
   for (IkeSa* old : reauth) {
     old->clear_wants_reauth();
@@ -144,8 +165,9 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
   }
   for (IkeSa* sa : contact) {
     // RFC 7296 2.4: INITIAL_CONTACT: the peer forgot every other IKE_SA
-    // with us; drop them without notifying it.
+    // with us; drop them without notifying it (unless unique = never).
     sa->clear_initial_contact();
+    if (sa->config().unique == UniquePolicy::kNever) continue;
     for (auto& [spi, other] : by_spi_) {
       if (other.get() == sa || other->destroyed() || !other->established()) continue;
       if (other->config().name == sa->config().name && other->peer_id() == sa->peer_id() &&
@@ -177,6 +199,7 @@ void Engine::AdoptRekeys(TimePoint now, Effects& out) {
   for (auto& [old, outcome] : done) {
     IkeSa* fresh = make(*old, outcome.adopt);
     if (!fresh) continue;  // SPI clash: keep the old SA
+    fresh->set_unique_checked();  // the same IKE_SA, rekeyed
     fresh->AdoptFrom(*old, std::move(outcome.adopt), now, out);
     if (outcome.redundant) {
       if (IkeSa* loser = make(*old, *outcome.redundant)) {

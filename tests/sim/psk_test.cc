@@ -355,3 +355,69 @@ TEST(VirtualIp, ExhaustedPoolAnswersInternalAddressFailure) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+// swanctl.conf `unique`: the same identity connects from a second host
+// (a client that lost its state and came back from elsewhere), without or
+// with INITIAL_CONTACT; sun's policy decides which IKE_SAs remain.
+size_t SunSasAfterSecondConnect(engine::UniquePolicy policy, bool initial_contact,
+                                uint64_t* first_id_kept = nullptr) {
+  Pair p(11);
+  SimNode& moon2 = p.net.AddNode("moon2", {Ip("192.0.2.5")});
+  auto m = PskConfig(MoonSpec());
+  m.send_initial_contact = initial_contact;
+  p.moon->engine().AddConfig(std::move(m));
+  PeerSpec m2 = MoonSpec();
+  m2.local = Ip("192.0.2.5");
+  auto m2c = PskConfig(m2);
+  m2c.send_initial_contact = initial_contact;
+  moon2.engine().AddConfig(std::move(m2c));
+  auto s = PskConfig(SunSpec());
+  s.remote = Endpoint{IpAddress(), 500};  // any address
+  s.unique = policy;
+  p.sun->engine().AddConfig(std::move(s));
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(3));
+  const engine::IkeSa* first = p.sun->Established("gw");
+  if (!first) return 99;
+  uint64_t first_id = first->id();
+  p.net.Initiate(moon2, "gw");
+  p.net.RunFor(std::chrono::seconds(5));
+  size_t n = 0;
+  bool kept = false;
+  for (const auto* sa : p.sun->engine().sas()) {
+    if (!sa->established()) continue;
+    ++n;
+    kept |= sa->id() == first_id;
+  }
+  if (first_id_kept) *first_id_kept = kept;
+  // A deleted duplicate is gone on the client's side too (INITIAL_CONTACT
+  // drops silently: there the stale client SA stays until its own DPD).
+  if (!initial_contact) {
+    size_t clients = 0;
+    for (SimNode* node : {p.moon, &moon2}) {
+      for (const auto* sa : node->engine().sas()) clients += sa->established();
+    }
+    EXPECT_EQ(clients, n);
+  }
+  return n;
+}
+
+TEST(Unique, PolicyDecidesAboutDuplicates) {
+  uint64_t kept = 0;
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNo, false), 2u);
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNever, false), 2u);
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kReplace, false, &kept), 1u);
+  EXPECT_EQ(kept, 0u);  // the newcomer replaced the first
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kKeep, false, &kept), 1u);
+  EXPECT_EQ(kept, 1u);  // the first stayed
+  // INITIAL_CONTACT replaces with the default policy, but not with never.
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNo, true, &kept), 1u);
+  EXPECT_EQ(kept, 0u);
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNever, true), 2u);
+}
+
+}  // namespace
+}  // namespace ike::sim

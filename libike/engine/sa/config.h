@@ -93,6 +93,11 @@ struct RetransmitConfig {
   Duration limit{0};       // 0: no cap on a single interval
 };
 
+// Duplicate IKE_SAs of one identity (swanctl.conf `unique`): kNo replaces
+// them only on INITIAL_CONTACT, kNever never, kReplace always (the older
+// ones are deleted), kKeep keeps the older one and deletes the newcomer.
+enum class UniquePolicy : uint8_t { kNo, kNever, kReplace, kKeep };
+
 struct PeerConfig {
   std::string name;
   Endpoint local;   // address unspecified: any (responder)
@@ -122,6 +127,7 @@ struct PeerConfig {
   std::vector<IpAddress> vips;
   // Responder: pools (by name, in order) that hand out virtual IPs.
   std::vector<std::string> pools;
+  UniquePolicy unique = UniquePolicy::kNo;
 
   PeerConfig Clone() const {
     PeerConfig c;
@@ -147,6 +153,7 @@ struct PeerConfig {
     c.retransmit = retransmit;
     c.vips = vips;
     c.pools = pools;
+    c.unique = unique;
     c.keyingtries = keyingtries;
     return c;
   }

@@ -78,6 +78,9 @@ class IkeSa {
   bool wants_reauth() const { return wants_reauth_; }
   void clear_wants_reauth() { wants_reauth_ = false; }
   bool initial_contact() const { return ctx_.initial_contact; }
+  // Whether the `unique` policy has looked at this SA (once, when it is up).
+  bool unique_checked() const { return unique_checked_; }
+  void set_unique_checked() { unique_checked_ = true; }
   void clear_initial_contact() { ctx_.initial_contact = false; }
   // IKE_SA rekey: the finished rekey of this SA, if any (once). After a
   // collision (RFC 7296 2.8.2) `redundant` holds the losing new SA.
@@ -112,6 +115,7 @@ class IkeSa {
   SaContext ctx_;
   TaskManager tm_;
   bool wants_restart_ = false;
+  bool unique_checked_ = false;
   bool wants_reauth_ = false;
   uint64_t reauth_of_ = 0;
   // RFC 7383 reassembly of one message at a time.
