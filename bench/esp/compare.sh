@@ -14,6 +14,7 @@
 #
 #   bench/esp/compare.sh [BUILD_DIR]     (root; about 1.5 minutes at BENCH_T=8)
 #   BENCH_T=8 BENCH_CIPHERS="aes128gcm16 chacha20poly1305" BENCH_OUT=DIR
+#   BENCH_PERF=1: perf record both daemons during each TCP run (DIR/perf-tcp-*.txt)
 # A benchmark, never a test. Processes are stopped by PID, namespaces removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -103,29 +104,29 @@ CONF
 
 PIDS_NOW=()
 up_pair() {  # PEER ESP
-  local peer=$1 esp=$2 d=$work/$1-$2
-  rm -rf "$d"
-  mkdir -p "$d/a/swanctl" "$d/b/swanctl"
-  conf "$d/a/swanctl/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.1/32 203.0.113.1/32 a.bench.example b.bench.example "$esp"
-  conf "$d/b/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.1/32 192.0.2.1/32 b.bench.example a.bench.example "$esp"
+  local peer=$1 esp=$2 pd=$work/$1-$2
+  rm -rf "$pd"
+  mkdir -p "$pd/a/swanctl" "$pd/b/swanctl"
+  conf "$pd/a/swanctl/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.1/32 203.0.113.1/32 a.bench.example b.bench.example "$esp"
+  conf "$pd/b/swanctl/swanctl.conf" 198.51.100.2 198.51.100.1 203.0.113.1/32 192.0.2.1/32 b.bench.example a.bench.example "$esp"
   PIDS_NOW=()
   if [[ $peer == ours ]]; then
     local s
     for s in a b; do
-      ns_spawn "$s" "$charon" --config "$d/$s/swanctl/swanctl.conf" --control-socket "$d/$s/control.sock" \
-        --pid-file "$d/$s/charon.pid" --backend userspace --tun "ipsec-$s" --no-ipv6 --log-level info >/dev/null
+      ns_spawn "$s" "$charon" --config "$pd/$s/swanctl/swanctl.conf" --control-socket "$pd/$s/control.sock" \
+        --pid-file "$pd/$s/charon.pid" --backend userspace --tun "ipsec-$s" --no-ipv6 --log-level info >/dev/null
       PIDS_NOW+=("${NS_PIDS[-1]}")
-      wait_for 15 "$ipsecctl" --socket "$d/$s/control.sock" version || { echo "our daemon in $s did not start" >&2; return 1; }
+      wait_for 15 "$ipsecctl" --socket "$pd/$s/control.sock" version || { echo "our daemon in $s did not start" >&2; return 1; }
     done
-    "$ipsecctl" --socket "$d/a/control.sock" initiate --child net --timeout 20 >/dev/null
-    established() { "$ipsecctl" --socket "$d/a/control.sock" --json list-sas | grep -q '"state": "INSTALLED"'; }
+    "$ipsecctl" --socket "$pd/a/control.sock" initiate --child net --timeout 20 >/dev/null
+    established() { "$ipsecctl" --socket "$pd/a/control.sock" --json list-sas | grep -q '"state": "INSTALLED"'; }
   else
-    ss_bench_start a "$d/a"
+    ss_bench_start a "$pd/a"
     PIDS_NOW+=("$SS_PID")
-    ss_bench_start b "$d/b"
+    ss_bench_start b "$pd/b"
     PIDS_NOW+=("$SS_PID")
-    ss_swanctl "$d/a" --initiate --child net --timeout 20 >/dev/null
-    established() { ss_swanctl "$d/a" --list-sas | grep -q INSTALLED; }
+    ss_swanctl "$pd/a" --initiate --child net --timeout 20 >/dev/null
+    established() { ss_swanctl "$pd/a" --list-sas | grep -q INSTALLED; }
   fi
   wait_for 15 established || { echo "$peer $esp: tunnel not established" >&2; return 1; }
   wait_for 10 ns_exec a ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 || { echo "$peer $esp: no ping through the tunnel" >&2; return 1; }
@@ -158,7 +159,18 @@ for esp in $CIPHERS; do
       down_pair
       continue
     fi
+    perf_pid=
+    if [[ -n ${BENCH_PERF:-} ]] && command -v perf >/dev/null; then
+      perf record -q -F 499 -g -o "$out/perf-tcp-$peer-$esp.data" -p "$(IFS=,; echo "${PIDS_NOW[*]}")" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
     iperf "tcp-$peer-$esp"
+    if [[ -n $perf_pid ]]; then
+      kill -INT "$perf_pid" 2>/dev/null || true
+      wait "$perf_pid" 2>/dev/null || true
+      perf report -i "$out/perf-tcp-$peer-$esp.data" --no-children --sort pid,dso,symbol --percent-limit 1 --stdio \
+        -g none >"$out/perf-tcp-$peer-$esp.txt" 2>/dev/null || true
+    fi
     tcp[$peer-$esp]=$(json "$out/iperf-tcp-$peer-$esp.json" "round(d['end']['sum_received']['bits_per_second']/1e6)")
     iperf "udp64-$peer-$esp" -u -b 0 -l 64
     pps[$peer-$esp]=$(json "$out/iperf-udp64-$peer-$esp.json" \

@@ -256,9 +256,11 @@ class LoadGen {
     double rate = elapsed > 0 ? ok / elapsed : 0;
     std::printf(
         "RESULT label=%s auth=%s n=%u window=%u established=%u failed=%u timed_out=%u elapsed_s=%.3f "
-        "rate_per_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f gen_cpu_s=%.3f\n",
+        "rate_per_s=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f gen_cpu_s=%.3f retransmits=%u "
+        "drops=%s\n",
         o_.label.c_str(), o_.auth.c_str(), o_.count, o_.window, ok, failed_, timed_out, elapsed, rate,
-        Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99), Percentile(lat, 100), cpu);
+        Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99), Percentile(lat, 100), cpu, retransmits_,
+        engine_.counters().Total() ? engine_.counters().ToString().c_str() : "none");
     for (const auto& [reason, n] : failure_reasons_) {
       std::printf("FAILURE label=%s count=%u reason=%s\n", o_.label.c_str(), n, reason.c_str());
     }
@@ -339,6 +341,7 @@ class LoadGen {
       engine::TimerId id = queue_.begin()->second;
       queue_.erase(queue_.begin());
       timers_.erase(id);
+      if (id.kind == engine::TimerKind::kRetransmit) ++retransmits_;
       Execute(engine_.Handle(engine::TimerFired{id}, now));
     }
   }
@@ -387,7 +390,7 @@ class LoadGen {
   IpAddress local_, remote_;
   int fd500_ = -1, fd4500_ = -1;
   Clock::time_point start_;
-  unsigned next_ = 0, finished_ = 0, failed_ = 0;
+  unsigned next_ = 0, finished_ = 0, failed_ = 0, retransmits_ = 0;
   std::vector<double> started_at_;
   std::vector<bool> done_;
   std::vector<std::pair<unsigned, double>> latency_ms_;

@@ -15,7 +15,9 @@
 # measured in the same run.
 #
 #   bench/handshake/run.sh [BUILD_DIR]      (root; about 1-2 minutes at the defaults)
-#   BENCH_N=300 BENCH_WINDOW=8 BENCH_OUT=DIR (CSV and logs are kept there)
+#   BENCH_N=1000 BENCH_WINDOW=8 BENCH_OUT=DIR (CSV and logs are kept there)
+#   BENCH_PERF=1 (or dwarf, for whole call stacks): perf record the responder
+#   during each run (DIR/perf-*.data, flat profile in DIR/perf-*.txt)
 # A benchmark, never a test: it reports numbers, it does not pass or fail on
 # them. Every process it starts is stopped by PID; namespaces are removed on exit.
 set -euo pipefail
@@ -27,7 +29,7 @@ source "$root/tests/interop/strongswan.sh"
 source "$root/bench/lib/strongswan_bench.sh"
 
 build=${1:-${BUILD:-$root/build}}
-N=${BENCH_N:-300}
+N=${BENCH_N:-1000}
 W=${BENCH_WINDOW:-8}
 PIN=${BENCH_PIN:-1}
 SCENARIOS=${BENCH_SCENARIOS:-psk ecdsa}
@@ -158,7 +160,21 @@ for auth in $SCENARIOS; do
          --psk "$psk_text" --responder-id "$rid" --ike "$ike_prop" --esp "$esp_prop"
          --label "$peer-$auth" --csv "$out/latency-$peer-$auth.csv" --timeout $((30 + N / 5)))
     [[ $auth == ecdsa ]] && gen+=(--ca-cert "$work/pki/ca.pem" --ca-key "$work/pki/ca.key")
+    perf_pid=
+    if [[ -n ${BENCH_PERF:-} ]] && command -v perf >/dev/null; then
+      cg=(-g)
+      [[ $BENCH_PERF == dwarf ]] && cg=(--call-graph dwarf,16384)
+      perf record -q -F 499 "${cg[@]}" -o "$out/perf-$peer-$auth.data" -p "$RPID" >/dev/null 2>&1 &
+      perf_pid=$!
+      sleep 0.3
+    fi
     res=$(ns_exec g "${cpu_g[@]}" "$loadgen" "${gen[@]}" 2>&1) || true
+    if [[ -n $perf_pid ]]; then
+      kill -INT "$perf_pid" 2>/dev/null || true
+      wait "$perf_pid" 2>/dev/null || true
+      perf report -i "$out/perf-$peer-$auth.data" --no-children --sort dso,symbol --percent-limit 1 --stdio \
+        -g none >"$out/perf-$peer-$auth.txt" 2>/dev/null || true
+    fi
     t1=$(cpu_ticks "$RPID")
     m1=$(rss_kib "$RPID")
     echo "$res" | tee -a "$out/loadgen.log" | sed 's/^/  /'
@@ -177,6 +193,9 @@ for auth in $SCENARIOS; do
     rss_per[$k]=$(awk -v a="$m0" -v b="$m1" -v n="$est" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "-" }')
     echo "  responder $peer: cpu ${cpu_s}s for $est SAs (${cpu_per_sa[$k]} us/SA, ${per_core[$k]} SAs per CPU-second), RSS $m0 -> $m1 KiB"
     echo "$k,$N,$W,$est,${rate[$k]},$(get p50_ms),$(get p90_ms),$(get p99_ms),$cpu_s,${per_core[$k]},${rss_per[$k]}" >>"$out/handshake.csv.tmp"
+    if [[ $peer == ours ]]; then
+      "$ipsecctl" --socket "$d/control.sock" --json stats >"$out/stats-$peer-$auth.json" 2>&1 || true
+    fi
     ns_stop_pid "$RPID"
   done
 done
