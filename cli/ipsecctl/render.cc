@@ -38,8 +38,18 @@ std::string RenderSas(const nlohmann::json& result) {
         << Field(ike, "spi_r") << "_r\n";
     const auto& l = ike.value("local", nlohmann::json::object());
     const auto& r = ike.value("remote", nlohmann::json::object());
-    out << "  local  '" << Field(l, "id") << "' @ " << Field(l, "host") << "[" << Field(l, "port") << "]\n";
-    out << "  remote '" << Field(r, "id") << "' @ " << Field(r, "host") << "[" << Field(r, "port") << "]\n";
+    // Virtual IPs follow the endpoint in brackets, as swanctl prints them.
+    auto vips = [&](const char* key) {
+      std::string text;
+      for (const auto& v : ike.value(key, nlohmann::json::array())) {
+        if (v.is_string()) text += " [" + v.get<std::string>() + "]";
+      }
+      return text;
+    };
+    out << "  local  '" << Field(l, "id") << "' @ " << Field(l, "host") << "[" << Field(l, "port") << "]"
+        << vips("local_vips") << "\n";
+    out << "  remote '" << Field(r, "id") << "' @ " << Field(r, "host") << "[" << Field(r, "port") << "]"
+        << vips("remote_vips") << "\n";
     out << "  " << Field(ike, "proposal") << ", established " << Field(ike, "established_s")
         << "s ago, rekey in " << Field(ike, "rekey_in_s") << "s\n";
     for (const auto& c : ike.value("children", nlohmann::json::array())) {
@@ -162,11 +172,20 @@ std::string Render(control::Command command, const nlohmann::json& result) {
                         {{"subject", "SUBJECT"}, {"issuer", "ISSUER"}, {"not_after", "NOT AFTER"},
                          {"type", "TYPE"}, {"has_private_key", "KEY"}},
                         "no certificates loaded");
-    case Command::kListPools:
-      return RenderList(result.value("pools", nlohmann::json::array()),
-                        {{"name", "POOL"}, {"base", "BASE"}, {"size", "SIZE"}, {"online", "ONLINE"},
-                         {"offline", "OFFLINE"}},
-                        "no pools loaded");
+    case Command::kListPools: {
+      const auto pools = result.value("pools", nlohmann::json::array());
+      std::string out = RenderList(pools,
+                                   {{"name", "POOL"}, {"base", "BASE"}, {"size", "SIZE"},
+                                    {"online", "ONLINE"}, {"offline", "OFFLINE"}},
+                                   "no pools loaded");
+      for (const auto& p : pools) {
+        for (const auto& l : p.value("leases", nlohmann::json::array())) {
+          out += "  " + Field(p, "name") + " " + Field(l, "address") + " " + Field(l, "status") + " '" +
+                 Field(l, "identity") + "'\n";
+        }
+      }
+      return out;
+    }
     case Command::kListAlgs: return RenderAlgs(result);
     case Command::kStats: return RenderStats(result);
     case Command::kVersion:

@@ -118,6 +118,23 @@ TEST(Render, TablesAndSaListing) {
   EXPECT_NE(text.find("net: #2, INSTALLED, TUNNEL, ESP"), std::string::npos) << text;
   EXPECT_NE(text.find("remote 203.0.113.0/24"), std::string::npos) << text;
   EXPECT_EQ(ipsecctl::Render(Command::kListSas, nlohmann::json::object()), "no IKE_SAs\n");
+  // A gateway's view of a roadwarrior: the leased virtual IP in brackets.
+  sas["ike_sas"][0]["remote_vips"] = {"10.3.7.1"};
+  text = ipsecctl::Render(Command::kListSas, sas);
+  EXPECT_NE(text.find("remote 'sun' @ 198.51.100.2[500] [10.3.7.1]"), std::string::npos) << text;
+}
+
+TEST(Render, PoolsWithLeases) {
+  nlohmann::json pools = {
+      {"pools",
+       {{{"name", "rw"}, {"base", "10.3.7.1-10.3.7.14"}, {"size", 14}, {"online", 1}, {"offline", 1},
+         {"leases",
+          {{{"address", "10.3.7.1"}, {"identity", "alice"}, {"status", "online"}},
+           {{"address", "10.3.7.2"}, {"identity", "bob"}, {"status", "offline"}}}}}}}};
+  std::string text = ipsecctl::Render(Command::kListPools, pools);
+  EXPECT_NE(text.find("rw    10.3.7.1-10.3.7.14  14    1       1"), std::string::npos) << text;
+  EXPECT_NE(text.find("rw 10.3.7.1 online 'alice'"), std::string::npos) << text;
+  EXPECT_NE(text.find("rw 10.3.7.2 offline 'bob'"), std::string::npos) << text;
 }
 
 }  // namespace
