@@ -34,7 +34,7 @@ GP
 }
 {
   cat <<GP
-set terminal pngcairo size 1200,800 font "sans,10"
+set terminal pngcairo size 1200,800 font "sans,10" noenhanced
 set output "$png"
 set multiplot layout 2,2 title "ikedaemon vs strongSwan 5.9.8 (same run, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'))"
 set style data histograms

@@ -38,18 +38,19 @@ if [[ $skip != *micro* ]]; then
   if [[ -x $build/bench/micro/ike_micro_bench ]]; then
     echo "== micro-benchmarks"
     taskset -c 1 "$build/bench/micro/ike_micro_bench" --benchmark_min_time=0.3 \
-      --benchmark_out="$results/micro.csv" --benchmark_out_format=csv 2>&1 | tee "$results/micro.txt"
+      --benchmark_out="$results/micro.json" --benchmark_out_format=json 2>&1 | tee "$results/micro.txt" ||
+      echo "== micro-benchmarks failed"
   else
     echo "== micro-benchmarks skipped: Google Benchmark not found at configure time (libbenchmark-dev)"
   fi
 fi
 if [[ $skip != *handshake* ]]; then
   echo "== handshake rate"
-  bash "$root/bench/handshake/run.sh" "$build" 2>&1 | tee "$results/handshake.txt"
+  bash "$root/bench/handshake/run.sh" "$build" 2>&1 | tee "$results/handshake.txt" || echo "== handshake bench failed"
 fi
 if [[ $skip != *esp* ]]; then
   echo "== data path"
-  bash "$root/bench/esp/compare.sh" "$build" 2>&1 | tee "$results/datapath.txt"
+  bash "$root/bench/esp/compare.sh" "$build" 2>&1 | tee "$results/datapath.txt" || echo "== data-path bench failed"
 fi
 bash "$root/bench/plot.sh" "$results" "$results/bench.png" || true
 echo "== done in $((SECONDS - start)) s; results in $results"

@@ -125,8 +125,8 @@ up_pair() {  # PEER ESP
     PIDS_NOW+=("$SS_PID")
     ss_bench_start b "$pd/b"
     PIDS_NOW+=("$SS_PID")
-    ss_swanctl "$pd/a" --initiate --child net --timeout 20 >/dev/null
-    established() { ss_swanctl "$pd/a" --list-sas | grep -q INSTALLED; }
+    ss_swanctl "$pd/a" --initiate --child net --timeout 20 >"$pd/initiate.log" 2>&1
+    established() { ss_swanctl "$pd/a" --list-sas 2>/dev/null | grep -q INSTALLED; }
   fi
   wait_for 15 established || { echo "$peer $esp: tunnel not established" >&2; return 1; }
   wait_for 10 ns_exec a ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 || { echo "$peer $esp: no ping through the tunnel" >&2; return 1; }
