@@ -16,6 +16,7 @@
 #
 #   bench/handshake/run.sh [BUILD_DIR]      (root; about 1-2 minutes at the defaults)
 #   BENCH_N=1000 BENCH_WINDOW=8 BENCH_OUT=DIR (CSV and logs are kept there)
+#   BENCH_PROBE=1: time the responder's stats/list-sas once a second during the load
 #   BENCH_PERF=1 (or dwarf, for whole call stacks): perf record the responder
 #   during each run (DIR/perf-*.data, flat profile in DIR/perf-*.txt)
 # A benchmark, never a test: it reports numbers, it does not pass or fail on
@@ -133,6 +134,34 @@ start_responder() {  # PEER AUTH DIR -> sets RPID
   fi
 }
 
+# BENCH_PROBE=1: while the load runs, time the responder's control
+# commands once a second (ours: ipsecctl stats / list-sas; strongSwan:
+# swanctl --stats / --list-sas), to see that it stays responsive.
+probe_loop() {  # PEER DIR OUTFILE
+  local t0 t1 cmd
+  while :; do
+    for cmd in stats list-sas; do
+      t0=$(date +%s%N)
+      if [[ $1 == ours ]]; then
+        "$ipsecctl" --socket "$2/control.sock" "$cmd" >/dev/null 2>&1 || true
+      else
+        ss_swanctl "$2" "--$cmd" >/dev/null 2>&1 || true
+      fi
+      t1=$(date +%s%N)
+      echo "$cmd $(( (t1 - t0) / 1000000 ))" >>"$3"
+    done
+    sleep 1
+  done
+}
+probe_summary() {  # FILE -> "stats n= p50= max=; list-sas ..."
+  local cmd
+  for cmd in stats list-sas; do
+    awk -v c="$cmd" '$1 == c { print $2 }' "$1" | sort -n |
+      awk -v c="$cmd" '{ v[++n] = $1 } END { if (!n) printf "%s -; ", c;
+        else printf "%s n=%d p50=%dms max=%dms; ", c, n, v[int((n + 1) / 2)], v[n] }'
+  done
+}
+
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 tck=$(getconf CLK_TCK)
@@ -168,7 +197,18 @@ for auth in $SCENARIOS; do
       perf_pid=$!
       sleep 0.3
     fi
+    probe_pid=
+    if [[ -n ${BENCH_PROBE:-} ]]; then
+      : >"$out/probe-$peer-$auth.txt"
+      probe_loop "$peer" "$d" "$out/probe-$peer-$auth.txt" &
+      probe_pid=$!
+    fi
     res=$(ns_exec g "${cpu_g[@]}" "$loadgen" "${gen[@]}" 2>&1) || true
+    if [[ -n $probe_pid ]]; then
+      kill "$probe_pid" 2>/dev/null || true
+      wait "$probe_pid" 2>/dev/null || true
+      echo "  control latency during the load ($peer): $(probe_summary "$out/probe-$peer-$auth.txt")"
+    fi
     if [[ -n $perf_pid ]]; then
       kill -INT "$perf_pid" 2>/dev/null || true
       wait "$perf_pid" 2>/dev/null || true
