@@ -45,6 +45,12 @@ TEST(Cookie, ChallengeUnderLoadThenEstablish) {
       const auto* n = std::get_if<wire::NotifyPayload>(&m->payloads.front());
       ASSERT_NE(n, nullptr);
       EXPECT_EQ(n->type, wire::NotifyType::kCookie);
+      // ...and it still carries everything the first one did (strongSwan
+      // needs NAT-D to agree on ESP-in-UDP, for instance).
+      EXPECT_TRUE(m->FindNotify(wire::NotifyType::kNatDetectionSourceIp));
+      EXPECT_TRUE(m->FindNotify(wire::NotifyType::kNatDetectionDestinationIp));
+      EXPECT_TRUE(m->FindNotify(wire::NotifyType::kIkev2FragmentationSupported));
+      EXPECT_TRUE(m->FindNotify(wire::NotifyType::kSignatureHashAlgorithms));
     }
   }
   EXPECT_EQ(inits, 2);

@@ -1,6 +1,7 @@
 // PSK site-to-site scenarios over SimNet (RFC 7296 1.2 flows).
 #include <gtest/gtest.h>
 
+#include "libike/wire/message.h"
 #include "tests/sim/scenario_util.h"
 
 namespace ike::sim {
@@ -111,6 +112,18 @@ TEST(PskTunnel, InvalidKeRetryWithRequestedGroup) {
   EXPECT_EQ(p.moon->Established("gw")->ike_proposal()->ke(), KeGroup::kEcp384);
   EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
   EXPECT_EQ(p.sun->engine().sas().size(), 1u);  // the rejected attempt left no state
+  // The retried request repeats every notify of the first one.
+  int inits = 0;
+  for (const auto& pkt : p.net.captured()) {
+    if (!pkt.is(ExchangeType::kIkeSaInit, false)) continue;
+    auto m = wire::DecodeMessage(pkt.bytes);
+    ASSERT_TRUE(m);
+    ++inits;
+    EXPECT_TRUE(m->FindNotify(wire::NotifyType::kNatDetectionSourceIp)) << inits;
+    EXPECT_TRUE(m->FindNotify(wire::NotifyType::kIkev2FragmentationSupported)) << inits;
+    EXPECT_TRUE(m->FindNotify(wire::NotifyType::kSignatureHashAlgorithms)) << inits;
+  }
+  EXPECT_EQ(inits, 2);
 }
 
 TEST(PskTunnel, TrafficSelectorNarrowing) {

@@ -36,7 +36,18 @@ TaskOutcome IkeNatd::Build(wire::Message& msg, SaContext& ctx) {
   return TaskResult::kDone;
 }
 
+namespace {
+// An IKE_SA_INIT response asking us to try again (COOKIE, or another KE
+// group): the retried request must carry our notifies again.
+bool AsksForRetry(const wire::Message& msg) {
+  return msg.header.exchange_type == ExchangeType::kIkeSaInit && msg.header.response &&
+         (msg.FindNotify(wire::NotifyType::kCookie) ||
+          msg.FindNotify(wire::NotifyType::kInvalidKePayload));
+}
+}  // namespace
+
 TaskOutcome IkeNatd::Process(const wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator && AsksForRetry(msg)) return TaskResult::kNeedMore;
   auto sources = msg.FindAll<wire::NotifyPayload>();
   bool any_src = false, src_match = false, any_dst = false, dst_match = false;
   uint64_t spi_i = msg.header.spi_i, spi_r = msg.header.spi_r;
@@ -78,6 +89,7 @@ TaskOutcome IkeFeatures::Build(wire::Message& msg, SaContext& ctx) {
 }
 
 TaskOutcome IkeFeatures::Process(const wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator && AsksForRetry(msg)) return TaskResult::kNeedMore;
   if (msg.FindNotify(wire::NotifyType::kIkev2FragmentationSupported)) {
     peer_frag_ = true;
     ctx.peer_supports_fragmentation = true;
