@@ -330,7 +330,9 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
   IkeSa& ref = *sa;
   by_spi_[spi_r] = std::move(sa);
   id_to_spi_[id] = spi_r;
-  half_open_index_[{msg.header.spi_i, dg.from.ToString()}] = spi_r;
+  std::string from = dg.from.ToString();
+  half_open_index_[{msg.header.spi_i, from}] = spi_r;
+  ref.set_half_open_key(std::move(from));
   ref.OnDatagram(msg, raw, dg.from, dg.to, now, out);
 }
 
@@ -408,8 +410,12 @@ void Engine::Reap(TimePoint now, Effects& out) {
   std::vector<const PeerConfig*> restart;
   for (auto it = by_spi_.begin(); it != by_spi_.end();) {
     IkeSa& sa = *it->second;
-    if (sa.role() == Role::kResponder && (sa.established() || sa.destroyed())) {
-      half_open_index_.erase({sa.spi_i(), sa.remote().ToString()});
+    // Leaving the half-open state: drop the index entry, under the endpoint
+    // it was made with (the peer may have floated to 4500 since). Done once
+    // per SA: this loop runs on every input.
+    if (!sa.half_open_key().empty() && (sa.established() || sa.destroyed())) {
+      half_open_index_.erase({sa.spi_i(), sa.half_open_key()});
+      sa.set_half_open_key({});
     }
     if (!sa.destroyed()) {
       ++it;
@@ -417,10 +423,6 @@ void Engine::Reap(TimePoint now, Effects& out) {
     }
     if (sa.wants_restart()) {
       if (const PeerConfig* c = FindConfig(sa.config().name)) restart.push_back(c);
-    }
-    // The index may hold the original (pre-NAT-T) endpoint.
-    for (auto h = half_open_index_.begin(); h != half_open_index_.end();) {
-      h = h->second == it->first ? half_open_index_.erase(h) : std::next(h);
     }
     id_to_spi_.erase(sa.id());
     it = by_spi_.erase(it);

@@ -80,6 +80,10 @@ class IkeSa {
   bool initial_contact() const { return ctx_.initial_contact; }
   // Whether the `unique` policy has looked at this SA (once, when it is up).
   bool unique_checked() const { return unique_checked_; }
+  // Responder: the key of this SA in the Engine's half-open index (the
+  // first datagram's source), empty once it is out of it.
+  const std::string& half_open_key() const { return half_open_key_; }
+  void set_half_open_key(std::string key) { half_open_key_ = std::move(key); }
   void set_unique_checked() { unique_checked_ = true; }
   void clear_initial_contact() { ctx_.initial_contact = false; }
   // IKE_SA rekey: the finished rekey of this SA, if any (once). After a
@@ -116,6 +120,7 @@ class IkeSa {
   TaskManager tm_;
   bool wants_restart_ = false;
   bool unique_checked_ = false;
+  std::string half_open_key_;
   bool wants_reauth_ = false;
   uint64_t reauth_of_ = 0;
   // RFC 7383 reassembly of one message at a time.
