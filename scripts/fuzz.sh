@@ -5,10 +5,13 @@
 # run of one target: scripts/fuzz.sh 3600 wire_message_fuzz
 # New inputs go to build-fuzz/corpus/<target> (never into the repository's
 # seeds); crashes are written to build-fuzz/crashes/ and fail the run.
-# FUZZ_SEED=N makes the run reproducible: libFuzzer's seed is fixed and the
-# work corpus starts empty (build-fuzz/corpus-seeded/), so the same build
-# explores the same inputs on every machine. The test command uses this; long
-# exploratory runs leave FUZZ_SEED unset.
+# FUZZ_SEED=N makes the run reproducible: libFuzzer's seed is fixed, the
+# work corpus starts empty (build-fuzz/corpus-seeded/) and each target stops
+# after FUZZ_RUNS inputs (default 100000), so the same build explores the same
+# inputs on every machine; a slower machine stops earlier at the time limit,
+# on a prefix of the same sequence. The test command uses this; running it
+# once with a generous time (FUZZ_SEED=1 scripts/fuzz.sh 900) covers every
+# input CI will try. Long exploratory runs leave FUZZ_SEED unset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-12}
@@ -26,7 +29,7 @@ fi
 seed_args=()
 work_root=build-fuzz/corpus
 if [[ -n ${FUZZ_SEED:-} ]]; then
-  seed_args=(-seed="$FUZZ_SEED")
+  seed_args=(-seed="$FUZZ_SEED" -runs="${FUZZ_RUNS:-100000}")
   work_root=build-fuzz/corpus-seeded
   rm -rf "$work_root"
 fi
