@@ -9,7 +9,7 @@
 SS_CHARON=${SS_CHARON:-/usr/lib/ipsec/charon}
 
 ss_write_conf() {  # DIR
-  local w=$1
+  local w=$1 d  # d is local: bash scoping would hand it to the caller's d
   mkdir -p "$w/run" "$w/swanctl"
   for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
     mkdir -p "$w/swanctl/$d"
