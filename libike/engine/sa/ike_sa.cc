@@ -406,18 +406,6 @@ void IkeSa::AfterInput(bool was_established) {
 
 namespace ike::engine {
 
-namespace {
-
-// The smallest nonce of one rekey exchange (compared as unsigned byte strings).
-const Bytes& LowestNonce(const IkeRekeyResult& r) {
-  return std::lexicographical_compare(r.nonce_i.begin(), r.nonce_i.end(), r.nonce_r.begin(),
-                                      r.nonce_r.end())
-             ? r.nonce_i
-             : r.nonce_r;
-}
-
-}  // namespace
-
 std::optional<IkeSa::RekeyOutcome> IkeSa::TakeRekey() {
   if (ctx_.rekey_collision) {
     auto active = tm_.active_types();
@@ -435,9 +423,8 @@ std::optional<IkeSa::RekeyOutcome> IkeSa::TakeRekey() {
       // is redundant.
       IkeRekeyResult ours = std::move(*ctx_.rekeyed);
       IkeRekeyResult theirs = std::move(*ctx_.rekey_collision);
-      const Bytes& a = LowestNonce(ours);
-      const Bytes& b = LowestNonce(theirs);
-      bool ours_lowest = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+      bool ours_lowest =
+          HoldsLowestNonce(ours.nonce_i, ours.nonce_r, theirs.nonce_i, theirs.nonce_r);
       outcome.adopt = ours_lowest ? std::move(theirs) : std::move(ours);
       outcome.redundant = ours_lowest ? std::move(ours) : std::move(theirs);
     }

@@ -3,6 +3,7 @@
 // being handled. Tasks read and write it; the TaskManager and IkeSa own it.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,19 @@ struct IkeRekeyResult {
   Proposal proposal;
   IkeKeys keys;
 };
+
+// Rekey collisions (RFC 7296 2.8.1, 2.8.2): does exchange A (its two
+// nonces) hold the lowest of the four nonces? Nonces compare as unsigned
+// byte strings (memcmp order, a shorter prefix first).
+inline bool HoldsLowestNonce(const Bytes& a_ni, const Bytes& a_nr, const Bytes& b_ni,
+                             const Bytes& b_nr) {
+  auto less = [](const Bytes& x, const Bytes& y) {
+    return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+  };
+  const Bytes& a = less(a_ni, a_nr) ? a_ni : a_nr;
+  const Bytes& b = less(b_ni, b_nr) ? b_ni : b_nr;
+  return less(a, b);
+}
 
 // Down reasons other code keys on.
 inline constexpr std::string_view kReasonDeletedByPeer = "deleted by peer";

@@ -392,13 +392,6 @@ TaskOutcome ChildCreate::BuildResponse(wire::Message& msg, SaContext& ctx) {
   return TaskResult::kDone;
 }
 
-namespace {
-// memcmp order over the common length, shorter first on a tie.
-bool NonceLess(const Bytes& a, const Bytes& b) {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
-}
-}  // namespace
-
 void ChildCreate::RecordRekey(SaContext& ctx, uint32_t old_spi_in, bool ours, const Bytes& ni,
                               const Bytes& nr, uint32_t new_spi_in) {
   SaContext::RekeyRecord& r = ctx.child_rekeys[old_spi_in];
@@ -416,9 +409,7 @@ void ChildCreate::RecordRekey(SaContext& ctx, uint32_t old_spi_in, bool ours, co
   r.resolved = true;
   // RFC 7296 2.8.1: the SA created by the exchange holding the lowest nonce
   // is redundant and deleted by the side that initiated that exchange.
-  const Bytes& ours_min = NonceLess(r.ours_ni, r.ours_nr) ? r.ours_ni : r.ours_nr;
-  const Bytes& theirs_min = NonceLess(r.theirs_ni, r.theirs_nr) ? r.theirs_ni : r.theirs_nr;
-  if (NonceLess(ours_min, theirs_min)) {
+  if (HoldsLowestNonce(r.ours_ni, r.ours_nr, r.theirs_ni, r.theirs_nr)) {
     if (ChildSa* redundant = ctx.FindChildByInbound(r.ours_new_spi_in)) {
       redundant->state = ChildState::kRekeyed;  // no ChildDown event for it
       ctx.pending_child_deletes.push_back(r.ours_new_spi_in);
