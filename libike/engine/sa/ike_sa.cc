@@ -438,9 +438,10 @@ std::optional<IkeSa::RekeyOutcome> IkeSa::TakeRekey() {
   return outcome;
 }
 
-void IkeSa::AdoptRedundant(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out) {
-  Scope scope(*this, now, out);
-  SaContext& o = old.ctx_;
+// The new IKE_SA of a rekey: keys and SPIs from `result`, endpoints and
+// what we know of the peer from `old`.
+void IkeSa::TakeOver(const IkeSa& old, IkeRekeyResult& result, TimePoint now) {
+  const SaContext& o = old.ctx_;
   ctx_.local = o.local;
   ctx_.remote = o.remote;
   ctx_.spi_i = result.spi_i;
@@ -453,9 +454,15 @@ void IkeSa::AdoptRedundant(IkeSa& old, IkeRekeyResult result, TimePoint now, Eff
   ctx_.nat_here = o.nat_here;
   ctx_.nat_there = o.nat_there;
   ctx_.peer_supports_fragmentation = o.peer_supports_fragmentation;
+  ctx_.peer_hash_algorithms = o.peer_hash_algorithms;
   ctx_.peer_id = o.peer_id;
   ctx_.last_inbound = now;
   ctx_.established_at = now;
+}
+
+void IkeSa::AdoptRedundant(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  TakeOver(old, result, now);
   // No events and no timers of a live SA: it exists only to be deleted.
   ctx_.rekeyed_away = true;
   ctx_.state = IkeState::kEstablished;
@@ -471,23 +478,8 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
   {
     Scope scope(*this, now, out);
     SaContext& o = old.ctx_;
-    ctx_.local = o.local;
-    ctx_.remote = o.remote;
-    ctx_.spi_i = result.spi_i;
-    ctx_.spi_r = result.spi_r;
-    ctx_.nonce_i = std::move(result.nonce_i);
-    ctx_.nonce_r = std::move(result.nonce_r);
-    ctx_.ike_proposal = result.proposal;
-    ctx_.ke_group = result.proposal.ke();
-    ctx_.keys = std::move(result.keys);
-    ctx_.nat_here = o.nat_here;
-    ctx_.nat_there = o.nat_there;
-    ctx_.peer_supports_fragmentation = o.peer_supports_fragmentation;
-    ctx_.peer_hash_algorithms = o.peer_hash_algorithms;
-    ctx_.peer_id = o.peer_id;
-    ctx_.last_inbound = now;
+    TakeOver(old, result, now);
     ctx_.state = IkeState::kEstablished;
-    ctx_.established_at = now;
     ctx_.children = std::move(o.children);
     o.children.clear();
     // The virtual IPs (leases, or ours) belong to the new SA now.

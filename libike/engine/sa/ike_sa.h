@@ -105,6 +105,9 @@ class IkeSa {
   void Abort(const std::string& reason, TimePoint now, Effects& out);
 
  private:
+  // AdoptFrom/AdoptRedundant: keys and SPIs from `result`, endpoints and
+  // peer state from `old`.
+  void TakeOver(const IkeSa& old, IkeRekeyResult& result, TimePoint now);
   friend class IkeSaPeer;
 
   struct Scope;  // binds ctx_.out/now for the duration of one input
