@@ -107,3 +107,20 @@ skip_or_fail() {
   echo "SKIP: $*" >&2
   exit 77
 }
+
+# ns_workdir NAME: a scratch directory in $work, namespaces named NAME<pid>-*
+# and spawned processes' logs in $work. On exit the namespaces and $work go;
+# on a failing exit the tail of each daemon log is printed first.
+ns_workdir() {
+  work=$(mktemp -d "/tmp/ike-$1.XXXXXX")
+  export NS_PREFIX=$1$$ NS_LOGDIR=$work
+  trap _ns_workdir_cleanup EXIT
+}
+_ns_workdir_cleanup() {
+  local rc=$? f
+  if ((rc != 0)); then
+    for f in "$work"/charon-*.log; do echo "---- $f" >&2; tail -n 60 "$f" >&2; done
+  fi
+  ns_cleanup
+  rm -rf "$work"
+}

@@ -23,17 +23,7 @@ ns_available || skip_or_fail "the capability test needs root and network namespa
 [[ -x $charon ]] || { echo "FAIL: $charon not built" >&2; exit 1; }
 grep -q '^CapBnd:' /proc/self/status || skip_or_fail "no capability fields in /proc/PID/status"
 
-work=$(mktemp -d /tmp/ike-caps.XXXXXX)
-export NS_PREFIX=caps$$ NS_LOGDIR=$work
-cleanup() {
-  local rc=$?
-  if ((rc != 0)); then
-    for f in "$work"/charon-*.log; do echo "---- $f" >&2; tail -n 60 "$f" >&2; done
-  fi
-  ns_cleanup
-  rm -rf "$work"
-}
-trap cleanup EXIT
+ns_workdir caps
 
 net_admin=0000000000001000  # 1 << CAP_NET_ADMIN (12)
 

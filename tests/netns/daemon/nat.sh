@@ -14,17 +14,7 @@ ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 ns_available || skip_or_fail "the NAT test needs root and network namespaces"
 command -v nft >/dev/null || skip_or_fail "nft (nftables) is not installed"
 
-work=$(mktemp -d /tmp/ike-nat.XXXXXX)
-export NS_PREFIX=nat$$ NS_LOGDIR=$work
-cleanup() {
-  local rc=$?
-  if ((rc != 0)); then
-    for f in "$work"/charon-*.log; do echo "---- $f" >&2; tail -n 60 "$f" >&2; done
-  fi
-  ns_cleanup
-  rm -rf "$work"
-}
-trap cleanup EXIT
+ns_workdir nat
 
 psk=$(openssl rand -base64 24)
 mkdir -p "$work/o" "$work/s"
