@@ -16,7 +16,8 @@ packages=(
   # Debian package (scripts/package.sh, tests/package): build, man pages, lint, notify socket
   debhelper dpkg-dev pandoc lintian python3 adduser
   # interop peer
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins openssl
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins libstrongswan-standard-plugins openssl
+  freeradius freeradius-utils  # RADIUS server for the EAP-RADIUS tests
   libbenchmark-dev iperf3 gnuplot-nox linux-perf  # benchmarks (bench/)
 )
 [[ -n "${IKE_EXTRA_PACKAGES:-}" ]] && read -r -a extra <<<"$IKE_EXTRA_PACKAGES" && packages+=("${extra[@]}")

@@ -228,6 +228,22 @@ struct EngineHost::Impl {
   }
   void Do(engine::EmitEvent& e) { OnEvent(e.event); }
 
+  // EAP to relay to an AAA backend. Without a RADIUS server configured the
+  // answer is "unavailable" (the peer's authentication fails cleanly). The
+  // reply is a new input, so it runs after this batch of effects.
+  void Do(engine::EapBackendRequest& e) {
+    uint64_t sa = e.sa;
+    log.Log(Subsystem::kIke, LogLevel::kError, Ctx(sa),
+            "EAP-RADIUS requested but no RADIUS server is configured");
+    loop.AddTimerIn(engine::Duration(0), [this, sa] {
+      engine::EapBackendReply reply;
+      reply.sa = sa;
+      reply.kind = engine::EapBackendReply::Kind::kUnavailable;
+      reply.reason = "no RADIUS server configured";
+      Handle(engine::Input(std::move(reply)));
+    });
+  }
+
   // A virtual IP the gateway gave us: on the TUN device of the userspace
   // data path, whose routes then prefer it as source. Reference-counted: a
   // reauthentication adds the same address before the old SA removes it.

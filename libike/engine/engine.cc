@@ -83,6 +83,12 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
     OnCommand(*c, now, out);
   } else if (const auto* k = std::get_if<KernelEvent>(&input)) {
     OnKernel(*k, now, out);
+  } else if (const auto* r = std::get_if<EapBackendReply>(&input)) {
+    if (IkeSa* sa = FindById(r->sa)) {
+      sa->OnEapBackendReply(*r, now, out);
+    } else {
+      counters_.Inc(Drop::kUnexpectedEapReply);
+    }
   }
   AdoptRekeys(now, out);
   Housekeeping(now, out);

@@ -44,3 +44,18 @@ std::string Identity::ToString() const {
 }
 
 }  // namespace ike::engine
+
+namespace ike::engine {
+
+const char* EapMethodName(EapMethod method) {
+  switch (method) {
+    case EapMethod::kIdentity: return "eap-identity";
+    case EapMethod::kMd5: return "eap-md5";
+    case EapMethod::kTls: return "eap-tls";
+    case EapMethod::kMschapv2: return "eap-mschapv2";
+    case EapMethod::kRadius: return "eap-radius";
+  }
+  return "eap-?";
+}
+
+}  // namespace ike::engine

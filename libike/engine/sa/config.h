@@ -35,7 +35,26 @@ struct Identity {
   friend bool operator==(const Identity&, const Identity&) = default;
 };
 
-enum class AuthKind : uint8_t { kPsk, kPubkey };
+enum class AuthKind : uint8_t { kPsk, kPubkey, kEap };
+
+// EAP methods (RFC 7296 2.16; IANA EAP method types where one exists).
+// kRadius: the responder relays EAP to a RADIUS server (RFC 3579) and
+// accepts whatever method the server runs.
+enum class EapMethod : uint8_t {
+  kIdentity = 1,
+  kMd5 = 4,
+  kTls = 13,
+  kMschapv2 = 26,
+  kRadius = 0xff,
+};
+const char* EapMethodName(EapMethod method);
+
+// An EAP user secret (swanctl.conf `secrets { eap-X { id, secret } }`).
+struct EapSecret {
+  Bytes identity;  // the EAP identity (empty: any)
+  SecretBytes secret;
+  EapSecret Clone() const { return {identity, secret.Clone()}; }
+};
 
 struct AuthConfig {
   AuthKind kind = AuthKind::kPsk;
@@ -45,6 +64,14 @@ struct AuthConfig {
   std::vector<Bytes> certs;         // local: end entity first, then intermediates
   std::vector<Bytes> ca_certs;      // remote: trust anchors
   Bytes private_key_der;            // local (PKCS#8 DER)
+  // kEap. Local (client): the method we accept, our EAP identity (empty:
+  // the IKE identity) and password. Remote (server): the method we run, or
+  // kRadius; eap_id IsAny(): ask the peer with EAP-Identity first.
+  EapMethod eap_method = EapMethod::kMschapv2;
+  Identity eap_id;
+  SecretBytes eap_secret;  // local: our EAP password
+  // Remote, kEap: the user database of a local method (MSCHAPv2).
+  std::vector<EapSecret> eap_users;
 
   AuthConfig Clone() const {
     AuthConfig c;
@@ -54,6 +81,10 @@ struct AuthConfig {
     c.certs = certs;
     c.ca_certs = ca_certs;
     c.private_key_der = private_key_der;
+    c.eap_method = eap_method;
+    c.eap_id = eap_id;
+    c.eap_secret = eap_secret.Clone();
+    for (const EapSecret& u : eap_users) c.eap_users.push_back(u.Clone());
     return c;
   }
 };

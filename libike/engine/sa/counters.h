@@ -26,6 +26,7 @@ enum class Drop : uint8_t {
   kTaskFailed,          // a task rejected the message (SA kept unless fatal)
   kFragment,            // a fragment that cannot be reassembled
   kNoConfig,            // IKE_SA_INIT for which no connection matches
+  kUnexpectedEapReply,  // an AAA backend answer no IKE_SA waits for
   kCount,
 };
 

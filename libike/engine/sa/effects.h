@@ -13,12 +13,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "libike/common/bytes.h"
 #include "libike/common/ip_address.h"
+#include "libike/common/secret_bytes.h"
 #include "xfrm/backend/backend.h"
 
 namespace ike::engine {
@@ -98,7 +100,19 @@ using Command = std::variant<InitiateCommand, TerminateIkeCommand, TerminateChil
                              RekeyIkeCommand, RekeyChildCommand, DpdCommand, ReauthCommand,
                              InvalidSpiCommand>;
 
-using Input = std::variant<Datagram, TimerFired, KernelEvent, Command>;
+// The AAA backend's answer to an EapBackendRequest (RFC 3579: RADIUS
+// Access-Challenge / Access-Accept / Access-Reject, or no server answered).
+struct EapBackendReply {
+  enum class Kind : uint8_t { kChallenge, kAccept, kReject, kUnavailable };
+  uint64_t sa = 0;
+  Kind kind = Kind::kUnavailable;
+  Bytes eap_message;  // the EAP packet for the peer (Request, Success, Failure)
+  SecretBytes msk;    // kAccept: MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548)
+  std::optional<IpAddress> framed_ip;  // kAccept: the peer's virtual IP, if assigned
+  std::string reason;                  // kReject / kUnavailable: for the log
+};
+
+using Input = std::variant<Datagram, TimerFired, KernelEvent, Command, EapBackendReply>;
 
 // --- Effects ---
 
@@ -167,8 +181,24 @@ struct VirtualIp {
   uint64_t sa = 0;
 };
 
+// Responder delegating EAP to an AAA backend (`auth = eap-radius`): one EAP
+// packet from the peer to forward (RFC 3579). The host answers with an
+// EapBackendReply input for the same `sa`; until then the IKE_AUTH request
+// stays unanswered (retransmits of it are dropped). `first` starts a new
+// backend conversation (a new RADIUS State).
+struct EapBackendRequest {
+  uint64_t sa = 0;
+  std::string connection;
+  Bytes identity;     // the peer's EAP identity (RADIUS User-Name)
+  Bytes eap_message;  // the peer's EAP Response packet
+  bool first = false;
+  Endpoint local;   // our IKE endpoint (NAS-IP-Address, Called-Station-Id)
+  Endpoint remote;  // the peer's (Calling-Station-Id)
+};
+
 using Effect = std::variant<SendDatagram, ArmTimer, CancelTimer, InstallSa, DeleteSa,
-                            InstallPolicy, DeletePolicy, EmitEvent, VirtualIp>;
+                            InstallPolicy, DeletePolicy, EmitEvent, VirtualIp,
+                            EapBackendRequest>;
 using Effects = std::vector<Effect>;
 
 }  // namespace ike::engine

@@ -292,6 +292,12 @@ void IkeSa::OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& ou
   }
 }
 
+void IkeSa::OnEapBackendReply(const EapBackendReply& reply, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  (void)reply;
+  ctx_.counters.Inc(Drop::kUnexpectedEapReply);
+}
+
 void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   if (destroyed()) return;

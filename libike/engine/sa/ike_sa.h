@@ -60,6 +60,8 @@ class IkeSa {
                   const Endpoint& to, TimePoint now, Effects& out);
   void OnTimer(const TimerId& id, TimePoint now, Effects& out);
   void OnCommand(const Command& cmd, TimePoint now, Effects& out);
+  // The AAA backend answered the EapBackendRequest of this SA.
+  void OnEapBackendReply(const EapBackendReply& reply, TimePoint now, Effects& out);
   // A soft (rekey) or hard (delete) expire of one of our CHILD_SAs.
   void OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& out);
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
