@@ -213,6 +213,28 @@ struct AuthorityConfig {
   std::string cert_uri_base;
 };
 
+// The `radius { }` section: RADIUS servers for `auth = eap-radius` and
+// accounting (strongSwan keeps these in strongswan.conf under
+// charon.plugins.eap-radius; see conf/README.md).
+struct RadiusServerConfig {
+  std::string name;
+  Location loc;
+  IpAddress address;
+  uint16_t auth_port = 1812;
+  uint16_t acct_port = 1813;
+  SecretBytes secret;
+};
+
+struct RadiusConfig {
+  Location loc;
+  bool accounting = false;
+  Seconds interim_interval{0};
+  std::string nas_identifier = "ikedaemon";
+  Seconds retransmit_timeout{2};
+  uint32_t retransmit_tries = 3;
+  std::vector<RadiusServerConfig> servers;  // in file order
+};
+
 struct Config {
   std::string source;  // main file name
   std::vector<ConnectionConfig> connections;  // in file order
@@ -221,6 +243,7 @@ struct Config {
   std::vector<AuthorityConfig> authorities;
   std::vector<Certificate> certificates;      // x509/, x509ca/, authorities, named files
   std::vector<PrivateKey> private_keys;
+  RadiusConfig radius;  // no servers: no `radius` section
   std::vector<Diagnostic> warnings;
 
   Config() = default;

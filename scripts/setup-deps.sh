@@ -51,3 +51,11 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet strongswan 2>/dev/null; then
   systemctl stop strongswan || true
 fi
+# FreeRADIUS likewise (the EAP-RADIUS tests run theirs in a namespace): not
+# running, and not started again at boot.
+if command -v systemctl >/dev/null && systemctl is-active --quiet freeradius 2>/dev/null; then
+  systemctl stop freeradius || true
+fi
+if command -v systemctl >/dev/null && systemctl is-enabled --quiet freeradius 2>/dev/null; then
+  systemctl disable freeradius >/dev/null 2>&1 || true
+fi
