@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "conf/credentials.h"
+#include "conf/radius.h"
 
 namespace ike::conf {
 namespace {
@@ -1090,10 +1091,10 @@ LoadResult BuildConfig(AstSection& root, const std::string& source, Diagnostics 
   }
   for (const auto& s : root.sections) {
     if (s.name != "connections" && s.name != "secrets" && s.name != "pools" &&
-        s.name != "authorities") {
+        s.name != "authorities" && s.name != "radius") {
       diags.Error(s.loc, s.name,
                   "unknown section '" + s.name +
-                      "' (expected connections, secrets, pools or authorities)");
+                      "' (expected connections, secrets, pools, authorities or radius)");
     }
   }
   std::vector<PendingCertRef> cert_refs;
@@ -1108,6 +1109,11 @@ LoadResult BuildConfig(AstSection& root, const std::string& source, Diagnostics 
   std::vector<PendingAuthority> pending_authorities;
   BuildAuthorities(Sections(top, "authorities"), config, pending_authorities, ctx);
   CheckReferences(config, ctx);
+  std::vector<AstSection*> radius;
+  for (auto& s : root.sections) {
+    if (s.name == "radius") radius.push_back(&s);
+  }
+  BuildRadius(radius, config, diags);
 
   // Credentials.
   CredentialRequests req;

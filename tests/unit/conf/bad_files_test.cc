@@ -31,7 +31,7 @@ TEST(BadFiles, ExactMessages) {
       {"unknown top-level section",
        "connection {\n}\n",
        {"test.conf:1: connection: unknown section 'connection' (expected connections, secrets, "
-        "pools or authorities)"}},
+        "pools, authorities or radius)"}},
       {"bad proposal keyword",
        "connections {\n  gw {\n    proposals = aes257-sha256-modp2048\n  }\n}\n",
        {"test.conf:3: connections.gw.proposals: unknown algorithm keyword 'aes257'"}},
