@@ -4,10 +4,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "charon/daemon/config_map.h"
 #include "conf/diff.h"
@@ -16,6 +18,7 @@
 #include "libike/engine/sa/backend_spi_allocator.h"
 #include "xfrm/backend/install_transaction.h"
 #include "xfrm/netlink/kernel_probe.h"
+#include "xfrm/netlink/route_manager.h"
 #include "xfrm/netlink/socket_options.h"
 #include "xfrm/userspace/userspace_backend.h"
 
@@ -113,6 +116,11 @@ struct EngineHost::Impl {
   std::map<std::string, std::vector<xfrm::PolicyParams>> traps;
   std::map<std::string, std::vector<std::string>> trapped_children;
   std::map<IpAddress, int> vip_refs;
+  // Virtual IPs with the kernel data path: address, table-220 routes and
+  // rule (opened on the first virtual IP), and the outbound policies that
+  // got a route (policy, destination, prefix, virtual IP).
+  std::unique_ptr<xfrm::netlink::RouteManager> vip_routes;
+  std::vector<std::tuple<xfrm::PolicyId, IpAddress, uint8_t, IpAddress>> vip_routed;
   uint32_t next_trap_reqid = 0x7f000001;
   uint64_t install_failures = 0;
   uint64_t keepalives_sent = 0;
@@ -218,9 +226,12 @@ struct EngineHost::Impl {
       ++install_failures;
       log.Log(Subsystem::kKernel, LogLevel::kError, "installing policy failed: " + r.error().ToString());
       for (const auto& t : e.params.templates) FailChildByReqid(t.reqid);
+      return;
     }
+    VipRoute(e.params);
   }
   void Do(engine::DeletePolicy& e) {
+    VipUnroute(e.id);
     auto r = backend.DeletePolicy(e.id);
     if (!r && r.error().code != xfrm::BackendError::Code::kNotFound) {
       log.Log(Subsystem::kKernel, LogLevel::kWarning, "deleting policy: " + r.error().ToString());
@@ -255,9 +266,7 @@ struct EngineHost::Impl {
       if (refs++ > 0) return;
       auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&backend);
       if (!us) {
-        log.Log(Subsystem::kKernel, LogLevel::kError, ctx,
-                "virtual IP " + e.address.ToString() +
-                    " assigned, but only the userspace data path configures virtual IPs");
+        KernelVip(e, ctx);
         return;
       }
       auto r = us->AddTunAddress(e.address, host);
@@ -271,11 +280,68 @@ struct EngineHost::Impl {
       return;
     }
     vip_refs.erase(e.address);
+    if (vip_routes && vip_routes->HasVirtualIp(e.address)) KernelVip(e, ctx);
     if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&backend)) {
       auto r = us->RemoveTunAddress(e.address, host);
       log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kWarning, ctx,
               r ? "removed virtual IP " + e.address.ToString()
                 : "removing virtual IP " + e.address.ToString() + ": " + r.error().ToString());
+    }
+  }
+
+  // The kernel data path: the address goes on the interface towards the
+  // gateway; routes for the outbound policies follow in VipRoute.
+  void KernelVip(const engine::VirtualIp& e, const LogContext& ctx) {
+    const std::string what = "virtual IP " + e.address.ToString();
+    if (!e.add) {
+      vip_routed.erase(std::remove_if(vip_routed.begin(), vip_routed.end(),
+                                      [&](const auto& t) { return std::get<3>(t) == e.address; }),
+                       vip_routed.end());
+      auto r = vip_routes->RemoveVirtualIp(e.address);
+      log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kWarning, ctx,
+              r ? "removed " + what : "removing " + what + ": " + r.error().ToString());
+      return;
+    }
+    const auto* sa = engine.FindSa(e.sa);
+    if (!sa) return;
+    if (!vip_routes) {
+      vip_routes = std::make_unique<xfrm::netlink::RouteManager>();
+      if (auto r = vip_routes->Open(); !r) {
+        log.Log(Subsystem::kKernel, LogLevel::kError, ctx, "installing " + what + ": " + r.error().ToString());
+        vip_routes.reset();
+        return;
+      }
+    }
+    auto r = vip_routes->AddVirtualIp(e.address, sa->remote().address);
+    log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kError, ctx,
+            r ? "installed " + what + " on interface " + std::to_string(vip_routes->VirtualIpInterface(e.address))
+              : "installing " + what + ": " + r.error().ToString());
+  }
+  // An outbound policy from a virtual IP we hold: a route for its
+  // destination in table 220 with the virtual IP as source.
+  void VipRoute(const xfrm::PolicyParams& p) {
+    if (!vip_routes || p.direction != xfrm::Direction::kOut || p.action != xfrm::PolicyAction::kProtect) return;
+    const auto& sel = p.selector;
+    if (sel.src_prefix != (sel.src.is_v4() ? 32 : 128) || !vip_routes->HasVirtualIp(sel.src)) return;
+    xfrm::PolicyId id{sel, p.direction, p.mark, p.if_id};
+    for (const auto& t : vip_routed) {
+      if (std::get<0>(t) == id) return;  // an update of a policy already routed
+    }
+    auto r = vip_routes->AddRoute(sel.dst, sel.dst_prefix, sel.src);
+    if (!r) {
+      log.Log(Subsystem::kKernel, LogLevel::kError,
+              "route " + sel.dst.ToString() + "/" + std::to_string(sel.dst_prefix) + " from virtual IP " +
+                  sel.src.ToString() + ": " + r.error().ToString());
+      return;
+    }
+    vip_routed.emplace_back(id, sel.dst, sel.dst_prefix, sel.src);
+  }
+  void VipUnroute(const xfrm::PolicyId& id) {
+    for (auto it = vip_routed.begin(); it != vip_routed.end(); ++it) {
+      if (std::get<0>(*it) != id) continue;
+      (void)vip_routes->RemoveRoute(std::get<1>(*it), std::get<2>(*it), std::get<3>(*it));
+      vip_routed.erase(it);
+      return;
     }
   }
 
