@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "charon/daemon/config_map.h"
+#include "charon/daemon/radius_client.h"
 #include "conf/diff.h"
 #include "libike/crypto/rng.h"
 #include "libike/engine/engine.h"
@@ -107,6 +108,17 @@ struct EngineHost::Impl {
   };
   std::map<engine::TimerId, ArmedTimer> timers;
   std::map<uint64_t, engine::TimePoint> ike_established;  // IKE_SA id -> when it came up
+  // EAP-RADIUS (auth = eap-radius) and RADIUS accounting.
+  RadiusClient radius{loop, log};
+  struct AcctSa {
+    uint64_t ike_sa;
+    bool inbound;
+    xfrm::SaId id;
+  };
+  // The CHILD_SAs of IKE_SAs with RADIUS accounting, by (destination, SPI),
+  // and the traffic of those already deleted (queried just before).
+  std::map<std::pair<IpAddress, uint32_t>, AcctSa> acct_sas;
+  std::map<uint64_t, RadiusUsage> acct_closed;
   std::shared_ptr<const conf::Config> config;
   std::map<std::string, MappedConnection> connections;
   std::vector<std::unique_ptr<Waiter>> waiters;
@@ -214,6 +226,7 @@ struct EngineHost::Impl {
     FailChild(e.params.id.spi);
   }
   void Do(engine::DeleteSa& e) {
+    AcctSaGone(e.id);
     auto r = backend.DeleteSa(e.id);
     if (!r && r.error().code != xfrm::BackendError::Code::kNotFound) {
       log.Log(Subsystem::kKernel, LogLevel::kWarning, "deleting SA " + Hex32(e.id.spi) + ": " + r.error().ToString());
@@ -244,6 +257,11 @@ struct EngineHost::Impl {
   // reply is a new input, so it runs after this batch of effects.
   void Do(engine::EapBackendRequest& e) {
     uint64_t sa = e.sa;
+    if (radius.configured()) {
+      RadiusAuthRequest req{e.sa, e.identity, e.eap_message, e.first, e.local, e.remote};
+      radius.Authenticate(std::move(req), [this, sa](RadiusAuthResult r) { OnRadiusReply(sa, std::move(r)); });
+      return;
+    }
     log.Log(Subsystem::kIke, LogLevel::kError, Ctx(sa),
             "EAP-RADIUS requested but no RADIUS server is configured");
     loop.AddTimerIn(engine::Duration(0), [this, sa] {
@@ -253,6 +271,117 @@ struct EngineHost::Impl {
       reply.reason = "no RADIUS server configured";
       Handle(engine::Input(std::move(reply)));
     });
+  }
+
+  void OnRadiusReply(uint64_t sa, RadiusAuthResult r) {
+    engine::EapBackendReply reply;
+    reply.sa = sa;
+    switch (r.kind) {
+      case RadiusAuthResult::Kind::kChallenge: reply.kind = engine::EapBackendReply::Kind::kChallenge; break;
+      case RadiusAuthResult::Kind::kAccept:
+        reply.kind = engine::EapBackendReply::Kind::kAccept;
+        log.Log(Subsystem::kIke, LogLevel::kInfo, Ctx(sa),
+                "RADIUS Access-Accept from " + r.server +
+                    (r.framed_ip ? ", Framed-IP-Address " + r.framed_ip->ToString() : std::string()));
+        break;
+      case RadiusAuthResult::Kind::kReject:
+        reply.kind = engine::EapBackendReply::Kind::kReject;
+        log.Log(Subsystem::kIke, LogLevel::kWarning, Ctx(sa), r.reason);
+        break;
+      case RadiusAuthResult::Kind::kUnavailable: reply.kind = engine::EapBackendReply::Kind::kUnavailable; break;
+    }
+    reply.eap_message = std::move(r.eap_message);
+    reply.msk = std::move(r.msk);
+    reply.framed_ip = r.framed_ip;
+    reply.reason = std::move(r.reason);
+    Handle(engine::Input(std::move(reply)));
+  }
+
+  // RADIUS accounting follows the IKE_SAs that RADIUS authenticated.
+  void RadiusOnEvent(const engine::Event& ev) {
+    switch (ev.kind) {
+      case engine::EventKind::kIkeUp: {
+        const auto* sa = engine.FindSa(ev.sa);
+        if (!sa || !radius.accounting()) break;
+        RadiusAcctInfo info;
+        info.local = sa->local();
+        info.remote = sa->remote();
+        for (const auto& [pool, a] : sa->peer_vips()) {
+          if (a.is_v4() && !info.framed_ip) info.framed_ip = a;
+        }
+        radius.StartAccounting(ev.sa, info);
+        AcctTrack(ev.sa);
+        break;
+      }
+      case engine::EventKind::kIkeRekeyed: {
+        // The session continues under the new IKE_SA (same peer and connection).
+        const auto* now_sa = engine.FindSa(ev.sa);
+        if (!now_sa || radius.HasAccounting(ev.sa)) break;
+        for (const auto* old : engine.sas()) {
+          if (old->id() != ev.sa && radius.HasAccounting(old->id()) && old->config().name == now_sa->config().name &&
+              old->remote() == now_sa->remote()) {
+            radius.RenameSession(old->id(), ev.sa);
+            auto closed = acct_closed.extract(old->id());
+            if (!closed.empty()) acct_closed[ev.sa] = closed.mapped();
+            for (auto& [key, a] : acct_sas) {
+              if (a.ike_sa == old->id()) a.ike_sa = ev.sa;
+            }
+            break;
+          }
+        }
+        AcctTrack(ev.sa);
+        break;
+      }
+      case engine::EventKind::kChildUp:
+      case engine::EventKind::kChildRekeyed:
+        AcctTrack(ev.sa);
+        break;
+      case engine::EventKind::kIkeDown: {
+        if (radius.HasAccounting(ev.sa)) {
+          RadiusUsage usage = AcctUsage(ev.sa);
+          auto cause = radius::TerminateCause::kUserRequest;
+          if (ev.reason.find("retransmit") != std::string::npos) cause = radius::TerminateCause::kLostCarrier;
+          else if (shutting_down) cause = radius::TerminateCause::kNasReboot;
+          radius.StopAccounting(ev.sa, cause, usage);
+        }
+        radius.Forget(ev.sa);
+        acct_closed.erase(ev.sa);
+        std::erase_if(acct_sas, [&](const auto& kv) { return kv.second.ike_sa == ev.sa; });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  void AcctTrack(uint64_t sa_id) {
+    if (!radius.HasAccounting(sa_id)) return;
+    const auto* sa = engine.FindSa(sa_id);
+    if (!sa) return;
+    for (const auto& c : sa->children()) {
+      xfrm::SaId in{sa->local().address, c.spi_in, c.protocol, c.config.mark_in};
+      xfrm::SaId out{sa->remote().address, c.spi_out, c.protocol, c.config.mark_out};
+      acct_sas[{in.dst, in.spi}] = AcctSa{sa_id, true, in};
+      acct_sas[{out.dst, out.spi}] = AcctSa{sa_id, false, out};
+    }
+  }
+  static void AddSaUsage(RadiusUsage& u, bool inbound, const xfrm::SaUsage& s) {
+    (inbound ? u.octets_in : u.octets_out) += s.bytes;
+    (inbound ? u.packets_in : u.packets_out) += s.packets;
+  }
+  void AcctSaGone(const xfrm::SaId& id) {
+    auto it = acct_sas.find({id.dst, id.spi});
+    if (it == acct_sas.end()) return;
+    if (auto u = backend.QuerySa(it->second.id)) AddSaUsage(acct_closed[it->second.ike_sa], it->second.inbound, *u);
+    acct_sas.erase(it);
+  }
+  RadiusUsage AcctUsage(uint64_t sa_id) {
+    RadiusUsage total;
+    if (auto it = acct_closed.find(sa_id); it != acct_closed.end()) total = it->second;
+    for (const auto& [key, a] : acct_sas) {
+      if (a.ike_sa != sa_id) continue;
+      if (auto u = backend.QuerySa(a.id)) AddSaUsage(total, a.inbound, *u);
+    }
+    return total;
   }
 
   // A virtual IP the gateway gave us: on the TUN device of the userspace
@@ -370,6 +499,7 @@ struct EngineHost::Impl {
   }
 
   void OnEvent(const engine::Event& ev) {
+    RadiusOnEvent(ev);
     LogContext ctx = Ctx(ev.sa);
     ctx.conn = ev.connection;
     std::string text;
@@ -602,6 +732,7 @@ struct EngineHost::Impl {
 EngineHost::EngineHost(EventLoop& loop, Logger& log, IkeSockets& sockets, BackendChoice backend)
     : impl_(std::make_unique<Impl>(loop, log, sockets, std::move(backend))) {
   Impl& d = *impl_;
+  d.radius.SetUsageProvider([this](uint64_t sa) { return impl_->AcctUsage(sa); });
   d.backend.SetEventHandler([this](const xfrm::BackendEvent& ev) {
     impl_->Handle(engine::KernelEvent{ev});
   });
@@ -719,6 +850,11 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
   for (auto& [name, m] : next) peers.push_back(m.peer.Clone());
   d.engine.SetConfigs(std::move(peers));
   d.engine.SetPools(MapPools(*config));
+  if (auto radius = MapRadiusSettings(*config)) {
+    d.radius.Configure(std::move(*radius));
+  } else if (d.radius.configured()) {
+    d.radius.Configure(RadiusSettings{});
+  }
   std::vector<std::pair<std::string, std::string>> to_start;
   for (auto& [name, m] : next) {
     bool existed = d.connections.count(name) > 0;
@@ -938,6 +1074,21 @@ nlohmann::json EngineHost::Stats() const {
     counters[std::string("ike_dropped_") + engine::DropName(drop)] = d.engine.counters().Get(drop);
   }
   counters["kernel_install_failures"] = d.install_failures;
+  if (d.radius.configured()) {
+    const auto& r = d.radius.stats();
+    counters["radius_access_requests"] = r.access_requests;
+    counters["radius_retransmits"] = r.retransmits;
+    counters["radius_accepts"] = r.accepts;
+    counters["radius_rejects"] = r.rejects;
+    counters["radius_challenges"] = r.challenges;
+    counters["radius_unavailable"] = r.unavailable;
+    counters["radius_dropped_bad_authenticator"] = r.bad_authenticator;
+    counters["radius_dropped_malformed"] = r.malformed;
+    counters["radius_dropped_unexpected"] = r.unexpected;
+    counters["radius_acct_requests"] = r.acct_requests;
+    counters["radius_acct_responses"] = r.acct_responses;
+    counters["radius_acct_timeouts"] = r.acct_timeouts;
+  }
   counters["natt_keepalives_sent"] = d.keepalives_sent;
   if (auto* us = dynamic_cast<const xfrm::UserspaceBackend*>(&d.backend)) {
     auto s = us->stats();
