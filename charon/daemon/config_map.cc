@@ -264,6 +264,7 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
     p.rand_time = Ms(c.rand_time);
     p.fragmentation = c.fragmentation != conf::Fragmentation::kNo;
     p.force_encap = c.encap;
+    p.mobike = c.mobike;
     p.send_certreq = c.send_certreq;
     p.keyingtries = c.keyingtries;
     p.unique = c.unique == conf::UniquePolicy::kNever     ? engine::UniquePolicy::kNever

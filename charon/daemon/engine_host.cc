@@ -252,6 +252,42 @@ struct EngineHost::Impl {
   }
   void Do(engine::EmitEvent& e) { OnEvent(e.event); }
 
+  // MOBIKE (RFC 4555): an SA moves to the IKE_SA's new addresses, keys and
+  // sequence numbers kept. A backend that cannot move SAs (the kernel's
+  // needs the keys again) loses the old SA and the CHILD_SA is rekeyed,
+  // which installs it at the new addresses.
+  void Do(engine::MigrateSa& e) {
+    auto r = backend.MigrateSa(e.old_id, e.params);
+    if (r) {
+      log.Log(Subsystem::kKernel, LogLevel::kDebug,
+              "moved SA " + Hex32(e.params.id.spi) + " to " + e.params.src.ToString() + " -> " +
+                  e.params.id.dst.ToString() + (e.params.encap ? " (UDP-encapsulated)" : ""));
+      return;
+    }
+    log.Log(Subsystem::kKernel, LogLevel::kWarning,
+            "moving SA " + Hex32(e.params.id.spi) + " failed: " + r.error().ToString());
+    (void)backend.DeleteSa(e.old_id);
+    if (e.params.direction != xfrm::Direction::kIn) return;
+    for (const auto* sa : engine.sas()) {
+      for (const auto& c : sa->children()) {
+        if (c.spi_in != e.params.id.spi) continue;
+        uint64_t id = sa->id();
+        uint32_t spi_in = c.spi_in;
+        loop.AddTimerIn(std::chrono::milliseconds(0), [this, id, spi_in] {
+          Handle(engine::Command{engine::RekeyChildCommand{id, spi_in}});
+        });
+        return;
+      }
+    }
+  }
+  void Do(engine::UpdatePolicy& e) {
+    auto r = backend.UpdatePolicy(e.params);
+    if (!r) {
+      ++install_failures;
+      log.Log(Subsystem::kKernel, LogLevel::kError, "updating policy failed: " + r.error().ToString());
+    }
+  }
+
   // EAP to relay to an AAA backend. Without a RADIUS server configured the
   // answer is "unavailable" (the peer's authentication fails cleanly). The
   // reply is a new input, so it runs after this batch of effects.

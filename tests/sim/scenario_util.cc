@@ -52,6 +52,7 @@ engine::PeerConfig PskConfig(const PeerSpec& spec) {
   c.local = Endpoint{spec.local, 500};
   c.remote = Endpoint{spec.remote, 500};
   c.ike_proposals = DefaultIke();
+  c.mobike = spec.mobike;
   c.local_auth.kind = engine::AuthKind::kPsk;
   c.local_auth.id = *engine::Identity::Parse(spec.local_id);
   c.local_auth.psk = SecretBytes(AsBytes(spec.psk));

@@ -35,6 +35,9 @@ struct PeerSpec {
   std::vector<engine::TrafficSelector> local_ts;
   std::vector<engine::TrafficSelector> remote_ts;
   xfrm::Mode mode = xfrm::Mode::kTunnel;
+  // Off in scenarios unless asked for: MOBIKE moves IKE_AUTH to port 4500
+  // (RFC 4555 3.3), and most scenarios inspect port-500 packets.
+  bool mobike = false;
 };
 
 engine::PeerConfig PskConfig(const PeerSpec& spec);

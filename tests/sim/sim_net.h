@@ -90,6 +90,9 @@ class SimNet {
   // Packets from `inside` leave with source `outside` and a mapped port.
   void AddNat(const IpAddress& inside, const IpAddress& outside);
 
+  // A node gains or loses an address (a roaming host, MOBIKE).
+  void AddAddress(SimNode& node, const IpAddress& address) { owners_[address] = &node; }
+  void RemoveAddress(const IpAddress& address) { owners_.erase(address); }
   void Input(SimNode& node, engine::Input input);
   void Initiate(SimNode& node, const std::string& connection, const std::string& child = {}) {
     Input(node, engine::Command{engine::InitiateCommand{connection, child}});

@@ -18,6 +18,15 @@ std::string BackendError::ToString() const {
   return out;
 }
 
+BackendResult<void> Backend::MigrateSa(const SaId& old_id, const SaParams& sa) {
+  (void)old_id;
+  (void)sa;
+  BackendError e;
+  e.code = BackendError::Code::kNotSupported;
+  e.detail = name() + " backend cannot move an SA to new addresses";
+  return MakeUnexpected(std::move(e));
+}
+
 uint32_t ComputePriority(const Selector& selector, PolicyAction action, bool trap) {
   // Bases leave room for the specificity adjustment below (at most
   // 2 * 128 * 4 + 4 + 2 + 2). Pass (bypass) policies win over protecting ones;

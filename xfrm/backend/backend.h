@@ -235,6 +235,11 @@ class Backend {
   virtual BackendResult<void> UpdateSa(const SaParams& sa) = 0;
   virtual BackendResult<void> DeleteSa(const SaId& sa) = 0;
   virtual BackendResult<SaUsage> QuerySa(const SaId& sa) = 0;
+  // Moves the installed SA `old_id` to new outer addresses and UDP
+  // encapsulation (MOBIKE, RFC 4555), keeping its keys, sequence numbers and
+  // replay state: `sa` carries the new id (id.dst), src and encap; its keys
+  // are not used. The default answers kNotSupported.
+  virtual BackendResult<void> MigrateSa(const SaId& old_id, const SaParams& sa);
 
   virtual BackendResult<void> AddPolicy(const PolicyParams& policy) = 0;
   virtual BackendResult<void> UpdatePolicy(const PolicyParams& policy) = 0;

@@ -48,6 +48,26 @@ BackendResult<void> FakeBackend::UpdateSa(const SaParams& sa) {
   return AddSa(sa);
 }
 
+BackendResult<void> FakeBackend::MigrateSa(const SaId& old_id, const SaParams& sa) {
+  if (auto e = TakeFailure("MigrateSa")) return MakeUnexpected(*e);
+  auto it = sas_.find(KeyOf(old_id));
+  if (it == sas_.end()) return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
+  Key k = KeyOf(sa.id);
+  if (!(k == it->first) && sas_.count(k)) {
+    return MakeUnexpected(Error(BackendError::Code::kExists, "SA exists"));
+  }
+  // Keys and usage stay; addresses and encapsulation change.
+  StoredSa s = std::move(it->second);
+  sas_.erase(it);
+  s.params.id = sa.id;
+  s.params.src = sa.src;
+  s.params.encap = sa.encap;
+  s.params.selector = sa.selector;
+  sas_.emplace(k, std::move(s));
+  ++migrations_;
+  return {};
+}
+
 BackendResult<void> FakeBackend::DeleteSa(const SaId& sa) {
   if (auto e = TakeFailure("DeleteSa")) return MakeUnexpected(*e);
   Key k = KeyOf(sa);

@@ -23,6 +23,7 @@ class FakeBackend final : public Backend {
   BackendResult<void> UpdateSa(const SaParams& sa) override;
   BackendResult<void> DeleteSa(const SaId& sa) override;
   BackendResult<SaUsage> QuerySa(const SaId& sa) override;
+  BackendResult<void> MigrateSa(const SaId& old_id, const SaParams& sa) override;
   BackendResult<void> AddPolicy(const PolicyParams& policy) override;
   BackendResult<void> UpdatePolicy(const PolicyParams& policy) override;
   BackendResult<void> DeletePolicy(const PolicyId& policy) override;
@@ -52,6 +53,7 @@ class FakeBackend final : public Backend {
   // Counts of operations performed.
   unsigned adds() const { return adds_; }
   unsigned deletes() const { return deletes_; }
+  unsigned migrations() const { return migrations_; }
 
  private:
   struct Key {
@@ -69,7 +71,7 @@ class FakeBackend final : public Backend {
   std::vector<PolicyParams> policies_;
   std::map<std::string, BackendError> fail_;
   EventHandler handler_;
-  unsigned adds_ = 0, deletes_ = 0;
+  unsigned adds_ = 0, deletes_ = 0, migrations_ = 0;
 };
 
 }  // namespace ike::xfrm

@@ -378,6 +378,34 @@ BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
   return {};
 }
 
+BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaParams& sa) {
+  std::unique_lock lock(mu_);
+  auto it = sas_.find(KeyOf(old_id));
+  if (it == sas_.end()) return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
+  const SaKey key = KeyOf(sa.id);
+  if (key != it->first && sas_.count(key) != 0) {
+    return MakeUnexpected(Error(BackendError::Code::kExists, "SA with this SPI exists"));
+  }
+  if (sa.id.spi != old_id.spi || sa.id.protocol != old_id.protocol) {
+    return MakeUnexpected(Error(BackendError::Code::kInvalidArgument, "migrate changes the SPI"));
+  }
+  // MOBIKE: new outer addresses and encapsulation. The ESP objects (keys,
+  // sequence numbers, replay window) are the same; only the map key moves.
+  // inbound_by_spi_ and outbound_ hold the SaState, which stays put.
+  auto node = sas_.extract(it);
+  SaState& s = *node.mapped();
+  {
+    std::lock_guard sa_lock(s.mu);
+    s.params.id = sa.id;
+    s.params.src = sa.src;
+    s.params.encap = sa.encap;
+    s.peer.reset();
+  }
+  node.key() = key;
+  sas_.insert(std::move(node));
+  return {};
+}
+
 void UserspaceBackend::RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>::iterator it) {
   SaState* s = it->second.get();
   if (s->in) {

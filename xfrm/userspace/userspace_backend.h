@@ -108,6 +108,7 @@ class UserspaceBackend : public Backend {
   BackendResult<void> UpdateSa(const SaParams& sa) override;
   BackendResult<void> DeleteSa(const SaId& sa) override;
   BackendResult<SaUsage> QuerySa(const SaId& sa) override;
+  BackendResult<void> MigrateSa(const SaId& old_id, const SaParams& sa) override;
   BackendResult<void> AddPolicy(const PolicyParams& policy) override;
   BackendResult<void> UpdatePolicy(const PolicyParams& policy) override;
   BackendResult<void> DeletePolicy(const PolicyId& policy) override;

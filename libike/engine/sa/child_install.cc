@@ -40,6 +40,73 @@ uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config) {
   return r;
 }
 
+xfrm::SaParams ChildSaParams(const SaContext& ctx, const ChildSa& child, bool inbound) {
+  xfrm::SaParams p = BaseParams(ctx, child);
+  if (inbound) {
+    p.id = xfrm::SaId{ctx.local.address, child.spi_in, child.protocol, child.config.mark_in};
+    p.src = ctx.remote.address;
+    p.direction = xfrm::Direction::kIn;
+    p.mark = child.config.mark_in;
+    p.if_id = child.config.if_id_in;
+    if (p.encap) *p.encap = xfrm::Encap{ctx.remote.port, ctx.local.port};
+  } else {
+    p.id = xfrm::SaId{ctx.remote.address, child.spi_out, child.protocol, child.config.mark_out};
+    p.src = ctx.local.address;
+    p.direction = xfrm::Direction::kOut;
+    p.mark = child.config.mark_out;
+    p.if_id = child.config.if_id_out;
+    if (p.encap) *p.encap = xfrm::Encap{ctx.local.port, ctx.remote.port};
+    // TFC padding (RFC 4303 2.4) only where the inner length is recoverable
+    // from the inner IP header (tunnel mode), and only if the peer takes it.
+    if (child.mode == xfrm::Mode::kTunnel && child.protocol == ProtocolId::kEsp &&
+        !child.peer_refuses_tfc) {
+      p.tfc_pad = child.config.tfc_padding;
+    }
+  }
+  if (child.mode == xfrm::Mode::kTransport && !child.ts_local.empty() &&
+      !child.ts_remote.empty()) {
+    auto sel = inbound ? ToXfrmSelectors(child.ts_remote.front(), child.ts_local.front())
+                       : ToXfrmSelectors(child.ts_local.front(), child.ts_remote.front());
+    if (sel.size() == 1) p.selector = sel.front();
+  }
+  return p;
+}
+
+std::vector<xfrm::PolicyParams> ChildPolicies(const SaContext& ctx, const ChildSa& child) {
+  std::vector<xfrm::PolicyParams> out;
+  auto policy = [&](const xfrm::Selector& sel, xfrm::Direction dir) {
+    xfrm::PolicyParams pp;
+    pp.selector = sel;
+    pp.direction = dir;
+    pp.action = xfrm::PolicyAction::kProtect;
+    xfrm::PolicyTemplate t;
+    t.protocol = child.protocol;
+    t.mode = child.mode;
+    bool outbound = dir == xfrm::Direction::kOut;
+    if (child.mode == xfrm::Mode::kTunnel) {
+      t.src = outbound ? ctx.local.address : ctx.remote.address;
+      t.dst = outbound ? ctx.remote.address : ctx.local.address;
+    }
+    t.reqid = child.reqid;
+    pp.templates.push_back(t);
+    pp.mark = outbound ? child.config.mark_out : child.config.mark_in;
+    pp.if_id = outbound ? child.config.if_id_out : child.config.if_id_in;
+    pp.priority = xfrm::ComputePriority(sel, pp.action, false);
+    out.push_back(std::move(pp));
+  };
+  for (const auto& l : child.ts_local) {
+    for (const auto& r : child.ts_remote) {
+      if (l.family() != r.family()) continue;
+      for (const auto& sel : ToXfrmSelectors(l, r)) policy(sel, xfrm::Direction::kOut);
+      for (const auto& sel : ToXfrmSelectors(r, l)) {
+        policy(sel, xfrm::Direction::kIn);
+        if (child.mode == xfrm::Mode::kTunnel) policy(sel, xfrm::Direction::kFwd);
+      }
+    }
+  }
+  return out;
+}
+
 void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKeys& keys,
                   bool exchange_initiator, bool install_policies) {
   bool initiator = exchange_initiator;
@@ -48,73 +115,17 @@ void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKey
   const SecretBytes& in_e = initiator ? keys.encr_r : keys.encr_i;
   const SecretBytes& in_a = initiator ? keys.integ_r : keys.integ_i;
 
-  xfrm::SaParams in = BaseParams(ctx, child);
-  in.id = xfrm::SaId{ctx.local.address, child.spi_in, child.protocol, child.config.mark_in};
-  in.src = ctx.remote.address;
-  in.direction = xfrm::Direction::kIn;
+  xfrm::SaParams in = ChildSaParams(ctx, child, /*inbound=*/true);
   in.enc_key = in_e.Clone();
   in.integ_key = in_a.Clone();
-  in.mark = child.config.mark_in;
-  in.if_id = child.config.if_id_in;
-  if (in.encap) *in.encap = xfrm::Encap{ctx.remote.port, ctx.local.port};
-
-  xfrm::SaParams out = BaseParams(ctx, child);
-  out.id = xfrm::SaId{ctx.remote.address, child.spi_out, child.protocol, child.config.mark_out};
-  out.src = ctx.local.address;
-  out.direction = xfrm::Direction::kOut;
+  xfrm::SaParams out = ChildSaParams(ctx, child, /*inbound=*/false);
   out.enc_key = out_e.Clone();
   out.integ_key = out_a.Clone();
-  out.mark = child.config.mark_out;
-  out.if_id = child.config.if_id_out;
-  if (out.encap) *out.encap = xfrm::Encap{ctx.local.port, ctx.remote.port};
-  // TFC padding (RFC 4303 2.4) only where the inner length is recoverable
-  // from the inner IP header (tunnel mode), and only if the peer takes it.
-  if (child.mode == xfrm::Mode::kTunnel && child.protocol == ProtocolId::kEsp &&
-      !child.peer_refuses_tfc) {
-    out.tfc_pad = child.config.tfc_padding;
-  }
-
-  if (child.mode == xfrm::Mode::kTransport && !child.ts_local.empty() &&
-      !child.ts_remote.empty()) {
-    auto sel_out = ToXfrmSelectors(child.ts_local.front(), child.ts_remote.front());
-    auto sel_in = ToXfrmSelectors(child.ts_remote.front(), child.ts_local.front());
-    if (sel_out.size() == 1) out.selector = sel_out.front();
-    if (sel_in.size() == 1) in.selector = sel_in.front();
-  }
   ctx.Emit(InstallSa{std::move(in)});
   ctx.Emit(InstallSa{std::move(out)});
 
   if (install_policies) {
-    auto policy = [&](const xfrm::Selector& sel, xfrm::Direction dir) {
-      xfrm::PolicyParams pp;
-      pp.selector = sel;
-      pp.direction = dir;
-      pp.action = xfrm::PolicyAction::kProtect;
-      xfrm::PolicyTemplate t;
-      t.protocol = child.protocol;
-      t.mode = child.mode;
-      bool outbound = dir == xfrm::Direction::kOut;
-      if (child.mode == xfrm::Mode::kTunnel) {
-        t.src = outbound ? ctx.local.address : ctx.remote.address;
-        t.dst = outbound ? ctx.remote.address : ctx.local.address;
-      }
-      t.reqid = child.reqid;
-      pp.templates.push_back(t);
-      pp.mark = outbound ? child.config.mark_out : child.config.mark_in;
-      pp.if_id = outbound ? child.config.if_id_out : child.config.if_id_in;
-      pp.priority = xfrm::ComputePriority(sel, pp.action, false);
-      ctx.Emit(InstallPolicy{std::move(pp)});
-    };
-    for (const auto& l : child.ts_local) {
-      for (const auto& r : child.ts_remote) {
-        if (l.family() != r.family()) continue;
-        for (const auto& sel : ToXfrmSelectors(l, r)) policy(sel, xfrm::Direction::kOut);
-        for (const auto& sel : ToXfrmSelectors(r, l)) {
-          policy(sel, xfrm::Direction::kIn);
-          if (child.mode == xfrm::Mode::kTunnel) policy(sel, xfrm::Direction::kFwd);
-        }
-      }
-    }
+    for (auto& pp : ChildPolicies(ctx, child)) ctx.Emit(InstallPolicy{std::move(pp)});
   }
   ctx.EmitEvent(EventKind::kChildUp, child.name, child.spi_in, child.spi_out);
 }

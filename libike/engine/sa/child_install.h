@@ -17,6 +17,10 @@ void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKey
 // Emits DeleteSa for both SAs and, unless `keep_policies` (a rekeyed child
 // whose successor uses the same policies), DeletePolicy effects.
 void UninstallChild(SaContext& ctx, const ChildSa& child, bool keep_policies = false);
+// The SA parameters (no keys) of an installed CHILD_SA at the IKE_SA's
+// current endpoints, and its policies (out, in, and fwd in tunnel mode).
+xfrm::SaParams ChildSaParams(const SaContext& ctx, const ChildSa& child, bool inbound);
+std::vector<xfrm::PolicyParams> ChildPolicies(const SaContext& ctx, const ChildSa& child);
 // Releases an allocated but never installed inbound SPI.
 void ReleaseSpi(SaContext& ctx, ProtocolId protocol, uint32_t spi);
 

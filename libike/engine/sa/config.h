@@ -149,6 +149,9 @@ struct PeerConfig {
   size_t fragment_size = 1280;  // IPv4 default as in strongSwan
   bool force_encap = false;
   bool send_certreq = true;
+  // MOBIKE (RFC 4555, swanctl.conf `mobike`): announced in IKE_AUTH; the
+  // IKE_SA and its CHILD_SAs then move with UPDATE_SA_ADDRESSES.
+  bool mobike = true;
   // Announce RFC 7427 signature hashes (strongSwan signature_authentication).
   bool signature_authentication = true;
   RetransmitConfig retransmit;
@@ -180,6 +183,7 @@ struct PeerConfig {
     c.fragment_size = fragment_size;
     c.force_encap = force_encap;
     c.send_certreq = send_certreq;
+    c.mobike = mobike;
     c.signature_authentication = signature_authentication;
     c.retransmit = retransmit;
     c.vips = vips;

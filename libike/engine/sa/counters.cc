@@ -10,7 +10,7 @@ const char* DropName(Drop drop) {
       "retransmitted_request", "unexpected_response", "half_open_limit",
       "cookie_required",  "invalid_cookie",         "bad_flags",
       "task_failed",      "fragment",               "no_config",
-      "unexpected_eap_reply",
+      "unexpected_eap_reply", "mobike_not_negotiated", "mobike_bad_notify",
   };
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Drop::kCount));
   return kNames[static_cast<size_t>(drop)];

@@ -27,6 +27,8 @@ enum class Drop : uint8_t {
   kFragment,            // a fragment that cannot be reassembled
   kNoConfig,            // IKE_SA_INIT for which no connection matches
   kUnexpectedEapReply,  // an AAA backend answer no IKE_SA waits for
+  kMobikeNotNegotiated, // UPDATE_SA_ADDRESSES on an IKE_SA without MOBIKE (ignored)
+  kMobikeBadNotify,     // a malformed or missing MOBIKE notify (RFC 4555)
   kCount,
 };
 

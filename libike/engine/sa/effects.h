@@ -96,9 +96,17 @@ struct InvalidSpiCommand {  // ESP arrived for an unknown SPI: tell the peer
   uint64_t sa = 0;
   uint32_t spi = 0;
 };
+// MOBIKE (RFC 4555 3.5), initiator: our address towards the peer changed
+// and `local` is the new one (the host's route lookup chose it). An IKE_SA
+// with MOBIKE moves there and tells the peer with UPDATE_SA_ADDRESSES; the
+// port stays ours (500 or 4500 as in use).
+struct MobikeUpdateCommand {
+  uint64_t sa = 0;
+  IpAddress local;
+};
 using Command = std::variant<InitiateCommand, TerminateIkeCommand, TerminateChildCommand,
                              RekeyIkeCommand, RekeyChildCommand, DpdCommand, ReauthCommand,
-                             InvalidSpiCommand>;
+                             InvalidSpiCommand, MobikeUpdateCommand>;
 
 // The AAA backend's answer to an EapBackendRequest (RFC 3579: RADIUS
 // Access-Challenge / Access-Accept / Access-Reject, or no server answered).
@@ -139,6 +147,19 @@ struct InstallPolicy {
 };
 struct DeletePolicy {
   xfrm::PolicyId id;
+};
+// MOBIKE (RFC 4555): an installed SA moves to new outer addresses and/or
+// UDP encapsulation without a rekey. `params` holds the new id (id.dst),
+// src and encap and everything else as installed, but no keys: the backend
+// keeps keys, sequence numbers and replay state (xfrm::Backend::MigrateSa).
+struct MigrateSa {
+  xfrm::SaId old_id;
+  xfrm::SaParams params;
+};
+// An installed policy (same selector, direction, mark) with new templates
+// (the tunnel endpoints after a MOBIKE move): xfrm::Backend::UpdatePolicy.
+struct UpdatePolicy {
+  xfrm::PolicyParams params;
 };
 
 enum class EventKind : uint8_t {
@@ -198,7 +219,7 @@ struct EapBackendRequest {
 
 using Effect = std::variant<SendDatagram, ArmTimer, CancelTimer, InstallSa, DeleteSa,
                             InstallPolicy, DeletePolicy, EmitEvent, VirtualIp,
-                            EapBackendRequest>;
+                            EapBackendRequest, MigrateSa, UpdatePolicy>;
 using Effects = std::vector<Effect>;
 
 }  // namespace ike::engine

@@ -8,6 +8,7 @@
 #include "libike/engine/task/ike_auth.h"
 #include "libike/engine/task/ike_config.h"
 #include "libike/engine/task/ike_init.h"
+#include "libike/engine/task/ike_mobike.h"
 #include "libike/engine/task/ike_natd.h"
 #include "libike/engine/task/ike_rekey.h"
 #include "libike/engine/task/informational.h"
@@ -49,6 +50,7 @@ void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi
   tm_.Queue(std::make_unique<IkeFeatures>(Role::kInitiator));
   tm_.Queue(std::make_unique<IkeAuth>(Role::kInitiator));
   tm_.Queue(std::make_unique<IkeConfig>(Role::kInitiator));
+  tm_.Queue(std::make_unique<IkeMobike>(Role::kInitiator));
   bool first = true;
   for (const auto& c : ctx_.config.children) {
     if (!children.empty() &&
@@ -117,6 +119,7 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
         bool ours = std::find(active.begin(), active.end(), TaskType::kIkeRekey) != active.end();
         IkeRekey::Mode mode = ctx_.rekeyed_away || ctx_.rekeyed || ctx_.rekey_collision
                                   ? IkeRekey::Mode::kReject
+      tasks.push_back(std::make_unique<IkeMobike>(Role::kResponder));
                               : ours ? IkeRekey::Mode::kCollision
                                      : IkeRekey::Mode::kNormal;
         tasks.push_back(std::make_unique<IkeRekey>(Role::kResponder, mode));
@@ -141,6 +144,7 @@ void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint&
   if (destroyed()) return;
   if (ctx_.role == Role::kResponder && ctx_.state == IkeState::kCreated) {
     ctx_.ArmTimer(TimerKind::kHalfOpenTimeout, ctx_.settings.half_open_timeout);
+      tasks.push_back(std::make_unique<MobikeResponder>());
   }
   if (outer.header.exchange_type == ExchangeType::kIkeSaInit) {
     ctx_.last_inbound = now;
@@ -159,8 +163,9 @@ void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint&
     return;
   }
   ctx_.last_inbound = now;
-  // RFC 7296 2.23: with a NAT in the path, follow the peer's address.
-  if (ctx_.nat_detected() || to.port != 500) {
+  // RFC 7296 2.23: with a NAT in the path, follow the peer's address. With
+  // MOBIKE only UPDATE_SA_ADDRESSES moves the IKE_SA (RFC 4555 3.5).
+  if (!ctx_.mobike && (ctx_.nat_detected() || to.port != 500)) {
     ctx_.remote = from;
     ctx_.local = to;
   }
@@ -168,7 +173,7 @@ void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint&
     HandleFragment(*plain->fragment, std::move(plain->fragment_plain), outer, raw);
     return;
   }
-  tm_.OnMessage(plain->message, raw);
+  ctx_.request_path.reset();
 }
 
 void IkeSa::HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire::Message& outer,
@@ -177,7 +182,10 @@ void IkeSa::HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire
   if (!h.response && tm_.IsRetransmit(h.message_id)) {
     // A retransmitted fragmented request: answer once per first fragment.
     if (frag.fragment_number == 1) tm_.ReplayResponse();
-    return;
+  // A request is answered where it came from (RFC 7296 2.11).
+  if (!outer.header.response) ctx_.request_path = std::make_pair(to, from);
+  } else {
+    tm_.OnMessage(plain->message, raw);
   }
   if (frag.total_fragments == 0 || frag.total_fragments > kMaxFragments ||
       frag.fragment_number == 0 || frag.fragment_number > frag.total_fragments) {
@@ -347,6 +355,17 @@ void IkeSa::Destroy(const std::string& reason) {
   if (!ctx_.rekeyed_away) {
     Event e;
     e.kind = EventKind::kIkeDown;
+  } else if (const auto* mu = std::get_if<MobikeUpdateCommand>(&cmd)) {
+    if (!ctx_.established() || !ctx_.mobike || mu->local.IsUnspecified()) return;
+    if (mu->local.family() != ctx_.remote.address.family()) return;
+    // RFC 4555 3.5: our SAs move at once (the old address is gone); the
+    // peer follows on UPDATE_SA_ADDRESSES, sent from the new address.
+    MoveIkeSa(ctx_, Endpoint{mu->local, ctx_.local.port}, ctx_.remote);
+    bool queued = tm_.AnyTask([](const Task& t) {
+      const auto* u = dynamic_cast<const MobikeUpdate*>(&t);
+      return u && !u->started();
+    });
+    if (!queued) tm_.Queue(std::make_unique<MobikeUpdate>());
     e.sa = ctx_.id;
     e.connection = ctx_.config.name;
     e.reason = reason;
@@ -484,6 +503,7 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
   {
     Scope scope(*this, now, out);
     SaContext& o = old.ctx_;
+  ctx_.mobike = o.mobike;
     TakeOver(old, result, now);
     ctx_.state = IkeState::kEstablished;
     ctx_.children = std::move(o.children);

@@ -35,6 +35,8 @@ class IkeSa {
   const Endpoint& local() const { return ctx_.local; }
   const Endpoint& remote() const { return ctx_.remote; }
   bool nat_detected() const { return ctx_.nat_detected(); }
+  // MOBIKE (RFC 4555) was negotiated.
+  bool mobike() const { return ctx_.mobike; }
   const std::vector<ChildSa>& children() const { return ctx_.children; }
   const std::optional<Proposal>& ike_proposal() const { return ctx_.ike_proposal; }
   const std::optional<Identity>& peer_id() const { return ctx_.peer_id; }

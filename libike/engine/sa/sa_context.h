@@ -170,6 +170,13 @@ struct SaContext {
   AddressPools* pools = nullptr;
   std::vector<IpAddress> own_vips;
   std::vector<std::pair<std::string, IpAddress>> peer_vips;
+  // MOBIKE (RFC 4555): both sides sent MOBIKE_SUPPORTED in IKE_AUTH. Then
+  // only UPDATE_SA_ADDRESSES moves the IKE_SA (no implicit NAT float).
+  bool mobike = false;
+  bool peer_mobike = false;  // responder: the IKE_AUTH request announced it
+  // The request being handled: the addresses it came in on (ours, the
+  // peer's). Responses go back there (RFC 4555 3.5, RFC 7296 2.11).
+  std::optional<std::pair<Endpoint, Endpoint>> request_path;
   std::vector<IpAddress> received_dns;
   // Responder: the pools could not serve a requested address.
   bool vip_failed = false;

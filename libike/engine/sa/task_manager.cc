@@ -21,6 +21,7 @@ const char* TaskTypeName(TaskType type) {
     case TaskType::kIkeDpd: return "IKE_DPD";
     case TaskType::kInformational: return "INFORMATIONAL";
     case TaskType::kIkeConfig: return "IKE_CONFIG";
+    case TaskType::kIkeMobike: return "IKE_MOBIKE";
   }
   return "?";
 }
@@ -63,10 +64,14 @@ std::optional<std::vector<Bytes>> TaskManager::Encode(const wire::Message& msg) 
   return std::move(*enc);
 }
 
-void TaskManager::Send(const std::vector<Bytes>& packets) {
-  bool marker = ctx_.local.port != 500;
+void TaskManager::Send(const std::vector<Bytes>& packets, bool response) {
+  // A response goes back the way its request came (RFC 7296 2.11).
+  const bool back = response && ctx_.request_path;
+  const Endpoint& from = back ? ctx_.request_path->first : ctx_.local;
+  const Endpoint& to = back ? ctx_.request_path->second : ctx_.remote;
+  bool marker = from.port != 500;
   for (const Bytes& p : packets) {
-    ctx_.Emit(SendDatagram{ctx_.local, ctx_.remote, WithMarker(p, marker)});
+    ctx_.Emit(SendDatagram{from, to, WithMarker(p, marker)});
   }
 }
 
@@ -137,7 +142,7 @@ void TaskManager::OnMessage(const wire::Message& msg, ByteView raw) {
 
 void TaskManager::ReplayResponse() {
   ctx_.counters.Inc(Drop::kRetransmittedRequest);
-  Send(last_response_);
+  Send(last_response_, true);
 }
 
 void TaskManager::SendErrorResponse(const wire::Message& request, const TaskError& error) {
@@ -156,7 +161,7 @@ void TaskManager::SendErrorResponse(const wire::Message& request, const TaskErro
   if (!packets) return;
   last_response_ = *packets;
   has_response_ = true;
-  Send(*packets);
+  Send(*packets, true);
 }
 
 void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
@@ -212,7 +217,7 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
   ++expected_mid_;
   last_response_ = std::move(*packets);
   has_response_ = true;
-  Send(last_response_);
+  Send(last_response_, true);
   // Tasks finishing on the responder side may have queued follow-ups
   // (e.g. a Delete after a rekey collision).
   if (ctx_.state != IkeState::kDestroyed) InitiateNext();

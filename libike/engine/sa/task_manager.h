@@ -79,7 +79,7 @@ class TaskManager {
   void BuildAndSendRequest();
   // Encodes (SK-protected except IKE_SA_INIT) and fragments if enabled.
   std::optional<std::vector<Bytes>> Encode(const wire::Message& msg);
-  void Send(const std::vector<Bytes>& packets);
+  void Send(const std::vector<Bytes>& packets, bool response = false);
   void SendErrorResponse(const wire::Message& request, const TaskError& error);
   Duration RetransmitTimeout(unsigned tries) const;
 

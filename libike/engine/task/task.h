@@ -29,6 +29,7 @@ enum class TaskType : uint8_t {
   kIkeDpd,
   kInformational,
   kIkeConfig,
+  kIkeMobike,
 };
 const char* TaskTypeName(TaskType type);
 
