@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "charon/daemon/address_monitor.h"
 #include "charon/daemon/config_map.h"
 #include "charon/daemon/radius_client.h"
 #include "conf/diff.h"
@@ -139,6 +140,43 @@ struct EngineHost::Impl {
   uint64_t effects_executed = 0;
   std::function<void()> shutdown_done;
   bool shutting_down = false;
+
+  // MOBIKE (RFC 4555), client side: when our addresses or routes change,
+  // each IKE_SA with MOBIKE to a named gateway checks which source address
+  // reaches the peer now, and moves there (UPDATE_SA_ADDRESSES).
+  std::unique_ptr<AddressMonitor> addresses;
+  void StartAddressMonitor() {
+    addresses = std::make_unique<AddressMonitor>(loop, std::chrono::milliseconds(500),
+                                                 [this] { CheckPaths(); });
+    if (auto r = addresses->Start(); !r) {
+      log.Log(Subsystem::kNet, LogLevel::kWarning,
+              "address monitor: " + r.error() + " (MOBIKE clients will not follow address changes)");
+      addresses.reset();
+    }
+  }
+  void CheckPaths() {
+    // The userspace data path routes everything unmarked into its tunnel
+    // table; IKE's own packets carry its mark, so the lookup does too.
+    uint32_t mark = choice.userspace ? xfrm::UserspaceOptions{}.fwmark : 0;
+    std::vector<std::pair<uint64_t, IpAddress>> moves;
+    for (const auto* sa : engine.sas()) {
+      if (!sa->established() || !sa->mobike() || sa->rekeyed_away()) continue;
+      if (sa->config().remote.address.IsUnspecified()) continue;  // a gateway does not roam
+      auto src = AddressMonitor::SourceFor(sa->remote().address, mark);
+      if (!src) {
+        log.Log(Subsystem::kIke, LogLevel::kInfo, Ctx(sa->id()),
+                "no route to the peer: waiting for one (MOBIKE)");
+        continue;
+      }
+      if (*src == sa->local().address) continue;
+      moves.emplace_back(sa->id(), *src);
+    }
+    for (const auto& [id, src] : moves) {
+      log.Log(Subsystem::kIke, LogLevel::kInfo, Ctx(id),
+              "local address now " + src.ToString() + ": moving the IKE_SA (MOBIKE)");
+      Handle(engine::Command{engine::MobikeUpdateCommand{id, src}});
+    }
+  }
 
   // IKE that the userspace data path received on the NAT-T port, on its own
   // thread, queued for the loop.
@@ -795,6 +833,7 @@ EngineHost::~EngineHost() {
 
 Result<void, std::string> EngineHost::AttachSockets() {
   Impl& d = *impl_;
+  d.StartAddressMonitor();
   if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&d.backend)) {
     for (auto family : {AddressFamily::kIpv4, AddressFamily::kIpv6}) {
       d.sockets.SetExternalNattSocket(family, us->udp_socket(family));
