@@ -171,9 +171,10 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
   }
   for (IkeSa* sa : contact) {
     // RFC 7296 2.4: INITIAL_CONTACT: the peer forgot every other IKE_SA
-    // with us; drop them without notifying it (unless unique = never).
+    // with us; drop them without notifying it (unless unique = never, or
+    // keep: there the newcomer was refused above and the old SA stays).
     sa->clear_initial_contact();
-    if (sa->config().unique == UniquePolicy::kNever) continue;
+    if (sa->config().unique == UniquePolicy::kNever || sa->config().unique == UniquePolicy::kKeep) continue;
     for (auto& [spi, other] : by_spi_) {
       if (other.get() == sa || other->destroyed() || !other->established()) continue;
       if (other->config().name == sa->config().name && other->peer_id() == sa->peer_id() &&

@@ -326,6 +326,33 @@ TEST(VirtualIp, GatewayLeasesAddressAndNarrowsSelectors) {
   EXPECT_EQ(p.moon->Established("gw")->own_vips().at(0).ToString(), "10.3.0.1");
 }
 
+// Two roadwarriors on one gateway connection: their CHILD_SAs need their own
+// reqids, since an outbound packet finds its SA through the policy's reqid
+// (with one shared reqid, traffic to both went out on the newer SA).
+TEST(VirtualIp, TwoRoadwarriorsGetTheirOwnReqids) {
+  VipPair p;
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->Established("gw") && p.moon->backend().sa_count() == 2; },
+                             std::chrono::seconds(10)));
+  SimNode& mars = p.net.AddNode("mars", {Ip("192.0.2.7")});
+  PeerSpec ms = MoonSpec();
+  ms.local = Ip("192.0.2.7");
+  ms.local_id = "mars.example.org";
+  auto mc = PskConfig(ms);
+  mc.children[0].local_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                     IpAddress::Any(AddressFamily::kIpv4)}};
+  mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+  mars.engine().AddConfig(std::move(mc));
+  p.net.Initiate(mars, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return mars.Established("gw") && mars.backend().sa_count() == 2; },
+                             std::chrono::seconds(10)));
+  ASSERT_EQ(p.sun->engine().sas().size(), 2u);
+  const auto& a = p.sun->engine().sas().at(0)->children().at(0);
+  const auto& b = p.sun->engine().sas().at(1)->children().at(0);
+  EXPECT_NE(a.reqid, b.reqid);
+  EXPECT_NE(a.ts_remote.at(0).ToString(), b.ts_remote.at(0).ToString());
+}
+
 TEST(VirtualIp, ExhaustedPoolAnswersInternalAddressFailure) {
   VipPair p;
   engine::PoolSpec tiny = engine::PoolFromCidr("rw-pool", Ip("10.3.0.9"), 32);
@@ -430,6 +457,9 @@ TEST(Unique, PolicyDecidesAboutDuplicates) {
   EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNo, true, &kept), 1u);
   EXPECT_EQ(kept, 0u);
   EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kNever, true), 2u);
+  // keep refuses the newcomer even with INITIAL_CONTACT; the first stays.
+  EXPECT_EQ(SunSasAfterSecondConnect(engine::UniquePolicy::kKeep, true, &kept), 1u);
+  EXPECT_EQ(kept, 1u);
 }
 
 }  // namespace

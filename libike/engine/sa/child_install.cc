@@ -35,7 +35,13 @@ xfrm::SaParams BaseParams(const SaContext& ctx, const ChildSa& child) {
 uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config) {
   if (config.reqid != 0) return config.reqid;
   if (!ctx.reqid_by_child) return ctx.next_reqid++;
-  uint32_t& r = (*ctx.reqid_by_child)[ctx.config.name + "/" + config.name];
+  // One reqid per connection and child, so trap policies, rekeys and
+  // reauthentication share it; but a connection open to any peer (a
+  // roadwarrior gateway) keys it by peer endpoint too: outbound packets find
+  // their SA by the policy's reqid, and peers behind one NAT share an address.
+  std::string key = ctx.config.name + "/" + config.name;
+  if (ctx.config.remote.address.IsUnspecified()) key += "@" + ctx.remote.ToString();
+  uint32_t& r = (*ctx.reqid_by_child)[key];
   if (r == 0) r = ctx.next_reqid++;
   return r;
 }
