@@ -1,7 +1,8 @@
 # Runs strongSwan's charon (Debian packages) as a test peer inside one of
 # the test's namespaces, with kernel-libipsec (this kernel has no ESP) and a
 # private /run, config, vici socket and log under its own directory. Sourced
-# after tests/lib/netns.sh.
+# after tests/lib/netns.sh. SS_EXTRA_PLUGINS adds plugins to the load list
+# (e.g. resolve: DNS servers from the gateway go to DIR/resolv.conf).
 #   ss_start NS DIR       start charon in namespace NS; DIR holds swanctl.conf
 #   ss_swanctl DIR ARGS   run swanctl against that instance
 #   ss_stop DIR           SIGTERM our charon (by the PID we recorded)
@@ -17,7 +18,7 @@ ss_write_conf() {  # DIR
   cat >"$w/strongswan.conf" <<CONF
 charon {
     load_modular = no
-    load = random nonce drbg aes sha1 sha2 md5 hmac kdf gcm openssl x509 revocation constraints pubkey pkcs1 pkcs7 pkcs8 pkcs12 pem kernel-libipsec kernel-netlink socket-default vici updown
+    load = random nonce drbg aes sha1 sha2 md5 hmac kdf gcm openssl x509 revocation constraints pubkey pkcs1 pkcs7 pkcs8 pkcs12 pem kernel-libipsec kernel-netlink socket-default vici updown ${SS_EXTRA_PLUGINS:-}
     port = 500
     port_nat_t = 4500
     install_routes = yes
@@ -51,6 +52,9 @@ charon {
     plugins {
         vici {
             socket = unix://$w/charon.vici
+        }
+        resolve {
+            file = $w/resolv.conf
         }
     }
 }
