@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "libike/engine/sa/ike_sa.h"
+#include "libike/engine/task/ike_mobike.h"
+#include "libike/engine/task/ike_natd.h"
 #include "tests/sim/scenario_util.h"
 
 namespace ike::engine {
@@ -258,6 +260,161 @@ TEST(Mobike, SurvivesRandomLossWithTwoMoves) {
   EXPECT_EQ(Outbound(r.sun.backend())->id.dst, third);
   EXPECT_EQ(r.sun.engine().sas().size(), 1u);
   EXPECT_EQ(CheckSaPairs(r.moon.backend(), r.sun.backend()), "");
+}
+
+TEST(Mobike, StillMovesAfterAnIkeSaRekey) {
+  Roam r(48);
+  r.Establish();
+  r.net.Input(r.moon, engine::Command{engine::RekeyIkeCommand{r.moon.Established("gw")->id()}});
+  r.net.RunFor(std::chrono::seconds(10));
+  const auto* m = r.moon.Established("gw");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(r.moon.CountEvents(EventKind::kIkeRekeyed), 1u);
+  EXPECT_TRUE(m->mobike());  // the new IKE_SA keeps what IKE_AUTH negotiated
+  EXPECT_TRUE(r.sun.Established("gw")->mobike());
+  r.Move(kMoonAway);
+  r.net.RunFor(std::chrono::seconds(1));
+  EXPECT_EQ(r.sun.Established("gw")->remote().address, kMoonAway);
+  EXPECT_EQ(Outbound(r.sun.backend())->id.dst, kMoonAway);
+}
+
+// The responder task alone, with hand-made (already decrypted) requests:
+// malformed or missing MOBIKE notifies are counted, never fatal.
+class MobikeResponderTask : public ::testing::Test {
+ protected:
+  MobikeResponderTask()
+      : rng_(7),
+        spis_(backend_),
+        ctx_(1, Role::kResponder, PskConfig(SunSpec()), engine::Env{rng_, spis_}, settings_,
+             counters_, next_reqid_) {
+    ctx_.out = &out_;
+    ctx_.state = engine::IkeState::kEstablished;
+    ctx_.mobike = true;
+    ctx_.spi_i = 0x1111;
+    ctx_.spi_r = 0x2222;
+    ctx_.local = Endpoint{Ip("198.51.100.2"), 4500};
+    ctx_.remote = Endpoint{kMoonHome, 4500};
+    engine::ChildSa child;
+    child.name = "gw-net";
+    child.spi_in = 0xc0000001;
+    child.spi_out = 0xc0000002;
+    child.reqid = 1;
+    child.ts_local = {Ts("10.2.0.0/16")};
+    child.ts_remote = {Ts("10.1.0.0/16")};
+    ctx_.children.push_back(child);
+  }
+  // An INFORMATIONAL request from `from` with `payloads`.
+  wire::Message Request(std::vector<wire::Payload> payloads, const Endpoint& from) {
+    wire::Message m;
+    m.header.spi_i = ctx_.spi_i;
+    m.header.spi_r = ctx_.spi_r;
+    m.header.exchange_type = ExchangeType::kInformational;
+    m.header.initiator = true;
+    m.header.message_id = 1;
+    m.payloads = std::move(payloads);
+    ctx_.request_path = std::make_pair(ctx_.local, from);
+    return m;
+  }
+  wire::Payload Natd(wire::NotifyType type, const Endpoint& ep) {
+    return wire::NotifyPayload::Make(type, engine::NatHash(ctx_.spi_i, ctx_.spi_r, ep));
+  }
+  size_t Migrations() const {
+    size_t n = 0;
+    for (const auto& e : out_) n += std::holds_alternative<engine::MigrateSa>(e);
+    return n;
+  }
+
+  xfrm::FakeBackend backend_;
+  crypto::DeterministicRng rng_;
+  engine::BackendSpiAllocator spis_;
+  engine::EngineSettings settings_;
+  engine::Counters counters_;
+  uint32_t next_reqid_ = 1;
+  engine::Effects out_;
+  engine::SaContext ctx_;
+};
+
+TEST_F(MobikeResponderTask, BadCookie2LengthIsCountedAndNotEchoed) {
+  const Endpoint away{kMoonAway, 4500};
+  for (size_t len : {size_t{0}, size_t{7}, size_t{65}}) {
+    engine::MobikeResponder task;
+    auto req = Request({wire::NotifyPayload::Make(wire::NotifyType::kCookie2, Bytes(len, 0x11))},
+                       away);
+    ASSERT_TRUE(task.Process(req, ctx_));
+    wire::Message resp;
+    ASSERT_TRUE(task.Build(resp, ctx_));
+    EXPECT_FALSE(resp.FindNotify(wire::NotifyType::kCookie2)) << len;
+  }
+  EXPECT_EQ(counters_.Get(Drop::kMobikeBadNotify), 3u);
+  EXPECT_EQ(ctx_.remote.address, kMoonHome);  // no UPDATE_SA_ADDRESSES: no move
+}
+
+TEST_F(MobikeResponderTask, Cookie2IsEchoedVerbatim) {
+  engine::MobikeResponder task;
+  Bytes cookie(64, 0x5a);
+  auto req = Request({wire::NotifyPayload::Make(wire::NotifyType::kCookie2, cookie)},
+                     Endpoint{kMoonHome, 4500});
+  ASSERT_TRUE(task.Process(req, ctx_));
+  wire::Message resp;
+  ASSERT_TRUE(task.Build(resp, ctx_));
+  const auto* echoed = resp.FindNotify(wire::NotifyType::kCookie2);
+  ASSERT_NE(echoed, nullptr);
+  EXPECT_EQ(echoed->data, cookie);
+  EXPECT_EQ(counters_.Get(Drop::kMobikeBadNotify), 0u);
+}
+
+TEST_F(MobikeResponderTask, UpdateWithMalformedOrMissingNatdStillMoves) {
+  const Endpoint away{kMoonAway, 4500};
+  for (bool truncated : {true, false}) {
+    std::vector<wire::Payload> p = {
+        wire::NotifyPayload::Make(wire::NotifyType::kUpdateSaAddresses)};
+    if (truncated) {
+      p.push_back(wire::NotifyPayload::Make(wire::NotifyType::kNatDetectionSourceIp, Bytes(3, 1)));
+      p.push_back(Natd(wire::NotifyType::kNatDetectionDestinationIp, ctx_.local));
+    }
+    engine::MobikeResponder task;
+    auto req = Request(std::move(p), away);
+    ASSERT_TRUE(task.Process(req, ctx_));
+    wire::Message resp;
+    ASSERT_TRUE(task.Build(resp, ctx_));
+    EXPECT_FALSE(resp.FindNotify(wire::NotifyType::kNatDetectionSourceIp));
+  }
+  EXPECT_EQ(counters_.Get(Drop::kMobikeBadNotify), 2u);
+  EXPECT_EQ(ctx_.remote, away);
+  EXPECT_FALSE(ctx_.nat_detected());
+  EXPECT_EQ(Migrations(), 2u);  // moved once; the second request changed nothing
+}
+
+TEST_F(MobikeResponderTask, NatWhereThePeerForbidsOneIsRefused) {
+  const Endpoint away{kMoonAway, 4500};
+  engine::MobikeResponder task;
+  // NAT-D computed for another source: the peer is behind a NAT.
+  auto req = Request({wire::NotifyPayload::Make(wire::NotifyType::kUpdateSaAddresses),
+                      Natd(wire::NotifyType::kNatDetectionSourceIp, Endpoint{Ip("10.0.0.5"), 4500}),
+                      Natd(wire::NotifyType::kNatDetectionDestinationIp, ctx_.local),
+                      wire::NotifyPayload::Make(wire::NotifyType::kNoNatsAllowed, Bytes(12, 0))},
+                     away);
+  auto r = task.Process(req, ctx_);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.error().fatal);
+  EXPECT_EQ(r.error().notify, wire::NotifyType::kUnexpectedNatDetected);
+  EXPECT_EQ(ctx_.remote.address, kMoonHome);
+  EXPECT_EQ(Migrations(), 0u);
+}
+
+TEST_F(MobikeResponderTask, NotNegotiatedIsCountedAndIgnored) {
+  ctx_.mobike = false;
+  engine::MobikeResponder task;
+  auto req = Request({wire::NotifyPayload::Make(wire::NotifyType::kUpdateSaAddresses),
+                      wire::NotifyPayload::Make(wire::NotifyType::kCookie2, Bytes(16, 1))},
+                     Endpoint{kMoonAway, 4500});
+  ASSERT_TRUE(task.Process(req, ctx_));
+  wire::Message resp;
+  ASSERT_TRUE(task.Build(resp, ctx_));
+  EXPECT_TRUE(resp.payloads.empty());
+  EXPECT_EQ(counters_.Get(Drop::kMobikeNotNegotiated), 1u);
+  EXPECT_EQ(ctx_.remote.address, kMoonHome);
+  EXPECT_TRUE(out_.empty());
 }
 
 }  // namespace
