@@ -128,6 +128,8 @@ void SimNet::Apply(SimNode& node, engine::Effects effects) {
       if (!node.backend_.DeletePolicy(dp->id)) ++node.backend_errors_;
     } else if (auto* ev = std::get_if<engine::EmitEvent>(&e)) {
       node.events_.push_back(ev->event);
+    } else if (auto* eb = std::get_if<engine::EapBackendRequest>(&e)) {
+      node.eap_requests.push_back(std::move(*eb));
     } else if (auto* ms = std::get_if<engine::MigrateSa>(&e)) {
       if (!node.backend_.MigrateSa(ms->old_id, ms->params)) ++node.backend_errors_;
     } else if (auto* up = std::get_if<engine::UpdatePolicy>(&e)) {

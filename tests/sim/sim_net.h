@@ -66,6 +66,9 @@ class SimNode {
     return engine_.FindEstablished(connection);
   }
   unsigned backend_errors() const { return backend_errors_; }
+  // EAP for an AAA backend, in order; a test plays the backend and answers
+  // with SimNet::Input(EapBackendReply).
+  std::vector<engine::EapBackendRequest> eap_requests;
   FixedWallClock& clock() { return clock_; }
 
  private:
@@ -87,12 +90,12 @@ class SimNet {
 
   SimNode& AddNode(const std::string& name, std::vector<IpAddress> addresses,
                    engine::EngineSettings settings = {});
-  // Packets from `inside` leave with source `outside` and a mapped port.
-  void AddNat(const IpAddress& inside, const IpAddress& outside);
-
   // A node gains or loses an address (a roaming host, MOBIKE).
   void AddAddress(SimNode& node, const IpAddress& address) { owners_[address] = &node; }
   void RemoveAddress(const IpAddress& address) { owners_.erase(address); }
+  // Packets from `inside` leave with source `outside` and a mapped port.
+  void AddNat(const IpAddress& inside, const IpAddress& outside);
+
   void Input(SimNode& node, engine::Input input);
   void Initiate(SimNode& node, const std::string& connection, const std::string& child = {}) {
     Input(node, engine::Command{engine::InitiateCommand{connection, child}});

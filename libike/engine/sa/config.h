@@ -64,11 +64,12 @@ struct AuthConfig {
   std::vector<Bytes> certs;         // local: end entity first, then intermediates
   std::vector<Bytes> ca_certs;      // remote: trust anchors
   Bytes private_key_der;            // local (PKCS#8 DER)
-  // kEap. Local (client): the method we accept, our EAP identity (empty:
+  // kEap. Local (client): the method we accept, our EAP identity (unset:
   // the IKE identity) and password. Remote (server): the method we run, or
-  // kRadius; eap_id IsAny(): ask the peer with EAP-Identity first.
+  // kRadius; eap_id set (usually %any): ask the peer with EAP-Identity
+  // first, unset: the peer's IKE identity is its EAP identity.
   EapMethod eap_method = EapMethod::kMschapv2;
-  Identity eap_id;
+  std::optional<Identity> eap_id;
   SecretBytes eap_secret;  // local: our EAP password
   // Remote, kEap: the user database of a local method (MSCHAPv2).
   std::vector<EapSecret> eap_users;
@@ -148,10 +149,10 @@ struct PeerConfig {
   bool fragmentation = true;
   size_t fragment_size = 1280;  // IPv4 default as in strongSwan
   bool force_encap = false;
-  bool send_certreq = true;
   // MOBIKE (RFC 4555, swanctl.conf `mobike`): announced in IKE_AUTH; the
   // IKE_SA and its CHILD_SAs then move with UPDATE_SA_ADDRESSES.
   bool mobike = true;
+  bool send_certreq = true;
   // Announce RFC 7427 signature hashes (strongSwan signature_authentication).
   bool signature_authentication = true;
   RetransmitConfig retransmit;
@@ -182,8 +183,8 @@ struct PeerConfig {
     c.fragmentation = fragmentation;
     c.fragment_size = fragment_size;
     c.force_encap = force_encap;
-    c.send_certreq = send_certreq;
     c.mobike = mobike;
+    c.send_certreq = send_certreq;
     c.signature_authentication = signature_authentication;
     c.retransmit = retransmit;
     c.vips = vips;

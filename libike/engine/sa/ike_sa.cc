@@ -104,8 +104,22 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
       break;
     case ExchangeType::kIkeAuth:
       if (ctx_.state != IkeState::kConnecting || !ctx_.keys.in) break;
+      // EAP (RFC 7296 2.16): the rounds before the final AUTH are IkeAuth's
+      // alone; the final one answers the first request's payloads.
+      if (IkeAuth::InEapRounds(ctx_)) {
+        auto final_input = IkeAuth::FinalRoundInput(ctx_, request);
+        if (!final_input) {
+          tasks.push_back(std::make_unique<IkeAuth>(Role::kResponder));
+          break;
+        }
+        tm_.SubstituteNextRequest(std::move(*final_input));
+      } else if (!request.Find<wire::AuthPayload>()) {
+        tasks.push_back(std::make_unique<IkeAuth>(Role::kResponder));
+        break;
+      }
       tasks.push_back(std::make_unique<IkeAuth>(Role::kResponder));
       tasks.push_back(std::make_unique<IkeConfig>(Role::kResponder));
+      tasks.push_back(std::make_unique<IkeMobike>(Role::kResponder));
       tasks.push_back(ChildCreate::Responder(true));
       break;
     case ExchangeType::kCreateChildSa: {
@@ -119,7 +133,6 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
         bool ours = std::find(active.begin(), active.end(), TaskType::kIkeRekey) != active.end();
         IkeRekey::Mode mode = ctx_.rekeyed_away || ctx_.rekeyed || ctx_.rekey_collision
                                   ? IkeRekey::Mode::kReject
-      tasks.push_back(std::make_unique<IkeMobike>(Role::kResponder));
                               : ours ? IkeRekey::Mode::kCollision
                                      : IkeRekey::Mode::kNormal;
         tasks.push_back(std::make_unique<IkeRekey>(Role::kResponder, mode));
@@ -131,6 +144,7 @@ std::vector<std::unique_ptr<Task>> IkeSa::ResponderTasks(const wire::Message& re
     case ExchangeType::kInformational:
       if (ctx_.state == IkeState::kCreated || !ctx_.keys.in) break;
       tasks.push_back(std::make_unique<InformationalResponder>());
+      tasks.push_back(std::make_unique<MobikeResponder>());
       break;
     default:
       break;
@@ -144,7 +158,6 @@ void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint&
   if (destroyed()) return;
   if (ctx_.role == Role::kResponder && ctx_.state == IkeState::kCreated) {
     ctx_.ArmTimer(TimerKind::kHalfOpenTimeout, ctx_.settings.half_open_timeout);
-      tasks.push_back(std::make_unique<MobikeResponder>());
   }
   if (outer.header.exchange_type == ExchangeType::kIkeSaInit) {
     ctx_.last_inbound = now;
@@ -169,9 +182,12 @@ void IkeSa::OnDatagram(const wire::Message& outer, ByteView raw, const Endpoint&
     ctx_.remote = from;
     ctx_.local = to;
   }
+  // A request is answered where it came from (RFC 7296 2.11).
+  if (!outer.header.response) ctx_.request_path = std::make_pair(to, from);
   if (plain->fragment) {
     HandleFragment(*plain->fragment, std::move(plain->fragment_plain), outer, raw);
-    return;
+  } else {
+    tm_.OnMessage(plain->message, raw);
   }
   ctx_.request_path.reset();
 }
@@ -182,10 +198,7 @@ void IkeSa::HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire
   if (!h.response && tm_.IsRetransmit(h.message_id)) {
     // A retransmitted fragmented request: answer once per first fragment.
     if (frag.fragment_number == 1) tm_.ReplayResponse();
-  // A request is answered where it came from (RFC 7296 2.11).
-  if (!outer.header.response) ctx_.request_path = std::make_pair(to, from);
-  } else {
-    tm_.OnMessage(plain->message, raw);
+    return;
   }
   if (frag.total_fragments == 0 || frag.total_fragments > kMaxFragments ||
       frag.fragment_number == 0 || frag.fragment_number > frag.total_fragments) {
@@ -302,8 +315,19 @@ void IkeSa::OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects& ou
 
 void IkeSa::OnEapBackendReply(const EapBackendReply& reply, TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
-  (void)reply;
-  ctx_.counters.Inc(Drop::kUnexpectedEapReply);
+  if (destroyed() || !ctx_.eap || !ctx_.eap->awaiting_backend || !tm_.deferred()) {
+    ctx_.counters.Inc(Drop::kUnexpectedEapReply);
+    return;
+  }
+  EapBackendReply copy;
+  copy.sa = reply.sa;
+  copy.kind = reply.kind;
+  copy.eap_message = reply.eap_message;
+  copy.msk = reply.msk.Clone();
+  copy.framed_ip = reply.framed_ip;
+  copy.reason = reply.reason;
+  ctx_.eap->backend_reply = std::move(copy);
+  tm_.ResumeDeferred();
 }
 
 void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
@@ -331,6 +355,17 @@ void IkeSa::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     if (ctx_.established() && ctx_.role == Role::kInitiator) wants_reauth_ = true;
   } else if (std::holds_alternative<DpdCommand>(cmd)) {
     if (ctx_.established()) tm_.Queue(std::make_unique<IkeDpd>());
+  } else if (const auto* mu = std::get_if<MobikeUpdateCommand>(&cmd)) {
+    if (!ctx_.established() || !ctx_.mobike || mu->local.IsUnspecified()) return;
+    if (mu->local.family() != ctx_.remote.address.family()) return;
+    // RFC 4555 3.5: our SAs move at once (the old address is gone); the
+    // peer follows on UPDATE_SA_ADDRESSES, sent from the new address.
+    MoveIkeSa(ctx_, Endpoint{mu->local, ctx_.local.port}, ctx_.remote);
+    bool queued = tm_.AnyTask([](const Task& t) {
+      const auto* u = dynamic_cast<const MobikeUpdate*>(&t);
+      return u && !u->started();
+    });
+    if (!queued) tm_.Queue(std::make_unique<MobikeUpdate>());
   }
 }
 
@@ -355,17 +390,6 @@ void IkeSa::Destroy(const std::string& reason) {
   if (!ctx_.rekeyed_away) {
     Event e;
     e.kind = EventKind::kIkeDown;
-  } else if (const auto* mu = std::get_if<MobikeUpdateCommand>(&cmd)) {
-    if (!ctx_.established() || !ctx_.mobike || mu->local.IsUnspecified()) return;
-    if (mu->local.family() != ctx_.remote.address.family()) return;
-    // RFC 4555 3.5: our SAs move at once (the old address is gone); the
-    // peer follows on UPDATE_SA_ADDRESSES, sent from the new address.
-    MoveIkeSa(ctx_, Endpoint{mu->local, ctx_.local.port}, ctx_.remote);
-    bool queued = tm_.AnyTask([](const Task& t) {
-      const auto* u = dynamic_cast<const MobikeUpdate*>(&t);
-      return u && !u->started();
-    });
-    if (!queued) tm_.Queue(std::make_unique<MobikeUpdate>());
     e.sa = ctx_.id;
     e.connection = ctx_.config.name;
     e.reason = reason;
@@ -479,6 +503,7 @@ void IkeSa::TakeOver(const IkeSa& old, IkeRekeyResult& result, TimePoint now) {
   ctx_.nat_here = o.nat_here;
   ctx_.nat_there = o.nat_there;
   ctx_.peer_supports_fragmentation = o.peer_supports_fragmentation;
+  ctx_.mobike = o.mobike;
   ctx_.peer_hash_algorithms = o.peer_hash_algorithms;
   ctx_.peer_id = o.peer_id;
   ctx_.last_inbound = now;
@@ -503,7 +528,6 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
   {
     Scope scope(*this, now, out);
     SaContext& o = old.ctx_;
-  ctx_.mobike = o.mobike;
     TakeOver(old, result, now);
     ctx_.state = IkeState::kEstablished;
     ctx_.children = std::move(o.children);

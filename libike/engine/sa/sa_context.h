@@ -18,6 +18,8 @@
 #include "libike/crypto/key_exchange.h"
 #include "libike/crypto/prf.h"
 #include "libike/crypto/sk_cipher.h"
+#include "libike/eap/eap_method.h"
+#include "libike/wire/message.h"
 #include "libike/engine/sa/config.h"
 #include "libike/engine/sa/counters.h"
 #include "libike/engine/sa/effects.h"
@@ -95,6 +97,30 @@ inline bool HoldsLowestNonce(const Bytes& a_ni, const Bytes& a_nr, const Bytes& 
   return less(a, b);
 }
 
+// EAP in IKE_AUTH (RFC 7296 2.16), for the rounds between the first
+// IKE_AUTH request and the AUTH payloads made with the MSK.
+struct EapSession {
+  std::optional<eap::Server> server;  // responder running a local method
+  std::optional<eap::Peer> peer;      // initiator
+  bool radius = false;                // responder relaying to the AAA backend
+  bool identity_round = false;        // responder: our own EAP-Identity request is out
+  uint8_t last_request_id = 0;        // responder: identifier of our last request
+  Bytes identity;                     // the peer's EAP identity
+  std::optional<eap::Packet> out;     // the next EAP packet we send
+  bool succeeded = false;             // EAP Success sent / received
+  bool failed = false;
+  SecretBytes msk;
+  // Responder: the first IKE_AUTH request (IDi, SA, TS, CP, notifies),
+  // which the last round answers.
+  std::optional<wire::Message> first_request;
+  Bytes own_id_body;   // our ID payload body as sent (for our MSK AUTH)
+  Bytes peer_id_body;  // the peer's ID payload body (for its MSK AUTH)
+  // Responder with RADIUS: the backend's answer, taken by the next Build.
+  bool awaiting_backend = false;
+  std::optional<EapBackendReply> backend_reply;
+  std::optional<IpAddress> framed_ip;  // from the backend: the peer's virtual IP
+};
+
 // Down reasons other code keys on.
 inline constexpr std::string_view kReasonDeletedByPeer = "deleted by peer";
 inline constexpr std::string_view kReasonRetransmit = "retransmits";  // "giving up after N retransmits"
@@ -144,6 +170,13 @@ struct SaContext {
   bool nat_here = false;   // we are behind a NAT (our NAT_DETECTION_DESTINATION mismatched)
   bool nat_there = false;  // the peer is behind a NAT
   bool peer_supports_fragmentation = false;
+  // MOBIKE (RFC 4555): both sides sent MOBIKE_SUPPORTED in IKE_AUTH. Then
+  // only UPDATE_SA_ADDRESSES moves the IKE_SA (no implicit NAT float).
+  bool mobike = false;
+  bool peer_mobike = false;  // responder: the IKE_AUTH request announced it
+  // The request being handled: the addresses it came in on (ours, the
+  // peer's). Responses go back there (RFC 4555 3.5, RFC 7296 2.11).
+  std::optional<std::pair<Endpoint, Endpoint>> request_path;
   std::vector<HashAlgorithm> peer_hash_algorithms;
   std::optional<Identity> peer_id;
   std::vector<ChildSa> children;
@@ -170,14 +203,8 @@ struct SaContext {
   AddressPools* pools = nullptr;
   std::vector<IpAddress> own_vips;
   std::vector<std::pair<std::string, IpAddress>> peer_vips;
-  // MOBIKE (RFC 4555): both sides sent MOBIKE_SUPPORTED in IKE_AUTH. Then
-  // only UPDATE_SA_ADDRESSES moves the IKE_SA (no implicit NAT float).
-  bool mobike = false;
-  bool peer_mobike = false;  // responder: the IKE_AUTH request announced it
-  // The request being handled: the addresses it came in on (ours, the
-  // peer's). Responses go back there (RFC 4555 3.5, RFC 7296 2.11).
-  std::optional<std::pair<Endpoint, Endpoint>> request_path;
   std::vector<IpAddress> received_dns;
+  std::unique_ptr<EapSession> eap;
   // Responder: the pools could not serve a requested address.
   bool vip_failed = false;
   // Responder: all configurations (the Engine's), for the switch to the

@@ -29,13 +29,15 @@ const char* TaskTypeName(TaskType type) {
 bool TaskManager::HasTask(TaskType type) const {
   auto is = [&](const std::unique_ptr<Task>& t) { return t->type() == type; };
   return std::any_of(queued_.begin(), queued_.end(), is) ||
-         std::any_of(active_.begin(), active_.end(), is);
+         std::any_of(active_.begin(), active_.end(), is) ||
+         std::any_of(held_.begin(), held_.end(), is);
 }
 
 bool TaskManager::AnyTask(const std::function<bool(const Task&)>& pred) const {
   auto is = [&](const std::unique_ptr<Task>& t) { return pred(*t); };
   return std::any_of(queued_.begin(), queued_.end(), is) ||
-         std::any_of(active_.begin(), active_.end(), is);
+         std::any_of(active_.begin(), active_.end(), is) ||
+         std::any_of(held_.begin(), held_.end(), is);
 }
 
 std::vector<TaskType> TaskManager::active_types() const {
@@ -166,7 +168,13 @@ void TaskManager::SendErrorResponse(const wire::Message& request, const TaskErro
 
 void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
   uint32_t mid = msg.header.message_id;
-  if (mid != expected_mid_) {
+  if (deferred_ && mid == deferred_->request.header.message_id) {
+    // Still waiting for the backend: the peer's retransmit gets the
+    // answer once there is one.
+    ctx_.counters.Inc(Drop::kRetransmittedRequest);
+    return;
+  }
+  if (mid != expected_mid_ || deferred_) {
     if (IsRetransmit(mid)) {
       ReplayResponse();
     } else if (mid < expected_mid_) {
@@ -176,35 +184,60 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
     }
     return;
   }
+  substitute_.reset();
   std::vector<std::unique_ptr<Task>> tasks = factory_(msg);
   if (tasks.empty()) {
+    substitute_.reset();
     ctx_.counters.Inc(Drop::kUnexpectedExchange);
     return;
   }
   if (msg.header.exchange_type == ExchangeType::kIkeSaInit) {
     ctx_.init_request.assign(raw.begin(), raw.end());
   }
+  std::optional<wire::Message> substitute = std::move(substitute_);
+  substitute_.reset();
+  const wire::Message& input = substitute ? *substitute : msg;
+  bool defer = false;
+  for (auto& task : tasks) {
+    auto r = task->Process(input, ctx_);
+    if (!r) return FailRequest(msg, tasks, *task, r.error());
+    defer |= *r == TaskResult::kDeferred;
+  }
+  if (defer) {
+    deferred_ = Deferred{msg, std::move(tasks)};
+    return;
+  }
+  Respond(msg, tasks);
+}
+
+void TaskManager::ResumeDeferred() {
+  if (!deferred_) return;
+  Deferred d = std::move(*deferred_);
+  deferred_.reset();
+  Respond(d.request, d.tasks);
+}
+
+void TaskManager::FailRequest(const wire::Message& request,
+                              std::vector<std::unique_ptr<Task>>& tasks, Task& task,
+                              const TaskError& error) {
+  ctx_.counters.Inc(Drop::kTaskFailed);
+  ++expected_mid_;
+  SendErrorResponse(request, error);
+  for (auto& t : tasks) t->Abort(ctx_);
+  if (error.fatal || request.header.exchange_type == ExchangeType::kIkeSaInit) {
+    destroy_(std::string(TaskTypeName(task.type())) + ": " + error.reason);
+  }
+}
+
+void TaskManager::Respond(const wire::Message& msg, std::vector<std::unique_ptr<Task>>& tasks) {
   wire::Message resp;
   resp.header.exchange_type = msg.header.exchange_type;
   resp.header.initiator = ctx_.role == Role::kInitiator;
   resp.header.response = true;
-  resp.header.message_id = mid;
-  auto fail = [&](Task& task, const TaskError& error) {
-    ctx_.counters.Inc(Drop::kTaskFailed);
-    ++expected_mid_;
-    SendErrorResponse(msg, error);
-    for (auto& t : tasks) t->Abort(ctx_);
-    if (error.fatal || msg.header.exchange_type == ExchangeType::kIkeSaInit) {
-      destroy_(std::string(TaskTypeName(task.type())) + ": " + error.reason);
-    }
-  };
-  for (auto& task : tasks) {
-    auto r = task->Process(msg, ctx_);
-    if (!r) return fail(*task, r.error());
-  }
+  resp.header.message_id = msg.header.message_id;
   for (auto& task : tasks) {
     auto r = task->Build(resp, ctx_);
-    if (!r) return fail(*task, r.error());
+    if (!r) return FailRequest(msg, tasks, *task, r.error());
   }
   resp.header.spi_i = ctx_.spi_i;
   resp.header.spi_r = ctx_.spi_r;
@@ -234,7 +267,13 @@ void TaskManager::HandleResponse(const wire::Message& msg, ByteView raw) {
     ctx_.init_response.assign(raw.begin(), raw.end());
   }
   std::vector<std::unique_ptr<Task>> remaining;
-  for (auto& task : active_) {
+  bool alone = false;
+  for (size_t i = 0; i < active_.size(); ++i) {
+    std::unique_ptr<Task>& task = active_[i];
+    if (alone) {
+      held_.push_back(std::move(task));
+      continue;
+    }
     auto r = task->Process(msg, ctx_);
     if (ctx_.state == IkeState::kDestroyed) return;
     if (!r) {
@@ -243,7 +282,9 @@ void TaskManager::HandleResponse(const wire::Message& msg, ByteView raw) {
         for (auto& t : active_) {
           if (t) t->Abort(ctx_);
         }
+        for (auto& t : held_) t->Abort(ctx_);
         active_.clear();
+        held_.clear();
         outstanding_.reset();
         destroy_(reason);
         return;
@@ -251,7 +292,17 @@ void TaskManager::HandleResponse(const wire::Message& msg, ByteView raw) {
       task->Abort(ctx_);
       continue;
     }
-    if (*r == TaskResult::kNeedMore) remaining.push_back(std::move(task));
+    if (*r == TaskResult::kNeedMore) {
+      remaining.push_back(std::move(task));
+    } else if (*r == TaskResult::kContinueAlone) {
+      remaining.push_back(std::move(task));
+      alone = true;
+    } else if (!held_.empty()) {
+      // The task that went on alone is done: the waiting tasks take this
+      // response (and come after it, as in the first request).
+      for (auto& h : held_) active_.push_back(std::move(h));
+      held_.clear();
+    }
   }
   active_ = std::move(remaining);
   if (!active_.empty()) {
@@ -269,8 +320,14 @@ void TaskManager::HandleResponse(const wire::Message& msg, ByteView raw) {
 
 void TaskManager::AbortAll() {
   for (auto& t : active_) t->Abort(ctx_);
+  for (auto& t : held_) t->Abort(ctx_);
   for (auto& t : queued_) t->Abort(ctx_);
+  if (deferred_) {
+    for (auto& t : deferred_->tasks) t->Abort(ctx_);
+    deferred_.reset();
+  }
   active_.clear();
+  held_.clear();
   queued_.clear();
   outstanding_.reset();
 }

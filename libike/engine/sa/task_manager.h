@@ -55,6 +55,14 @@ class TaskManager {
   void OnRetransmitTimer();
   // Drops every task (the IKE_SA goes away), letting them release resources.
   void AbortAll();
+  // Responder: a request answered kDeferred is waiting.
+  bool deferred() const { return deferred_.has_value(); }
+  // Builds and sends the response to the deferred request.
+  void ResumeDeferred();
+  // Responder: the message the tasks of the next request process instead
+  // of the request itself (an IKE_AUTH that ends EAP rounds takes its SA,
+  // TS and CP payloads from the first IKE_AUTH request).
+  void SubstituteNextRequest(wire::Message msg) { substitute_ = std::move(msg); }
 
   uint32_t next_mid() const { return next_mid_; }
   uint32_t expected_mid() const { return expected_mid_; }
@@ -81,6 +89,10 @@ class TaskManager {
   std::optional<std::vector<Bytes>> Encode(const wire::Message& msg);
   void Send(const std::vector<Bytes>& packets, bool response = false);
   void SendErrorResponse(const wire::Message& request, const TaskError& error);
+  // Responder: Build of `tasks` into the response to `request`, then send.
+  void Respond(const wire::Message& request, std::vector<std::unique_ptr<Task>>& tasks);
+  void FailRequest(const wire::Message& request, std::vector<std::unique_ptr<Task>>& tasks,
+                   Task& task, const TaskError& error);
   Duration RetransmitTimeout(unsigned tries) const;
 
   SaContext& ctx_;
@@ -89,6 +101,15 @@ class TaskManager {
 
   std::deque<std::unique_ptr<Task>> queued_;
   std::vector<std::unique_ptr<Task>> active_;
+  // Initiator: tasks of the outstanding exchange waiting for a task that
+  // continues alone (kContinueAlone).
+  std::vector<std::unique_ptr<Task>> held_;
+  struct Deferred {
+    wire::Message request;
+    std::vector<std::unique_ptr<Task>> tasks;
+  };
+  std::optional<Deferred> deferred_;
+  std::optional<wire::Message> substitute_;
   std::optional<Outstanding> outstanding_;
   uint32_t next_mid_ = 0;      // our next request
   uint32_t expected_mid_ = 0;  // the peer's next request

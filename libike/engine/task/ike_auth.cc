@@ -95,9 +95,12 @@ void IkeAuth::SelectConfigByIdentity(SaContext& ctx, const wire::Message& msg) {
   if (const wire::IdPayload* idr = msg.FindId(Role::kResponder)) wanted = FromWireId(*idr);
   const PeerConfig* best = nullptr;
   int best_score = -1;
+  // No AUTH in the request: the peer asks for EAP.
+  const bool wants_eap = msg.Find<wire::AuthPayload>() == nullptr;
   for (const PeerConfig& c : *ctx.config_candidates) {
     int score = AddressMatch(c, ctx.local, ctx.remote);
     if (score < 0 || !c.remote_auth.id.Matches(peer_id)) continue;
+    if (wants_eap != (c.remote_auth.kind == AuthKind::kEap)) continue;
     if (wanted && !c.local_auth.id.IsAny() && !(c.local_auth.id == *wanted)) continue;
     if (ctx.ike_proposal) {
       ProposalList configured = c.ike_proposals;
@@ -124,6 +127,10 @@ void IkeAuth::Established(SaContext& ctx) {
 }
 
 TaskOutcome IkeAuth::Build(wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator && ctx.config.local_auth.kind == AuthKind::kEap) {
+    return BuildEapInitiator(msg, ctx);
+  }
+  if (role_ == Role::kResponder && ctx.eap) return BuildEapResponder(msg, ctx);
   Identity local_id = ctx.config.local_auth.id;
   if (local_id.IsAny()) local_id = Identity::FromAddress(ctx.local.address);
   wire::IdPayload id = ToWireId(role_, local_id);
@@ -150,6 +157,10 @@ TaskOutcome IkeAuth::Build(wire::Message& msg, SaContext& ctx) {
 }
 
 TaskOutcome IkeAuth::Process(const wire::Message& msg, SaContext& ctx) {
+  if (role_ == Role::kInitiator && ctx.eap) return ProcessEapInitiator(msg, ctx);
+  if (role_ == Role::kResponder && (ctx.eap || !msg.Find<wire::AuthPayload>())) {
+    return ProcessEapResponder(msg, ctx);
+  }
   if (role_ == Role::kInitiator) {
     if (const auto* err = msg.FindNotify(wire::NotifyType::kAuthenticationFailed)) {
       (void)err;

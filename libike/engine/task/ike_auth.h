@@ -7,6 +7,17 @@
 // The CHILD_SA payloads of the same exchange come from ChildCreate.
 // Authentication methods are pluggable through Authenticator (PSK here;
 // certificates in auth_pubkey).
+//
+// EAP (RFC 7296 2.16): the initiator omits AUTH from its first request;
+// the responder authenticates itself (certificate or PSK) and starts EAP;
+// EAP payloads go back and forth in further IKE_AUTH exchanges until EAP
+// Success; then both sides send AUTH computed with the MSK as the shared
+// key, and the responder answers the SA, TS and CP payloads of the first
+// request. The other tasks of the exchange wait for that last round
+// (TaskResult::kContinueAlone on the initiator; the responder answers the
+// first request's payloads through TaskManager::SubstituteNextRequest).
+// A responder relaying to RADIUS defers each answer until the backend
+// replies (EapBackendRequest / EapBackendReply).
 #pragma once
 
 #include <optional>
@@ -42,8 +53,23 @@ class IkeAuth final : public Task {
   TaskOutcome Build(wire::Message& msg, SaContext& ctx) override;
   TaskOutcome Process(const wire::Message& msg, SaContext& ctx) override;
 
+  // Responder: whether an IKE_AUTH request belongs to EAP rounds, and the
+  // message the final round's tasks process (nullopt: the request itself).
+  static bool InEapRounds(const SaContext& ctx);
+  static std::optional<wire::Message> FinalRoundInput(const SaContext& ctx,
+                                                      const wire::Message& request);
+
  private:
   Result<wire::AuthPayload, std::string> OwnAuth(SaContext& ctx, const wire::IdPayload& id);
+  // EAP, initiator.
+  TaskOutcome BuildEapInitiator(wire::Message& msg, SaContext& ctx);
+  TaskOutcome ProcessEapInitiator(const wire::Message& msg, SaContext& ctx);
+  // EAP, responder.
+  TaskOutcome ProcessEapResponder(const wire::Message& msg, SaContext& ctx);
+  TaskOutcome BuildEapResponder(wire::Message& msg, SaContext& ctx);
+  TaskOutcome StartEapResponder(const wire::Message& msg, SaContext& ctx);
+  TaskOutcome RelayToBackend(SaContext& ctx, const eap::Packet& response, bool first);
+  void TakeBackendReply(SaContext& ctx);
   Result<void, std::string> VerifyPeer(SaContext& ctx, const wire::Message& msg);
   // Responder: switch to the configuration that best fits IDi (and IDr, if
   // the initiator named us) among those fitting the addresses and the
@@ -52,6 +78,8 @@ class IkeAuth final : public Task {
   void Established(SaContext& ctx);
 
   Role role_;
+  bool eap_round_one_ = false;  // initiator: the first request went without AUTH
+  bool msk_auth_sent_ = false;  // initiator: our MSK AUTH is in the request
 };
 
 // The CERTREQ we send when the peer authenticates with a certificate: one

@@ -76,6 +76,25 @@ void IkeConfig::Assign(SaContext& ctx) {
   wire::CpPayload cp;
   cp.cfg_type = wire::CfgType::kReply;
   std::string failures;
+  if (ctx.eap && ctx.eap->framed_ip) {
+    // The AAA backend chose the address (RADIUS Framed-IP-Address); DNS
+    // servers still come from the connection's first pool, if any.
+    const IpAddress& a = *ctx.eap->framed_ip;
+    bool v4 = a.is_v4();
+    ctx.peer_vips.emplace_back("", a);
+    cp.attributes.push_back(CfgAttribute::Make(
+        v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
+        AddressValue(a, !v4, 128)));
+    const PoolSpec* pool =
+        ctx.pools && !ctx.config.pools.empty() ? ctx.pools->Find(ctx.config.pools.front()) : nullptr;
+    for (const IpAddress& dns : pool ? pool->dns : std::vector<IpAddress>{}) {
+      if (dns.family() != a.family()) continue;
+      cp.attributes.push_back(CfgAttribute::Address(
+          v4 ? CfgAttributeType::kInternalIp4Dns : CfgAttributeType::kInternalIp6Dns, dns));
+    }
+    reply_ = std::move(cp);
+    return;
+  }
   for (const IpAddress& want : requested_) {
     std::optional<IpAddress> requested;
     if (!want.IsUnspecified()) requested = want;
@@ -136,7 +155,11 @@ TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
     // IKE_AUTH verified the peer just before (it runs first); without a
     // verified identity there is nothing to lease. No pools configured:
     // no CP at all, the CHILD_SA uses the peer's IKE address.
-    if (!requested_.empty() && ctx.peer_id && ctx.pools && !ctx.config.pools.empty()) Assign(ctx);
+    bool framed = ctx.eap && ctx.eap->framed_ip;
+    if (!requested_.empty() && ctx.peer_id &&
+        (framed || (ctx.pools && !ctx.config.pools.empty()))) {
+      Assign(ctx);
+    }
     return TaskResult::kDone;
   }
   // Initiator: the response.

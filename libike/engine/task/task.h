@@ -37,6 +37,13 @@ enum class TaskResult : uint8_t {
   kDone,      // the task is complete
   kNeedMore,  // the task takes part in the next message too (e.g. a retried
               // IKE_SA_INIT after INVALID_KE_PAYLOAD or COOKIE)
+  // Initiator: the task needs further rounds of the same exchange on its
+  // own (EAP in IKE_AUTH, RFC 7296 2.16); the other tasks of the exchange
+  // wait and process the response that ends those rounds.
+  kContinueAlone,
+  // Responder (Process): the answer waits for an external party (an AAA
+  // backend); the TaskManager holds the request until Resume().
+  kDeferred,
 };
 
 // Why a task failed. A responder answers with `notify` (if set); a fatal
