@@ -328,3 +328,28 @@ TEST(Secrets, WildcardIdsMatchAfterExactOnes) {
 
 }  // namespace
 }  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+// rekey_time = 0 on a gateway's child (Windows clients refuse server-initiated
+// CHILD_SA rekeys): never rekey, and with no life_time, never expire either;
+// the client does the rekeying.
+TEST(Lifetimes, ChildRekeyTimeZeroMeansNever) {
+  auto r = ParseConfigString("connections {\n  rw {\n    children {\n      net {\n        rekey_time = 0\n"
+                             "      }\n    }\n  }\n}\n", "z.conf");
+  ASSERT_TRUE(r.has_value()) << FormatDiagnostics(r.error());
+  const auto& child = r->connections[0].children[0];
+  EXPECT_EQ(child.rekey_time, Seconds(0));
+  EXPECT_EQ(child.life_time, Seconds(0));
+  EXPECT_EQ(child.rand_time, Seconds(0));
+  // With a life_time the SA still has a hard limit, and no "greater than" error.
+  r = ParseConfigString("connections {\n  rw {\n    children {\n      net {\n        rekey_time = 0s\n"
+                        "        life_time = 8h\n      }\n    }\n  }\n}\n", "z.conf");
+  ASSERT_TRUE(r.has_value()) << FormatDiagnostics(r.error());
+  EXPECT_EQ(r->connections[0].children[0].rekey_time, Seconds(0));
+  EXPECT_EQ(r->connections[0].children[0].life_time, Seconds(8 * 3600));
+}
+
+}  // namespace
+}  // namespace ike::conf
