@@ -159,6 +159,8 @@ ns_add g
 ns_add h
 ns_add n
 for c in c1 c2 c3; do ns_add $c; done
+# A hardened gateway: strict reverse-path filtering.
+ns_exec g sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 ns_link g h 192.0.2.1/24 192.0.2.10/24
 ns_exec h ip route add default via 192.0.2.1
 ns_link g n 198.51.100.1/24 198.51.100.2/24
