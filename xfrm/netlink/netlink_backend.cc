@@ -138,6 +138,34 @@ BackendResult<void> NetlinkBackend::DeleteSa(const SaId& sa) {
   return std::move(r[0]);
 }
 
+BackendResult<void> NetlinkBackend::MigrateSa(const SaId& old_id, const SaParams& sa) {
+  std::optional<Request> moved;
+  std::optional<BackendError> bad;
+  IKE_TRY(requests_->TransactOne(EncodeGetSa(old_id), [&](size_t, const MessageView& m) {
+    if (m.type != XFRM_MSG_NEWSA) return;
+    auto r = EncodeMovedSa(m, sa);
+    if (r) moved = std::move(*r);
+    else bad = std::move(r).error();
+  }));
+  if (!moved) {
+    if (bad) return MakeUnexpected(std::move(*bad));
+    return MakeUnexpected(BackendError{BackendError::Code::kSystem, 0,
+                                       "GETSA " + Describe(old_id) + ": no SA in the answer"});
+  }
+  SaId new_id = sa.id;
+  new_id.mark = old_id.mark;
+  if (Key(new_id) == Key(old_id)) {
+    // Same (daddr, SPI, proto): the old SA must go first.
+    IKE_TRY(requests_->TransactOne(EncodeDeleteSa(old_id)));
+    IKE_TRY(requests_->TransactOne(std::move(*moved)));
+    return {};
+  }
+  IKE_TRY(requests_->TransactOne(std::move(*moved)));
+  owned_sas_[Key(new_id)] = new_id;
+  (void)DeleteSa(old_id);
+  return {};
+}
+
 BackendResult<SaInfo> NetlinkBackend::GetSa(const SaId& sa) {
   std::optional<SaInfo> info;
   std::optional<DecodeError> bad;

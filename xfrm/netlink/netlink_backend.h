@@ -34,6 +34,10 @@ class NetlinkBackend : public Backend {
   BackendResult<void> AddSa(const SaParams& sa) override;
   BackendResult<void> UpdateSa(const SaParams& sa) override;
   BackendResult<void> DeleteSa(const SaId& sa) override;
+  // MOBIKE: GETSA (keys, replay state), then NEWSA at the new addresses and
+  // DELSA of the old one (the other way round when the id stays, i.e. only
+  // the source or the encapsulation changes).
+  BackendResult<void> MigrateSa(const SaId& old_id, const SaParams& sa) override;
   BackendResult<SaUsage> QuerySa(const SaId& sa) override;
   BackendResult<void> AddPolicy(const PolicyParams& policy) override;
   BackendResult<void> UpdatePolicy(const PolicyParams& policy) override;

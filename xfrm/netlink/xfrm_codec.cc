@@ -508,6 +508,44 @@ Request EncodeGetSa(const SaId& sa) {
   return r;
 }
 
+BackendResult<Request> EncodeMovedSa(const MessageView& current, const SaParams& to) {
+  auto invalid = [&](std::string detail) {
+    return MakeUnexpected(BackendError{BackendError::Code::kInvalidArgument, 0,
+                                       Describe(to.id) + ": " + std::move(detail)});
+  };
+  xfrm_usersa_info info;
+  if (current.type != XFRM_MSG_NEWSA || !ReadStruct(current.payload, info)) {
+    return invalid("no SA in the kernel's answer");
+  }
+  uint16_t family = Family(to.id.dst.family());
+  if (to.src.family() != to.id.dst.family() || info.family != family) {
+    return invalid("moving an SA to another address family");
+  }
+  if (ntohl(info.id.spi) != to.id.spi) return invalid("moving an SA changes its SPI");
+  info.id.daddr = ToXfrm(to.id.dst);
+  info.saddr = ToXfrm(to.src);
+  // Everything else as the kernel has it: algorithms and keys, replay and
+  // sequence state, lifetimes, mark, if_id. Only the encapsulation is ours.
+  Request r(XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, Describe(to.id), 4096);
+  r.PutFixed(&info, sizeof info);
+  bool ok = ForEachAttr(AttrsAfter(current.payload, sizeof info), [&](uint16_t type, ByteView v) {
+    if (type == XFRMA_ENCAP) return;
+    r.PutAttr(type, v.data(), v.size());
+  });
+  OPENSSL_cleanse(&info, sizeof info);
+  if (!ok) return invalid("malformed attributes in the kernel's answer");
+  if (to.encap) {
+    xfrm_encap_tmpl encap;
+    std::memset(&encap, 0, sizeof encap);
+    encap.encap_type = UDP_ENCAP_ESPINUDP;
+    encap.encap_sport = htons(to.encap->src_port);
+    encap.encap_dport = htons(to.encap->dst_port);
+    r.PutAttr(XFRMA_ENCAP, &encap, sizeof encap);
+  }
+  if (r.overflowed()) return invalid("SA too large to re-encode");
+  return r;
+}
+
 Request EncodeAllocSpi(const IpAddress& src, const IpAddress& dst, ProtocolId protocol,
                        uint32_t reqid, uint32_t min_spi, uint32_t max_spi) {
   Request r(XFRM_MSG_ALLOCSPI, NLM_F_REQUEST | NLM_F_ACK,

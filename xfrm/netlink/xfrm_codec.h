@@ -148,6 +148,10 @@ struct SaInfo {
   uint32_t tfc_pad = 0;
 };
 DecodeResult<SaInfo> DecodeSa(const MessageView& message);
+// MOBIKE: the SA in `current` (the kernel's GETSA answer, keys and replay
+// state included) as XFRM_MSG_NEWSA at the new outer addresses and
+// encapsulation of `to` (its id.dst, src, encap; keys unused).
+BackendResult<Request> EncodeMovedSa(const MessageView& current, const SaParams& to);
 
 // A policy as the kernel reports it (NEWPOLICY replies and dumps).
 struct PolicyInfo {

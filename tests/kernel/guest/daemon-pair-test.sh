@@ -196,6 +196,39 @@ run_cell() {  # NAME ESP ENCAP START
     else
       bad "$name: no traffic through the rekeyed SAs (min counter $(min_packets a))"
     fi
+    # MOBIKE (RFC 4555): a's address changes to 198.51.100.11; its address
+    # monitor sends UPDATE_SA_ADDRESSES and both kernels' SAs move (GETSA,
+    # NEWSA at the new addresses, DELSA) with the same SPIs, no rekey.
+    local ike_before kids_before
+    ike_before=$(ctl b --json list-sas | grep -oE '"spi_(i|r)": "[0-9a-f]+"' | sort | tr '\n' ' ')
+    kids_before=$(spis)
+    ip netns exec a sysctl -qw net.ipv4.conf.va.promote_secondaries=1
+    ip -n a addr add 198.51.100.11/24 dev va
+    ip -n a addr del 198.51.100.1/24 dev va
+    ip -n a route replace 203.0.113.0/24 via 198.51.100.2 src 192.0.2.1
+    moved() {
+      ctl b --json list-sas | tr -d ' \n' | grep -q '"remote":{"host":"198.51.100.11"' &&
+        [[ $(ip -n b xfrm state | grep -c '198\.51\.100\.11') == 2 && $(ip -n a xfrm state | grep -c '198\.51\.100\.11') == 2 ]]
+    }
+    if wait_for 30 moved; then
+      ok "$name: MOBIKE: b follows a to 198.51.100.11, both kernels' SAs moved"
+    else
+      bad "$name: MOBIKE: not moved"; ctl b list-sas; ip -n a xfrm state; ip -n b xfrm state
+    fi
+    local ike_after
+    ike_after=$(ctl b --json list-sas | grep -oE '"spi_(i|r)": "[0-9a-f]+"' | sort | tr '\n' ' ')
+    if [[ $ike_after == "$ike_before" && $(spis) == "$kids_before" && $(kernel_sas a) == 2 && $(kernel_sas b) == 2 ]]; then
+      ok "$name: MOBIKE: same IKE and CHILD_SA SPIs, 2 SAs per kernel"
+    else
+      bad "$name: MOBIKE: SPIs $ike_before/$kids_before -> $ike_after/$(spis), SAs a $(kernel_sas a) b $(kernel_sas b)"
+    fi
+    # (Re-added SAs count from zero: the kernel keeps no usage over NEWSA.)
+    if ip netns exec a ping -q -c 3 -i 0.3 -W 5 -I 192.0.2.1 203.0.113.1 >/dev/null && (($(min_packets b) >= 3)); then
+      ok "$name: MOBIKE: traffic through the moved SAs (kernel counters)"
+    else
+      bad "$name: MOBIKE: no traffic after the move (min counter $(min_packets b))"
+      ip -s -n b xfrm state; ip -n b xfrm policy
+    fi
   fi
   if [[ $name == natt-gcm ]]; then
     # SIGHUP reload with dropped capabilities: applied, the tunnel stays.

@@ -677,5 +677,70 @@ TEST(XfrmDecode, PolicyRoundTrip) {
   EXPECT_EQ(info->params.templates[0].mode, Mode::kTransport);
 }
 
+// MOBIKE: the kernel's record of an SA (here our own NEWSA, standing in
+// for a GETSA answer) re-encoded at new addresses: keys, replay state and
+// the rest kept, the encapsulation replaced.
+TEST(XfrmEncode, MovedSaKeepsEverythingButAddressesAndEncap) {
+  SaParams sa = GcmSa();
+  sa.encap = Encap{4500, 4500};
+  sa.esn = true;
+  sa.replay_window = 64;
+  sa.mark = Mark{0x42, 0xff};
+  auto orig = EncodeSa(sa, false);
+  ASSERT_TRUE(orig);
+  auto split = SplitMessages(orig->bytes());
+  ASSERT_TRUE(split);
+  ASSERT_EQ(split->size(), 1u);
+
+  SaParams to = GcmSa();
+  to.id.dst = Ip("203.0.113.66");
+  to.src = Ip("192.0.2.1");
+  to.encap.reset();  // out of the NAT: plain ESP
+  auto moved = EncodeMovedSa((*split)[0], to);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->type(), XFRM_MSG_NEWSA);
+  auto msplit = SplitMessages(moved->bytes());
+  ASSERT_TRUE(msplit);
+  MessageView v = (*msplit)[0];
+  v.type = XFRM_MSG_NEWSA;
+  auto info = DecodeSa(v);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->id.dst, Ip("203.0.113.66"));
+  EXPECT_EQ(info->id.spi, sa.id.spi);
+  EXPECT_EQ(info->src, Ip("192.0.2.1"));
+  EXPECT_FALSE(info->encap);
+  EXPECT_TRUE(info->esn);
+  EXPECT_EQ(info->reqid, 7u);
+  EXPECT_EQ(info->aead, "rfc4106(gcm(aes))");
+  // The key bytes travel unchanged.
+  ByteView aead = FindAttr(moved->bytes(), sizeof(xfrm_usersa_info), XFRMA_ALG_AEAD);
+  ByteView aead_orig = FindAttr(orig->bytes(), sizeof(xfrm_usersa_info), XFRMA_ALG_AEAD);
+  ASSERT_FALSE(aead.empty());
+  EXPECT_EQ(Bytes(aead.begin(), aead.end()), Bytes(aead_orig.begin(), aead_orig.end()));
+  EXPECT_FALSE(FindAttr(moved->bytes(), sizeof(xfrm_usersa_info), XFRMA_MARK).empty());
+
+  // Into a NAT: encapsulation added; another family or SPI is refused.
+  to.encap = Encap{4500, 40000};
+  auto natted = EncodeMovedSa((*split)[0], to);
+  ASSERT_TRUE(natted);
+  EXPECT_FALSE(FindAttr(natted->bytes(), sizeof(xfrm_usersa_info), XFRMA_ENCAP).empty());
+  SaParams v6 = to.Clone();
+  v6.id.dst = Ip("2001:db8::1");
+  v6.src = Ip("2001:db8::2");
+  EXPECT_FALSE(EncodeMovedSa((*split)[0], v6));
+  SaParams other = to.Clone();
+  other.id.spi = 0x1234;
+  EXPECT_FALSE(EncodeMovedSa((*split)[0], other));
+  // Truncated answers are refused, never read past.
+  for (size_t cut = 0; cut < (*split)[0].payload.size(); cut += 7) {
+    MessageView t = (*split)[0];
+    t.payload = t.payload.first(cut);
+    auto r = EncodeMovedSa(t, to);
+    if (cut < sizeof(xfrm_usersa_info)) {
+      EXPECT_FALSE(r) << cut;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ike::xfrm::netlink
