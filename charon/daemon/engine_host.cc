@@ -291,9 +291,8 @@ struct EngineHost::Impl {
   void Do(engine::EmitEvent& e) { OnEvent(e.event); }
 
   // MOBIKE (RFC 4555): an SA moves to the IKE_SA's new addresses, keys and
-  // sequence numbers kept. A backend that cannot move SAs (the kernel's
-  // needs the keys again) loses the old SA and the CHILD_SA is rekeyed,
-  // which installs it at the new addresses.
+  // sequence numbers kept. When the backend cannot move it, the old SA goes
+  // and the CHILD_SA is rekeyed, which installs it at the new addresses.
   void Do(engine::MigrateSa& e) {
     auto r = backend.MigrateSa(e.old_id, e.params);
     if (r) {
