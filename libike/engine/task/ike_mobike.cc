@@ -122,10 +122,10 @@ TaskOutcome IkeMobike::Process(const wire::Message& msg, SaContext& ctx) {
     if (announced) ctx.peer_mobike = true;
     return TaskResult::kDone;
   }
+  // With several IKE_AUTH rounds (EAP) this runs on the last response,
+  // where the peer announces it (the TaskManager holds us until then).
   if (announced && ctx.config.mobike && sent_) ctx.mobike = true;
-  // Several IKE_AUTH rounds (EAP): the peer announces it in the last one.
-  return ctx.state == IkeState::kConnecting && !ctx.mobike ? TaskResult::kNeedMore
-                                                           : TaskResult::kDone;
+  return TaskResult::kDone;
 }
 
 // --- INFORMATIONAL, initiator ---
