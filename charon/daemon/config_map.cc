@@ -61,10 +61,16 @@ Endpoint MapEndpoint(const std::vector<conf::AddressSpec>& addrs, uint16_t port,
   return Endpoint{IpAddress::Any(AddressFamily::kIpv4), port};
 }
 
-std::string AuthProblem(const conf::AuthRound& r) {
+std::string AuthProblem(const conf::AuthRound& r, bool local) {
   switch (r.auth.cls) {
     case conf::AuthSpec::Class::kPsk:
     case conf::AuthSpec::Class::kPubkey: return "";
+    case conf::AuthSpec::Class::kEap:
+      // EAP-MSCHAPv2 both ways; a gateway may relay any method to RADIUS.
+      if (r.auth.method.empty() || r.auth.method == "mschapv2") return "";
+      if (!local && r.auth.method == "radius") return "";
+      return "authentication '" + r.auth.text +
+             "' is not supported (eap-mschapv2; eap-radius on the remote side)";
     default: return "authentication '" + r.auth.text + "' is not supported by the IKEv2 engine yet";
   }
 }
@@ -138,8 +144,12 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       skipped.push_back(c.name + ": needs a local and a remote authentication round");
       continue;
     }
-    std::string problem = AuthProblem(c.local.front());
-    if (problem.empty()) problem = AuthProblem(c.remote.front());
+    std::string problem = AuthProblem(c.local.front(), true);
+    if (problem.empty()) problem = AuthProblem(c.remote.front(), false);
+    if (problem.empty() && c.local.front().auth.cls == conf::AuthSpec::Class::kEap &&
+        c.remote.front().auth.cls == conf::AuthSpec::Class::kEap) {
+      problem = "EAP authenticates a client to a gateway, not both ways";
+    }
     if (!problem.empty()) {
       skipped.push_back(c.name + ": " + problem);
       continue;
@@ -179,7 +189,21 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       if (found.empty() && local_id) found = config.FindSecrets(conf::SecretType::kIke, *local_id);
       if (!found.empty()) a.psk = found.front()->secret.Clone();
     };
-    if (local.auth.cls == conf::AuthSpec::Class::kPsk) {
+    if (local.auth.cls == conf::AuthSpec::Class::kEap) {
+      // A roadwarrior client: EAP-MSCHAPv2 with the secret of our EAP
+      // identity (eap_id, else our IKE identity).
+      p.local_auth.kind = engine::AuthKind::kEap;
+      p.local_auth.eap_method = engine::EapMethod::kMschapv2;
+      std::optional<conf::Identity> eap_identity = local.eap_id ? local.eap_id : local_id;
+      if (local.eap_id) p.local_auth.eap_id = MapIdentity(*local.eap_id);
+      std::vector<const conf::SharedSecret*> found;
+      if (eap_identity) found = config.FindSecrets(conf::SecretType::kEap, *eap_identity);
+      if (found.empty()) {
+        skipped.push_back(c.name + ": no EAP secret found for its EAP identity");
+        continue;
+      }
+      p.local_auth.eap_secret = found.front()->secret.Clone();
+    } else if (local.auth.cls == conf::AuthSpec::Class::kPsk) {
       fill_psk(p.local_auth);
       if (p.local_auth.psk.empty()) {
         skipped.push_back(c.name + ": no IKE secret found for its identities");
@@ -197,7 +221,22 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
         p.local_auth.private_key_der = Bytes(key->pkcs8_der.view().begin(), key->pkcs8_der.view().end());
       }
     }
-    if (remote.auth.cls == conf::AuthSpec::Class::kPsk) {
+    if (remote.auth.cls == conf::AuthSpec::Class::kEap) {
+      // A gateway: EAP-MSCHAPv2 against the `eap-` secrets, or relayed to
+      // RADIUS. eap_id (usually %any) asks the client with EAP-Identity.
+      p.remote_auth.kind = engine::AuthKind::kEap;
+      p.remote_auth.eap_method = remote.auth.method == "radius" ? engine::EapMethod::kRadius
+                                                                : engine::EapMethod::kMschapv2;
+      if (remote.eap_id) p.remote_auth.eap_id = MapIdentity(*remote.eap_id);
+      for (const auto& s : config.secrets) {
+        if (s.type != conf::SecretType::kEap) continue;
+        if (s.ids.empty()) p.remote_auth.eap_users.push_back({Bytes{}, s.secret.Clone()});
+        for (const auto& id : s.ids) {
+          Bytes user = id.kind == conf::Identity::Kind::kAny ? Bytes{} : id.encoding;
+          p.remote_auth.eap_users.push_back({user, s.secret.Clone()});
+        }
+      }
+    } else if (remote.auth.cls == conf::AuthSpec::Class::kPsk) {
       fill_psk(p.remote_auth);
     } else {
       p.remote_auth.kind = engine::AuthKind::kPubkey;

@@ -274,6 +274,7 @@ TaskOutcome IkeAuth::ProcessEapResponder(const wire::Message& msg, SaContext& ct
   auto step = s.server->Process(p);
   if (!step) return Fail("EAP: " + step.error(), wire::NotifyType::kAuthenticationFailed);
   s.out = std::move(step->packet);
+  s.identity = s.server->identity();
   if (step->status == eap::Status::kSuccess) {
     s.succeeded = true;
     s.msk = s.server->msk().Clone();

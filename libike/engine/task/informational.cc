@@ -54,6 +54,16 @@ TaskOutcome IkeDelete::Process(const wire::Message& msg, SaContext& ctx) {
 }
 
 TaskOutcome InformationalResponder::Process(const wire::Message& msg, SaContext& ctx) {
+  // A peer that gives up during IKE_AUTH (e.g. an EAP client refusing our
+  // MSCHAPv2 failure) says AUTHENTICATION_FAILED in an INFORMATIONAL.
+  if (!ctx.established() && msg.FindNotify(wire::NotifyType::kAuthenticationFailed)) {
+    std::string who;
+    if (ctx.eap && !ctx.eap->identity.empty()) {
+      who = " during EAP authentication of '" +
+            std::string(ctx.eap->identity.begin(), ctx.eap->identity.end()) + "'";
+    }
+    peer_gave_up_ = "peer reported AUTHENTICATION_FAILED" + who;
+  }
   // RFC 7296 3.10.1: INVALID_SPI carries the SPI of an SA the peer does
   // not know (in the notify data); our CHILD_SA sending with it is useless.
   for (const auto* n : msg.FindAll<wire::NotifyPayload>()) {
@@ -80,6 +90,10 @@ TaskOutcome InformationalResponder::Process(const wire::Message& msg, SaContext&
 }
 
 TaskOutcome InformationalResponder::Build(wire::Message& msg, SaContext& ctx) {
+  if (!peer_gave_up_.empty()) {
+    ctx.destroy_after = peer_gave_up_;
+    return TaskResult::kDone;  // empty response
+  }
   if (delete_ike_) {
     ctx.destroy_after = std::string(kReasonDeletedByPeer);
     return TaskResult::kDone;  // empty response

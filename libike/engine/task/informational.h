@@ -77,6 +77,7 @@ class InformationalResponder final : public Task {
 
  private:
   bool delete_ike_ = false;
+  std::string peer_gave_up_;  // why the peer abandoned an IKE_SA not yet up
   std::vector<std::pair<ProtocolId, uint32_t>> deleted_in_;  // our inbound SPIs
   std::vector<uint32_t> invalid_spi_in_;
 };
