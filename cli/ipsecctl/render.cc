@@ -24,6 +24,14 @@ std::string Field(const nlohmann::json& obj, const char* key) {
   return it->dump();
 }
 
+// "rekey in 42s", or "no rekey" when none is scheduled (rekey_time = 0: the
+// daemon reports -1).
+std::string RekeyIn(const nlohmann::json& obj) {
+  auto it = obj.find("rekey_in_s");
+  if (it != obj.end() && it->is_number_integer() && it->get<int64_t>() < 0) return "no rekey";
+  return "rekey in " + Field(obj, "rekey_in_s") + "s";
+}
+
 std::string Bytes(const nlohmann::json& obj, const char* bytes, const char* packets) {
   return Field(obj, bytes) + " B / " + Field(obj, packets) + " pkt";
 }
@@ -51,14 +59,14 @@ std::string RenderSas(const nlohmann::json& result) {
     out << "  remote '" << Field(r, "id") << "' @ " << Field(r, "host") << "[" << Field(r, "port") << "]"
         << vips("remote_vips") << "\n";
     out << "  " << Field(ike, "proposal") << ", established " << Field(ike, "established_s")
-        << "s ago, rekey in " << Field(ike, "rekey_in_s") << "s\n";
+        << "s ago, " << RekeyIn(ike) << "\n";
     for (const auto& c : ike.value("children", nlohmann::json::array())) {
       out << "  " << Field(c, "name") << ": #" << Field(c, "unique_id") << ", " << Field(c, "state") << ", "
           << Field(c, "mode") << ", " << Field(c, "protocol")
           << (c.value("encap", false) ? " in UDP" : "") << ", SPIs " << Field(c, "spi_in") << "_i "
           << Field(c, "spi_out") << "_o, " << Field(c, "proposal") << "\n";
       out << "    in  " << Bytes(c, "bytes_in", "packets_in") << ", out " << Bytes(c, "bytes_out", "packets_out")
-          << ", rekey in " << Field(c, "rekey_in_s") << "s\n";
+          << ", " << RekeyIn(c) << "\n";
       out << "    local  " << Field(c, "local_ts") << "\n";
       out << "    remote " << Field(c, "remote_ts") << "\n";
     }

@@ -181,6 +181,7 @@ case $mode in
   no-server-rekey)
     # Our child shows no rekey time (rekey_time = 0 is "never").
     gw list-sas | grep -E "^ +net:" -A1 | grep -q "rekey in [0-9]" && fail "the gateway scheduled a CHILD_SA rekey"
+    gw list-sas | grep -E "^ +net:" -A1 | grep -q "no rekey" || fail "list-sas does not say 'no rekey'"
     first=$(spi_in)
     # The client rekeys at ~6 s (minus jitter): wait for two of its rekeys.
     changed_from() { [[ $(spi_in) != "$1" ]]; }
