@@ -19,7 +19,8 @@
 #                            INTERNAL_ADDRESS_FAILURE
 #   roadwarriors.sh dpd      kill -9 one client: DPD clears its SA and lease
 #   roadwarriors.sh unique P unique = P (no|never|replace|keep) with c1 and c2
-#                            using one identity
+#                            using one identity (no: also a second IKE_SA of
+#                            c2 without INITIAL_CONTACT, which stays)
 # Exit 77 = skipped (not root / no strongSwan) unless CI=true.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -110,14 +111,14 @@ secrets {
 CONF
 
 # The clients: connection rw (and tiny, with a *.tiny.example identity).
-ss_client_conn() {  # NAME MY_ID GW CHILD GW_ID
+ss_client_conn() {  # NAME MY_ID GW CHILD GW_ID [DPD_DELAY]
   cat <<CONF
   $1 {
     version = 2
     remote_addrs = $3
     proposals = $ike
     vips = 0.0.0.0
-    dpd_delay = 0s
+    dpd_delay = ${6:-0s}
     local {
       auth = psk
       id = $2
@@ -142,6 +143,7 @@ for c in c1 c2 c3; do
 connections {
 $(ss_client_conn rw "${id[$c]}" "${gw_addr[$c]}" net $gw_id)
 $(ss_client_conn tiny "$c.tiny.example" "${gw_addr[$c]}" tnet tiny-$gw_id)
+$(ss_client_conn rw2 "${id[$c]}" "${gw_addr[$c]}" net2 $gw_id 1h)
 }
 secrets {
   ike-rw {
@@ -212,7 +214,18 @@ if [[ $mode == unique ]]; then
     no)
       # strongSwan sends INITIAL_CONTACT on its first IKE_SA: the old one goes.
       grep -q INITIAL_CONTACT "$work"/charon-g-*.log || fail "no INITIAL_CONTACT seen from strongSwan"
-      ((n == 1 && c2_up == 1)) || fail "unique = no with INITIAL_CONTACT: the older SA should be replaced" ;;
+      ((n == 1 && c2_up == 1)) || fail "unique = no with INITIAL_CONTACT: the older SA should be replaced"
+      # A second IKE_SA with the same identities from c2's charon (another
+      # connection, differing in dpd_delay so that strongSwan does not reuse
+      # the first IKE_SA) goes without INITIAL_CONTACT: both stay.
+      connect c2 rw2 net2 || fail "c2's second connection did not come up"
+      sleep 2
+      n=$(ike_count)
+      auths=$(grep -c "generating IKE_AUTH request" "$work/c2/charon.log" || true)
+      contacts=$(grep "generating IKE_AUTH request" "$work/c2/charon.log" | grep -c INIT_CONTACT || true)
+      echo "without INITIAL_CONTACT: gateway IKE_SAs $n (IKE_AUTH requests $auths, with INITIAL_CONTACT $contacts)"
+      ((auths == 2 && contacts == 1)) || fail "expected the second IKE_AUTH without INITIAL_CONTACT"
+      ((n == 2)) || fail "unique = no without INITIAL_CONTACT: both IKE_SAs should stay" ;;
     replace) ((n == 1 && c2_up == 1)) || fail "unique = replace: only the newer SA should stay" ;;
     keep) ((n == 1 && c1_up == 1 && c2_up == 0)) || fail "unique = keep: the newcomer should be refused" ;;
     *) fail "unknown unique policy $unique" ;;
