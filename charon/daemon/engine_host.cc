@@ -331,7 +331,7 @@ struct EngineHost::Impl {
   void Do(engine::EapBackendRequest& e) {
     uint64_t sa = e.sa;
     if (radius.configured()) {
-      RadiusAuthRequest req{e.sa, e.identity, e.eap_message, e.first, e.local, e.remote};
+      RadiusAuthRequest req{e.sa, e.identity, e.eap_message, e.first, e.local, e.remote, e.connection};
       radius.Authenticate(std::move(req), [this, sa](RadiusAuthResult r) { OnRadiusReply(sa, std::move(r)); });
       return;
     }

@@ -108,6 +108,7 @@ struct RadiusClient::Txn {
   EventLoop::TimerId timer = 0;
   AuthDone done;
   radius::AcctStatus acct_status = radius::AcctStatus::kStart;
+  LogContext log_context;
 
   const RadiusServer& srv() const { return settings->servers[server]; }
   uint16_t port() const { return kind == Kind::kAuth ? srv().auth_port : srv().acct_port; }
@@ -213,6 +214,7 @@ void RadiusClient::Authenticate(RadiusAuthRequest request, AuthDone done) {
   txn->settings = settings_;
   txn->server = s.server && *s.server < settings_->servers.size() ? *s.server : preferred_;
   txn->done = std::move(done);
+  txn->log_context = LogContext{request.connection, request.session, request.remote.ToString()};
   radius::Packet& p = txn->packet;
   p.code = radius::Code::kAccessRequest;
   Bytes user = request.user_name;
@@ -337,15 +339,14 @@ void RadiusClient::OnTimeout(uint64_t key) {
   }
   if (txn.kind == Txn::Kind::kAuth) {
     ++stats_.unavailable;
-    log_.Log(Subsystem::kIke, LogLevel::kError, LogContext{"", txn.session, ""},
-             "RADIUS server(s) not responding: " + names);
+    log_.Log(Subsystem::kIke, LogLevel::kError, txn.log_context, "RADIUS server(s) not responding: " + names);
     RadiusAuthResult r;
     r.kind = RadiusAuthResult::Kind::kUnavailable;
     r.reason = "RADIUS server(s) not responding";
     Finish(key, std::move(r));
   } else {
     ++stats_.acct_timeouts;
-    log_.Log(Subsystem::kIke, LogLevel::kError, LogContext{"", txn.session, ""},
+    log_.Log(Subsystem::kIke, LogLevel::kError, txn.log_context,
              "RADIUS accounting server(s) not responding: " + names);
     Finish(key, std::nullopt);
   }
@@ -561,6 +562,7 @@ void RadiusClient::SendAccounting(uint64_t session, radius::AcctStatus status, r
   txn->settings = settings_;
   txn->server = preferred_;
   txn->acct_status = status;
+  txn->log_context = LogContext{"", session, s.info.remote.ToString()};
   radius::Packet& p = txn->packet;
   p.code = radius::Code::kAccountingRequest;
   p.AddU32(radius::Attr::kAcctStatusType, static_cast<uint32_t>(status));

@@ -58,6 +58,7 @@ struct RadiusAuthRequest {
   bool first = false;    // a new conversation: no State
   Endpoint local;        // NAS-IP-Address, Called-Station-Id
   Endpoint remote;       // Calling-Station-Id
+  std::string connection;  // for log lines only
 };
 
 struct RadiusAuthResult {

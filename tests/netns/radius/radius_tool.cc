@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   };
   std::function<void(Bytes, bool)> send;
   send = [&](Bytes eap_message, bool first) {
-    RadiusAuthRequest req{session, ToBytes(o.user), std::move(eap_message), first, local, remote};
+    RadiusAuthRequest req{session, ToBytes(o.user), std::move(eap_message), first, local, remote, "radius-tool"};
     client.Authenticate(std::move(req), [&](RadiusAuthResult r) {
       ++rounds;
       switch (r.kind) {

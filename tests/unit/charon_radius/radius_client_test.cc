@@ -106,7 +106,7 @@ class RadiusClientTest : public ::testing::Test {
   }
   RadiusAuthRequest Request(bool first, Bytes eap = HexOrDie("0201000a01616c696365")) {
     return RadiusAuthRequest{42, B("alice"), std::move(eap), first, Endpoint{*IpAddress::Parse("192.0.2.1"), 4500},
-                             Endpoint{*IpAddress::Parse("203.0.113.5"), 4500}};
+                             Endpoint{*IpAddress::Parse("203.0.113.5"), 4500}, "rw"};
   }
   // Runs one Authenticate to completion (or 5 s).
   RadiusAuthResult Run(RadiusAuthRequest req) {
