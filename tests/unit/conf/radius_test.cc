@@ -2,6 +2,7 @@
 // errors each bad file gets (file:line: key: message), secrets never shown.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "conf/loader.h"
@@ -99,6 +100,12 @@ TEST_P(RadiusConfBad, Rejected) {
   EXPECT_EQ(all.find("hunter2"), std::string::npos) << "a secret leaked: " << all;
 }
 
+std::string CaseName(const ::testing::TestParamInfo<Bad>& info) {
+  std::string out;
+  for (const char* c = info.param.name; *c; ++c) out += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+  return out;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Table, RadiusConfBad,
     ::testing::Values(
@@ -131,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(
             "radius {\n  servers {\n    a {\n      address = 192.0.2.2\n      secret = hunter2\n    }\n  }\n}\n",
             "r.conf:11: radius.servers.a: duplicate section 'a' (first defined at r.conf:3)"},
         Bad{"bad secret encoding", "radius {\n  servers {\n    a {\n      address = 192.0.2.1\n      secret = 0xhunter2\n    }\n  }\n}\n",
-            "r.conf:5: radius.servers.a.secret:"}));
+            "r.conf:5: radius.servers.a.secret:"}), CaseName);
 
 }  // namespace
 }  // namespace ike::conf

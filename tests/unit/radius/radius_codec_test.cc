@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <string>
 
 #include "libike/common/bytes.h"
@@ -342,6 +343,12 @@ TEST_P(RadiusMalformed, Rejected) {
 constexpr char kAuth0[] = "00000000000000000000000000000000";
 #define RADIUS_HDR(code, len) code "00" len "00000000000000000000000000000000"
 
+std::string CaseName(const ::testing::TestParamInfo<Malformed>& info) {
+  std::string out;
+  for (const char* c = info.param.name; *c; ++c) out += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+  return out;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Table, RadiusMalformed,
     ::testing::Values(
@@ -365,7 +372,7 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"two Message-Authenticators",
                   RADIUS_HDR("02", "0038") "5012" "00000000000000000000000000000000" "5012"
                                            "00000000000000000000000000000000",
-                  ErrorCode::kBadMessageAuthenticator}));
+                  ErrorCode::kBadMessageAuthenticator}), CaseName);
 
 TEST(RadiusDecode, EveryTruncationOfAValidPacketFails) {
   Bytes raw = HexOrDie(kRequest71);
