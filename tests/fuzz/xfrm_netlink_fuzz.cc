@@ -1,6 +1,6 @@
 // libFuzzer target for the NETLINK_XFRM decoders (xfrm/netlink/xfrm_codec.h):
 // datagram splitting, ACKs with extended-ack TLVs, SA and policy replies,
-// multicast events, and the /proc/crypto parser. Memory only, no I/O.
+// multicast events, the MOBIKE re-encoding of an SA, and the /proc/crypto parser. Memory only, no I/O.
 #include <cstddef>
 #include <cstdint>
 #include <linux/netlink.h>
@@ -24,6 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)ev;
       auto sa = DecodeSa(m);
       if (sa) (void)Describe(sa->id);
+      // MOBIKE: a GETSA answer re-encoded at new addresses.
+      if (sa) {
+        ike::xfrm::SaParams to;
+        to.id = sa->id;
+        to.src = sa->src;
+        to.encap = ike::xfrm::Encap{4500, 4500};
+        auto moved = EncodeMovedSa(m, to);
+        if (moved) (void)moved->bytes();
+      }
       auto pol = DecodePolicy(m);
       if (pol) (void)Describe(ike::xfrm::PolicyId{pol->params.selector, pol->params.direction,
                                        pol->params.mark, pol->params.if_id});
