@@ -66,11 +66,12 @@ std::string AuthProblem(const conf::AuthRound& r, bool local) {
     case conf::AuthSpec::Class::kPsk:
     case conf::AuthSpec::Class::kPubkey: return "";
     case conf::AuthSpec::Class::kEap:
-      // EAP-MSCHAPv2 both ways; a gateway may relay any method to RADIUS.
-      if (r.auth.method.empty() || r.auth.method == "mschapv2") return "";
+      // EAP-MSCHAPv2 and EAP-TLS both ways; a gateway may relay any
+      // method to RADIUS.
+      if (r.auth.method.empty() || r.auth.method == "mschapv2" || r.auth.method == "tls") return "";
       if (!local && r.auth.method == "radius") return "";
       return "authentication '" + r.auth.text +
-             "' is not supported (eap-mschapv2; eap-radius on the remote side)";
+             "' is not supported (eap-mschapv2, eap-tls; eap-radius on the remote side)";
     default: return "authentication '" + r.auth.text + "' is not supported by the IKEv2 engine yet";
   }
 }
@@ -196,13 +197,26 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       p.local_auth.eap_method = engine::EapMethod::kMschapv2;
       std::optional<conf::Identity> eap_identity = local.eap_id ? local.eap_id : local_id;
       if (local.eap_id) p.local_auth.eap_id = MapIdentity(*local.eap_id);
+      if (local.auth.method == "tls") {
+        // EAP-TLS: our certificate and key go into the TLS handshake.
+        p.local_auth.eap_method = engine::EapMethod::kTls;
+        for (size_t idx : local.certs) p.local_auth.certs.push_back(config.certificates[idx].der);
+        const auto* key = local.certs.empty() ? nullptr
+                                              : config.FindKeyFor(config.certificates[local.certs.front()]);
+        if (!key) {
+          skipped.push_back(c.name + ": eap-tls needs a certificate with its private key");
+          continue;
+        }
+        p.local_auth.private_key_der = Bytes(key->pkcs8_der.view().begin(), key->pkcs8_der.view().end());
+        eap_identity.reset();
+      }
       std::vector<const conf::SharedSecret*> found;
       if (eap_identity) found = config.FindSecrets(conf::SecretType::kEap, *eap_identity);
-      if (found.empty()) {
+      if (found.empty() && p.local_auth.eap_method == engine::EapMethod::kMschapv2) {
         skipped.push_back(c.name + ": no EAP secret found for its EAP identity");
         continue;
       }
-      p.local_auth.eap_secret = found.front()->secret.Clone();
+      if (!found.empty()) p.local_auth.eap_secret = found.front()->secret.Clone();
     } else if (local.auth.cls == conf::AuthSpec::Class::kPsk) {
       fill_psk(p.local_auth);
       if (p.local_auth.psk.empty()) {
@@ -226,7 +240,15 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
       // RADIUS. eap_id (usually %any) asks the client with EAP-Identity.
       p.remote_auth.kind = engine::AuthKind::kEap;
       p.remote_auth.eap_method = remote.auth.method == "radius" ? engine::EapMethod::kRadius
+                                 : remote.auth.method == "tls"  ? engine::EapMethod::kTls
                                                                 : engine::EapMethod::kMschapv2;
+      // EAP-TLS: the client's certificate is checked against these CAs.
+      for (size_t idx : remote.cacerts) p.remote_auth.ca_certs.push_back(config.certificates[idx].der);
+      if (remote.cacerts.empty()) {
+        for (const auto& cert : config.certificates) {
+          if (cert.is_ca || cert.from_ca_dir) p.remote_auth.ca_certs.push_back(cert.der);
+        }
+      }
       if (remote.eap_id) p.remote_auth.eap_id = MapIdentity(*remote.eap_id);
       for (const auto& s : config.secrets) {
         if (s.type != conf::SecretType::kEap) continue;

@@ -55,12 +55,13 @@ std::string Hex(ByteView b) {
 // ---------------------------------------------------------------- Server
 
 Server::Server(Type method, Bytes identity, std::string server_name, UserLookup users,
-               RandomFn random)
+               RandomFn random, std::optional<TlsCredentials> tls)
     : method_(method),
       identity_(std::move(identity)),
       server_name_(std::move(server_name)),
       users_(std::move(users)),
-      random_(std::move(random)) {
+      random_(std::move(random)),
+      tls_creds_(std::move(tls)) {
   Bytes r = random_(1);
   next_id_ = r.empty() ? 1 : r[0];
 }
@@ -89,7 +90,43 @@ Packet Server::Start() {
     state_ = State::kIdentity;
     return Request(Type::kIdentity, {});
   }
-  return MschapChallenge();
+  return StartMethod();
+}
+
+Packet Server::StartMethod() {
+  if (method_ != Type::kTls) return MschapChallenge();
+  state_ = State::kTls;
+  if (tls_creds_) {
+    auto tls = TlsEndpoint::Create(true, *tls_creds_);
+    if (tls) {
+      tls_ = std::move(*tls);
+    } else {
+      failure_reason_ = tls.error();
+    }
+  } else {
+    failure_reason_ = "no certificate for EAP-TLS";
+  }
+  return Request(Type::kTls, TlsEndpoint::StartData());
+}
+
+Result<Step, std::string> Server::OnTls(const Packet& p) {
+  if (!tls_) {
+    state_ = State::kDone;
+    return Step{Status::kFailure, Packet::Failure(last_id_), failure_reason_};
+  }
+  TlsEndpoint::Out o = tls_->Process(p.data);
+  switch (o.status) {
+    case TlsEndpoint::Status::kContinue:
+      return Step{Status::kContinue, Request(Type::kTls, std::move(o.data)), {}};
+    case TlsEndpoint::Status::kDone:
+      msk_ = tls_->msk().Clone();
+      state_ = State::kDone;
+      return Step{Status::kSuccess, Packet::Success(last_id_), {}};
+    case TlsEndpoint::Status::kFailed:
+      break;
+  }
+  state_ = State::kDone;
+  return Step{Status::kFailure, Packet::Failure(last_id_), "EAP-TLS: " + o.reason};
 }
 
 Result<Step, std::string> Server::Process(const Packet& p) {
@@ -112,10 +149,12 @@ Result<Step, std::string> Server::Process(const Packet& p) {
         return Step{Status::kFailure, Packet::Failure(last_id_), "empty or oversized EAP identity"};
       }
       identity_ = p.data;
-      return Step{Status::kContinue, MschapChallenge(), {}};
+      return Step{Status::kContinue, StartMethod(), {}};
     }
     case State::kChallenge:
       return OnMschapResponse(p);
+    case State::kTls:
+      return OnTls(p);
     case State::kSuccessSent: {
       IKE_ASSIGN_OR_RETURN(ByteView v, MsValue(p.data, kOpSuccess));
       (void)v;
@@ -175,11 +214,32 @@ Result<Step, std::string> Server::OnMschapResponse(const Packet& p) {
 
 // ------------------------------------------------------------------ Peer
 
-Peer::Peer(Type method, Bytes identity, SecretBytes password, RandomFn random)
+Peer::Peer(Type method, Bytes identity, SecretBytes password, RandomFn random,
+           std::optional<TlsCredentials> tls)
     : method_(method),
       identity_(std::move(identity)),
       password_(std::move(password)),
-      random_(std::move(random)) {}
+      random_(std::move(random)),
+      tls_creds_(std::move(tls)) {}
+
+Result<Step, std::string> Peer::OnTls(const Packet& p) {
+  if (!tls_) {
+    if (!tls_creds_) return Step{Status::kFailure, {}, "no certificate for EAP-TLS"};
+    auto tls = TlsEndpoint::Create(false, *tls_creds_);
+    if (!tls) return Step{Status::kFailure, {}, "EAP-TLS: " + tls.error()};
+    tls_ = std::move(*tls);
+  }
+  TlsEndpoint::Out o = tls_->Process(p.data);
+  if (o.status == TlsEndpoint::Status::kFailed) {
+    return Step{Status::kFailure, {}, "EAP-TLS: " + o.reason};
+  }
+  if (o.status == TlsEndpoint::Status::kDone) {
+    // The server proved its certificate in the handshake.
+    server_verified_ = true;
+    msk_ = tls_->msk().Clone();
+  }
+  return Step{Status::kContinue, Packet::Response(p.id, Type::kTls, std::move(o.data)), {}};
+}
 
 Result<Step, std::string> Peer::Process(const Packet& p) {
   switch (p.code) {
@@ -205,6 +265,7 @@ Result<Step, std::string> Peer::Process(const Packet& p) {
     return Step{Status::kContinue,
                 Packet::Response(p.id, Type::kNak, Bytes{static_cast<uint8_t>(method_)}), {}};
   }
+  if (method_ == Type::kTls) return OnTls(p);
   return OnMschap(p);
 }
 

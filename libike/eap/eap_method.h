@@ -1,6 +1,7 @@
 // EAP conversations for IKEv2 (RFC 7296 2.16): the server side that a
 // gateway runs (an optional EAP-Identity round, then EAP-MSCHAPv2 against
-// its user secrets) and the peer side a client runs. Sans-IO: each call
+// its user secrets or EAP-TLS against its CAs) and the peer side a client
+// runs. Sans-IO: each call
 // takes one EAP packet and returns the next one to send.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include "libike/common/result.h"
 #include "libike/common/secret_bytes.h"
 #include "libike/eap/eap_packet.h"
+#include "libike/eap/eap_tls.h"
 
 namespace ike::eap {
 
@@ -32,7 +34,7 @@ class Server {
   // `identity`: the EAP identity already known (from IDi); empty: ask for
   // it with EAP-Identity first. `server_name`: the MSCHAPv2 Name field.
   Server(Type method, Bytes identity, std::string server_name, UserLookup users,
-         RandomFn random);
+         RandomFn random, std::optional<TlsCredentials> tls = std::nullopt);
 
   // The first request.
   Packet Start();
@@ -45,9 +47,11 @@ class Server {
   const SecretBytes& msk() const { return msk_; }
 
  private:
-  enum class State : uint8_t { kIdentity, kChallenge, kSuccessSent, kFailureSent, kDone };
+  enum class State : uint8_t { kIdentity, kChallenge, kSuccessSent, kFailureSent, kTls, kDone };
   Packet Request(Type type, Bytes data);
+  Packet StartMethod();
   Packet MschapChallenge();
+  Result<Step, std::string> OnTls(const Packet& p);
   Result<Step, std::string> OnMschapResponse(const Packet& p);
 
   Type method_;
@@ -62,13 +66,16 @@ class Server {
   Bytes auth_challenge_;
   SecretBytes msk_;
   std::string failure_reason_;
+  std::optional<TlsCredentials> tls_creds_;
+  std::unique_ptr<TlsEndpoint> tls_;
 };
 
 class Peer {
  public:
   // `identity`: what we answer to EAP-Identity; `method`: the one method we
   // run (others are answered with a Nak naming it).
-  Peer(Type method, Bytes identity, SecretBytes password, RandomFn random);
+  Peer(Type method, Bytes identity, SecretBytes password, RandomFn random,
+       std::optional<TlsCredentials> tls = std::nullopt);
 
   // One packet from the server: the Response to send (kContinue), or the
   // end of the conversation (kSuccess with msk(), kFailure).
@@ -78,6 +85,7 @@ class Peer {
 
  private:
   Result<Step, std::string> OnMschap(const Packet& p);
+  Result<Step, std::string> OnTls(const Packet& p);
 
   Type method_;
   Bytes identity_;
@@ -86,6 +94,8 @@ class Peer {
   std::string expected_auth_response_;
   bool server_verified_ = false;
   SecretBytes msk_;
+  std::optional<TlsCredentials> tls_creds_;
+  std::unique_ptr<TlsEndpoint> tls_;
 };
 
 }  // namespace ike::eap

@@ -243,3 +243,90 @@ TEST(EapRadius, StrayBackendReplyIsCounted) {
 
 }  // namespace
 }  // namespace ike::sim
+
+#include "tests/sim/cert_util.h"
+
+namespace ike::sim {
+namespace {
+
+// EAP-TLS: the gateway authenticates with its certificate in IKE AUTH and
+// serves TLS with it; the client proves its certificate inside EAP.
+struct EapTlsPair : Pair {
+  EapTlsPair(const KeyCert& ca, const KeyCert& client_ca, uint64_t seed = 31) : Pair(seed) {
+    KeyCert gw = MakeCert(KeyKind::kEcP256, "sun.example.org", {"sun.example.org"}, ca);
+    KeyCert user = MakeCert(KeyKind::kEcP256, "carol", {}, client_ca);
+    PeerSpec m = MoonSpec();
+    m.local_ts = {};
+    auto mc = PskConfig(m);
+    mc.children[0].local_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                       IpAddress::Any(AddressFamily::kIpv4)}};
+    mc.local_auth.kind = AuthKind::kEap;
+    mc.local_auth.eap_method = EapMethod::kTls;
+    mc.local_auth.eap_id = engine::Identity{IdType::kFqdn, B("carol")};
+    mc.local_auth.certs = {user.cert};
+    mc.local_auth.private_key_der = user.key;
+    mc.remote_auth.kind = AuthKind::kPubkey;
+    mc.remote_auth.id = engine::Identity{IdType::kFqdn, B("sun.example.org")};
+    mc.remote_auth.ca_certs = {ca.cert};
+    mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+    moon->engine().AddConfig(std::move(mc));
+
+    PeerSpec s = SunSpec();
+    s.name = "rw";
+    s.remote = IpAddress();
+    s.remote_id = "%any";
+    auto sc = PskConfig(s);
+    sc.local_auth.kind = AuthKind::kPubkey;
+    sc.local_auth.id = engine::Identity{IdType::kFqdn, B("sun.example.org")};
+    sc.local_auth.certs = {gw.cert};
+    sc.local_auth.private_key_der = gw.key;
+    sc.remote_auth.kind = AuthKind::kEap;
+    sc.remote_auth.id = engine::Identity();
+    sc.remote_auth.eap_method = EapMethod::kTls;
+    sc.remote_auth.eap_id = engine::Identity();
+    sc.remote_auth.ca_certs = {ca.cert};
+    sc.children[0].name = "gw-net";
+    sc.children[0].remote_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                                        IpAddress::Any(AddressFamily::kIpv4)}};
+    sc.pools = {"rw-pool"};
+    sun->engine().AddConfig(std::move(sc));
+    sun->engine().SetPools({engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 28)});
+  }
+  bool Up() {
+    return moon->Established("gw") && sun->Established("rw") && moon->backend().sa_count() == 2 &&
+           sun->backend().sa_count() == 2;
+  }
+};
+
+TEST(EapTls, ClientCertificateInsideEapEstablishes) {
+  KeyCert ca = MakeCa(KeyKind::kEcP256, "Example Root CA");
+  EapTlsPair p(ca, ca);
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.Up(); }, std::chrono::seconds(10)));
+  EXPECT_EQ(p.sun->Established("rw")->peer_id()->ToString(), "carol");
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(EapTls, LossyNetworkConverges) {
+  KeyCert ca = MakeCa(KeyKind::kEcP256, "Example Root CA");
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    EapTlsPair p(ca, ca, 300 + seed);
+    p.net.SetLoss(0.1);
+    p.net.Initiate(*p.moon, "gw");
+    ASSERT_TRUE(p.net.RunUntil([&] { return p.Up(); }, std::chrono::seconds(300))) << seed;
+  }
+}
+
+TEST(EapTls, ClientCertificateFromAnotherCaIsRefused) {
+  KeyCert ca = MakeCa(KeyKind::kEcP256, "Example Root CA");
+  KeyCert other = MakeCa(KeyKind::kEcP256, "Someone Else CA");
+  EapTlsPair p(ca, other);
+  p.net.Initiate(*p.moon, "gw");
+  p.net.RunFor(std::chrono::seconds(20));
+  EXPECT_FALSE(p.moon->Established("gw"));
+  EXPECT_TRUE(p.sun->engine().sas().empty());
+  EXPECT_TRUE(p.moon->engine().sas().empty());
+}
+
+}  // namespace
+}  // namespace ike::sim

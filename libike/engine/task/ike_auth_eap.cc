@@ -64,7 +64,7 @@ TaskOutcome IkeAuth::BuildEapInitiator(wire::Message& msg, SaContext& ctx) {
   if (!eap_round_one_) {
     eap_round_one_ = true;
     const AuthConfig& a = ctx.config.local_auth;
-    if (a.eap_method != EapMethod::kMschapv2) {
+    if (a.eap_method != EapMethod::kMschapv2 && a.eap_method != EapMethod::kTls) {
       return Fail(std::string("EAP method ") + EapMethodName(a.eap_method) +
                   " is not supported as a client");
     }
@@ -74,8 +74,16 @@ TaskOutcome IkeAuth::BuildEapInitiator(wire::Message& msg, SaContext& ctx) {
     ctx.eap = std::make_unique<EapSession>();
     ctx.eap->own_id_body = wire::EncodeIdBody(id);
     ctx.eap->identity = a.eap_id && !a.eap_id->IsAny() ? a.eap_id->data : local_id.data;
-    ctx.eap->peer.emplace(eap::Type::kMschapv2, ctx.eap->identity, a.eap_secret.Clone(),
-                          RandomFrom(ctx));
+    if (a.eap_method == EapMethod::kTls) {
+      // Our certificate in the TLS handshake; the gateway's verified
+      // against the CAs we trust for its IKE AUTH.
+      eap::TlsCredentials tls{a.certs, a.private_key_der, ctx.config.remote_auth.ca_certs};
+      ctx.eap->peer.emplace(eap::Type::kTls, ctx.eap->identity, SecretBytes(), RandomFrom(ctx),
+                            std::move(tls));
+    } else {
+      ctx.eap->peer.emplace(eap::Type::kMschapv2, ctx.eap->identity, a.eap_secret.Clone(),
+                            RandomFrom(ctx));
+    }
     msg.payloads.push_back(id);
     if (ctx.config.send_initial_contact) {
       msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInitialContact));
@@ -199,9 +207,9 @@ TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx)
     return RelayToBackend(ctx, eap::Packet::Response(0, eap::Type::kIdentity, ctx.eap->identity),
                           true);
   }
-  if (remote.eap_method != EapMethod::kMschapv2) {
+  if (remote.eap_method != EapMethod::kMschapv2 && remote.eap_method != EapMethod::kTls) {
     return Fail(std::string(EapMethodName(remote.eap_method)) +
-                    " is not supported as a server (eap-mschapv2 or eap-radius)",
+                    " is not supported as a server (eap-mschapv2, eap-tls or eap-radius)",
                 wire::NotifyType::kAuthenticationFailed);
   }
   const std::vector<EapSecret>* users = &ctx.config.remote_auth.eap_users;
@@ -215,8 +223,17 @@ TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx)
   };
   Identity local_id = ctx.config.local_auth.id;
   std::string server_name = local_id.IsAny() ? "gateway" : Printable(local_id.data);
-  ctx.eap->server.emplace(eap::Type::kMschapv2, ctx.eap->identity, server_name, lookup,
-                          RandomFrom(ctx));
+  if (remote.eap_method == EapMethod::kTls) {
+    // The gateway's IKE certificate serves TLS; the client's is checked
+    // against the CAs of the connection's remote side.
+    const AuthConfig& own = ctx.config.local_auth;
+    eap::TlsCredentials tls{own.certs, own.private_key_der, remote.ca_certs};
+    ctx.eap->server.emplace(eap::Type::kTls, ctx.eap->identity, server_name, lookup,
+                            RandomFrom(ctx), std::move(tls));
+  } else {
+    ctx.eap->server.emplace(eap::Type::kMschapv2, ctx.eap->identity, server_name, lookup,
+                            RandomFrom(ctx));
+  }
   ctx.eap->out = ctx.eap->server->Start();
   return TaskResult::kDone;
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# interop.eap-mschapv2: roadwarriors authenticated by EAP-MSCHAPv2 on our
-# gateway (namespace o, 198.51.100.1, ECDSA certificate, remote auth =
-# eap-mschapv2 with eap_id = %any, a pool with DNS, protecting 192.0.2.0/24).
+# interop.eap-*: roadwarriors authenticated by EAP on our gateway
+# (namespace o, 198.51.100.1, ECDSA certificate, remote auth = eap-mschapv2
+# or eap-tls with eap_id = %any, a pool with DNS, protecting 192.0.2.0/24).
 #
-#   eap_mschapv2.sh windows   strongSwan configured as a Windows client does
-#                             it: its IP address as IKE identity, the user
-#                             name asked by EAP-Identity, aes256-sha256 /
-#                             aes256-sha1 with MODP-1024 only, ESP without
-#                             PFS; then a wrong password is refused cleanly
-#   eap_mschapv2.sh ours      our own daemon as the EAP client: it gets and
-#                             installs a virtual IP from the gateway
+#   eap.sh windows   strongSwan configured as a Windows client does it:
+#                    EAP-MSCHAPv2, its IP address as IKE identity, the user
+#                    name asked by EAP-Identity, aes256-sha256 / aes256-sha1
+#                    with MODP-1024 only, ESP without PFS; then a wrong
+#                    password is refused cleanly
+#   eap.sh ours      our own daemon as the EAP-MSCHAPv2 client: it gets and
+#                    installs a virtual IP from the gateway
+#   eap.sh tls       strongSwan with a client certificate inside EAP-TLS;
+#                    then a certificate from an unknown CA is refused
 #
 # Passes when the tunnel comes up, the client has the pool's address and
 # DNS server, and ping crosses the tunnel from the virtual IP. Exit 77 =
@@ -26,11 +28,15 @@ charon=${CHARON:-$root/build/charon/daemon/charon}
 ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 
 ns_available || skip_or_fail "interop needs root and network namespaces"
-if [[ $client_kind == windows ]]; then
+if [[ $client_kind != ours ]]; then
   [[ -x $SS_CHARON ]] || skip_or_fail "strongSwan's charon is not installed ($SS_CHARON)"
   [[ -e /usr/lib/ipsec/plugins/libstrongswan-eap-mschapv2.so ]] ||
     skip_or_fail "strongSwan's eap-mschapv2 plugin is not installed (libcharon-extauth-plugins)"
+  [[ -e /usr/lib/ipsec/plugins/libstrongswan-eap-tls.so ]] ||
+    skip_or_fail "strongSwan's eap-tls plugin is not installed (libcharon-extra-plugins)"
 fi
+gw_method=eap-mschapv2
+[[ $client_kind == tls ]] && gw_method=eap-tls
 [[ -x $charon ]] || { echo "FAIL: $charon not built" >&2; exit 1; }
 
 ns_workdir eapms
@@ -64,7 +70,7 @@ connections {
       id = $gw_id
     }
     remote {
-      auth = eap-mschapv2
+      auth = $gw_method
       eap_id = %any
     }
     children {
@@ -177,6 +183,68 @@ CONF
     { echo "FAIL: no clear failure line in our log" >&2; our_log | tail -n 20 >&2; exit 1; }
   ours --json stats >/dev/null
   echo "PASS: interop.eap-mschapv2 (windows)"
+  exit 0
+fi
+
+if [[ $client_kind == tls ]]; then
+  cp "$work/pki/ca.pem" "$work/c/swanctl/x509ca/ca.pem"
+  pki_cert "$work/pki" ecdsa carol carol.interop.example
+  pki_install "$work/pki" carol "$work/c/swanctl"
+  cat >"$work/c/swanctl/swanctl.conf" <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = 198.51.100.2
+    remote_addrs = 198.51.100.1
+    vips = 0.0.0.0
+    proposals = aes128gcm16-prfsha256-x25519
+    local {
+      auth = eap-tls
+      certs = carol.pem
+      id = carol.interop.example
+      eap_id = carol.interop.example
+    }
+    remote {
+      auth = pubkey
+      id = $gw_id
+    }
+    children {
+      net {
+        remote_ts = 192.0.2.0/24
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+CONF
+  export SS_INSTALL_VIP=yes SS_EXTRA_PLUGINS="eap-tls eap-identity resolve"
+  ss_start c "$work/c"
+  client() { ss_swanctl "$work/c" "$@"; }
+  echo "== strongSwan client, EAP-TLS"
+  client --initiate --child net --timeout 30
+  up() { gw_established && client --list-sas | grep -q INSTALLED; }
+  wait_for 15 up || { echo "FAIL: SAs not established" >&2; ours list-sas >&2; client --list-sas >&2; exit 1; }
+  ours list-sas
+  client --list-sas
+  vip=$(ours --json list-sas | tr -d ' \n' | sed -n 's/.*"remote_vips":\["\([0-9.]*\)"\].*/\1/p')
+  [[ -n $vip ]] || { echo "FAIL: no virtual IP" >&2; exit 1; }
+  ns_exec c ping -c 3 -i 0.2 -W 2 -I "$vip" 192.0.2.1 || { echo "FAIL: no traffic through the tunnel" >&2; exit 1; }
+  ours list-pools | grep -q carol.interop.example || { echo "FAIL: lease not held for the EAP identity" >&2; exit 1; }
+  client --terminate --ike rw --timeout 15
+  wait_for 10 gw_empty || { echo "FAIL: our SA stayed after the client's Delete" >&2; exit 1; }
+
+  echo "== a client certificate from an unknown CA"
+  pki_ca "$work/pki2" ecdsa
+  pki_cert "$work/pki2" ecdsa carol carol.interop.example
+  cp "$work/pki2/carol.pem" "$work/c/swanctl/x509/carol.pem"
+  cp "$work/pki2/carol.key" "$work/c/swanctl/private/carol.key"
+  client --load-all --noprompt >/dev/null 2>&1 || true
+  if client --initiate --child net --timeout 30 >"$work/wrong.log" 2>&1; then
+    echo "FAIL: a certificate from an unknown CA was accepted" >&2; exit 1
+  fi
+  wait_for 10 gw_empty || { echo "FAIL: an SA stayed after the failure" >&2; ours list-sas >&2; exit 1; }
+  our_log | grep -q "EAP-TLS" || { echo "FAIL: no EAP-TLS failure line in our log" >&2; our_log | tail -n 20 >&2; exit 1; }
+  echo "PASS: interop.eap-tls"
   exit 0
 fi
 
