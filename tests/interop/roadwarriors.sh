@@ -230,6 +230,14 @@ if [[ $mode == unique ]]; then
     keep) ((n == 1 && c1_up == 1 && c2_up == 0)) || fail "unique = keep: the newcomer should be refused" ;;
     *) fail "unknown unique policy $unique" ;;
   esac
+  # The SAs the gateway kept carry traffic (a replacing SA with the same
+  # virtual IP shares the policies of the one it replaced). Leases are per
+  # identity, so with never both clients hold the same address (as with
+  # strongSwan) and only the newer one's traffic has a way back.
+  case $unique in keep) pingers=c1 ;; *) pingers=c2 ;; esac
+  for c in $pingers; do
+    ns_exec $c ping -c 2 -i 0.2 -W 2 -I "$(vip_of $c)" 192.0.2.10 >/dev/null || fail "$c cannot reach the LAN host"
+  done
   echo "PASS: unique = $unique"
   exit 0
 fi

@@ -32,15 +32,21 @@ xfrm::SaParams BaseParams(const SaContext& ctx, const ChildSa& child) {
 
 }  // namespace
 
-uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config) {
+uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config, const TsList* remote_ts) {
   if (config.reqid != 0) return config.reqid;
   if (!ctx.reqid_by_child) return ctx.next_reqid++;
-  // One reqid per connection and child, so trap policies, rekeys and
-  // reauthentication share it; but a connection open to any peer (a
-  // roadwarrior gateway) keys it by peer endpoint too: outbound packets find
-  // their SA by the policy's reqid, and peers behind one NAT share an address.
+  // One reqid per connection and child, so trap policies and the SAs of a
+  // reauthentication share it (their policies are installed once; a rekey
+  // inherits its predecessor's). A connection open to any peer (a
+  // roadwarrior gateway) has one per remote selector set too: outbound
+  // packets find their SA through the policy's reqid, and each peer's
+  // CHILD_SA has its own selectors (its virtual IP), while a peer that
+  // reconnects with the same address shares the policies and so the reqid.
   std::string key = ctx.config.name + "/" + config.name;
-  if (ctx.config.remote.address.IsUnspecified()) key += "@" + ctx.remote.ToString();
+  if (ctx.config.remote.address.IsUnspecified()) {
+    if (!remote_ts) return ctx.next_reqid++;
+    for (const auto& ts : *remote_ts) key += " " + ts.ToString();
+  }
   uint32_t& r = (*ctx.reqid_by_child)[key];
   if (r == 0) r = ctx.next_reqid++;
   return r;

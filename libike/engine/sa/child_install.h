@@ -25,6 +25,7 @@ std::vector<xfrm::PolicyParams> ChildPolicies(const SaContext& ctx, const ChildS
 void ReleaseSpi(SaContext& ctx, ProtocolId protocol, uint32_t spi);
 
 // The reqid for a new CHILD_SA of `config` (configured or fresh).
-uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config);
+// `remote_ts`: the narrowed remote selectors, when known (responder).
+uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config, const TsList* remote_ts = nullptr);
 
 }  // namespace ike::engine

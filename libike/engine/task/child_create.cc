@@ -347,7 +347,7 @@ TaskOutcome ChildCreate::BuildResponse(wire::Message& msg, SaContext& ctx) {
   if (in_ike_auth_ && ctx.state != IkeState::kEstablished) return TaskResult::kDone;
   if (!config_ && !error_) return TaskResult::kDone;  // no CHILD_SA requested
   if (!error_) {
-    if (reqid_ == 0) reqid_ = AssignReqid(ctx, *config_);
+    if (reqid_ == 0) reqid_ = AssignReqid(ctx, *config_, &ts_i_);
     auto spi = ctx.env.spis.AllocateSpi(ctx.remote.address, ctx.local.address,
                                         config_->protocol, reqid_);
     if (!spi) {
