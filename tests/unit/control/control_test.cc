@@ -122,6 +122,12 @@ TEST(Render, TablesAndSaListing) {
   sas["ike_sas"][0]["remote_vips"] = {"10.3.7.1"};
   text = ipsecctl::Render(Command::kListSas, sas);
   EXPECT_NE(text.find("remote 'sun' @ 198.51.100.2[500] [10.3.7.1]"), std::string::npos) << text;
+  // rekey_time = 0: the daemon reports -1 for "no rekey scheduled".
+  sas["ike_sas"][0]["rekey_in_s"] = 3600;
+  sas["ike_sas"][0]["children"][0]["rekey_in_s"] = -1;
+  text = ipsecctl::Render(Command::kListSas, sas);
+  EXPECT_NE(text.find("rekey in 3600s"), std::string::npos) << text;
+  EXPECT_NE(text.find("out - B / - pkt, no rekey"), std::string::npos) << text;
 }
 
 TEST(Render, PoolsWithLeases) {
