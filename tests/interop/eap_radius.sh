@@ -222,4 +222,5 @@ our_log | grep -q "RADIUS server(s) not responding" ||
   { echo "FAIL: no 'not responding' line in our log" >&2; our_log | tail -n 30 >&2; exit 1; }
 ours --json stats | grep -q '"radius_unavailable": [1-9]' || { echo "FAIL: radius_unavailable not counted" >&2; exit 1; }
 echo "RADIUS server down reported"
+! our_log | grep -q "$secret" || { echo "FAIL: the RADIUS secret is in our log" >&2; exit 1; }
 echo "PASS: interop.eap-radius"
