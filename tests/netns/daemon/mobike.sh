@@ -5,8 +5,11 @@
 # 203.0.113.66 (new address and route, the old address deleted). The
 # client's address monitor (rtnetlink) notices, looks up the new source
 # address towards the gateway and sends UPDATE_SA_ADDRESSES; both sides
-# move their SAs without a rekey. Passes when traffic crosses the tunnel
-# again with the same IKE and CHILD_SA SPIs on both sides.
+# move their SAs without a rekey. Then it moves again, behind a NAT (router
+# r masquerades 192.0.2.192/26): the gateway detects the NAT from the
+# update's NAT-D notifies and both sides switch to ESP-in-UDP. Passes when
+# traffic crosses the tunnel after each move with the same IKE and CHILD_SA
+# SPIs on both sides.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -17,6 +20,7 @@ ipsecctl=${IPSECCTL:-$root/build/cli/ipsecctl/ipsecctl}
 
 ns_available || skip_or_fail "the MOBIKE test needs root and network namespaces"
 [[ -x $charon ]] || { echo "FAIL: $charon not built" >&2; exit 1; }
+command -v nft >/dev/null || skip_or_fail "nft (nftables) is not installed"
 
 ns_workdir mobike
 psk=$(openssl rand -base64 24)
@@ -28,6 +32,7 @@ swanctl_psk_conf "$work/c/swanctl.conf" rw 203.0.113.2 198.51.100.1 192.0.2.128/
 
 ns_add o
 ns_add c
+ns_add r
 # One link, two client networks on it: 203.0.113.0/26 and 203.0.113.64/26.
 ns_link o c 203.0.113.1/26 203.0.113.2/26
 ns_exec o ip addr add 203.0.113.65/26 dev v-o-c
@@ -35,6 +40,18 @@ ns_exec o ip addr add 198.51.100.1/32 dev lo
 ns_exec o ip addr add 192.0.2.1/32 dev lo
 ns_exec c ip addr add 192.0.2.129/32 dev lo
 ns_exec c ip route add 198.51.100.1/32 via 203.0.113.1
+# The third network, behind a NAT: c 192.0.2.194 -- r -- o (198.51.100.130).
+ns_link c r 192.0.2.194/26 192.0.2.193/26
+ns_link r o 198.51.100.129/26 198.51.100.130/26
+ns_exec r ip route add 198.51.100.1/32 via 198.51.100.130
+ns_exec r nft -f - <<'NFT'
+table ip nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "v-r-o" masquerade
+  }
+}
+NFT
 
 for h in o c; do
   ns_spawn $h "$charon" --config "$work/$h/swanctl.conf" --control-socket "$work/$h/control.sock" \
@@ -72,4 +89,19 @@ echo "after: gateway [$after_o] client [$after_c]"
   { echo "FAIL: SPIs changed (a rekey or a new IKE_SA instead of a move)" >&2; exit 1; }
 grep -q "moving the IKE_SA (MOBIKE)" "$work"/charon-c-*.log || { echo "FAIL: no MOBIKE move logged by the client" >&2; exit 1; }
 ! grep -q "moving SA .* failed" "$work"/charon-*.log || { echo "FAIL: moving an SA failed" >&2; exit 1; }
-echo "PASS: MOBIKE move 203.0.113.2 -> 203.0.113.66, same IKE_SA and CHILD_SA on both sides, traffic flows"
+
+# Behind the NAT now.
+ns_exec c ip route replace 198.51.100.1/32 via 192.0.2.193 src 192.0.2.194
+ns_exec c ip addr del 203.0.113.66/26 dev v-c-o
+natted() {
+  ctl o --json list-sas | tr -d ' \n' | grep -q '"remote":{"host":"198.51.100.129"' &&
+    ctl o --json list-sas | grep -q '"encap": true' && ctl c --json list-sas | grep -q '"encap": true'
+}
+wait_for 20 natted || { echo "FAIL: no move behind the NAT with UDP encapsulation" >&2; ctl o --json list-sas >&2; ctl c --json list-sas >&2; exit 1; }
+ctl o --json list-sas | grep -q '"nat_detected": true' || { echo "FAIL: the gateway did not detect the NAT" >&2; exit 1; }
+ctl o list-sas
+ping_through || { echo "FAIL: no traffic through the tunnel behind the NAT" >&2; exit 1; }
+[[ $(spis o) == "$before_o" && $(spis c) == "$before_c" ]] ||
+  { echo "FAIL: SPIs changed on the move behind the NAT" >&2; exit 1; }
+! grep -q "moving SA .* failed" "$work"/charon-*.log || { echo "FAIL: moving an SA failed" >&2; exit 1; }
+echo "PASS: MOBIKE moves 203.0.113.2 -> 203.0.113.66 -> behind a NAT (ESP-in-UDP), same IKE_SA and CHILD_SA on both sides, traffic flows"
