@@ -1101,6 +1101,7 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
                     {"spi_i", Hex64(sa->spi_i())},
                     {"spi_r", Hex64(sa->spi_r())},
                     {"nat_detected", sa->nat_detected()},
+                    {"mobike", sa->mobike()},
                     {"local", {{"host", sa->local().address.ToString()}, {"port", sa->local().port},
                                {"id", sa->config().local_auth.id.ToString()}}},
                     {"remote", {{"host", sa->remote().address.ToString()}, {"port", sa->remote().port},

@@ -67,6 +67,7 @@ ctl c list-sas
 ping_through() { ns_exec c ping -c 3 -i 0.2 -W 2 -I 192.0.2.129 192.0.2.1; }
 ping_through || { echo "FAIL: no traffic through the tunnel before the move" >&2; exit 1; }
 spis() { ctl "$1" --json list-sas | grep -oE '"spi_(i|r|in|out)": "[0-9a-f]+"' | sort | tr '\n' ' '; }
+ctl o --json list-sas | grep -q '"mobike": true' || { echo "FAIL: MOBIKE not negotiated" >&2; exit 1; }
 before_o=$(spis o)
 before_c=$(spis c)
 echo "before: gateway [$before_o] client [$before_c]"
