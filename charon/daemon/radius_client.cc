@@ -491,7 +491,13 @@ void RadiusClient::OnReply(Socket& socket, ByteView raw, const Endpoint& from) {
       break;
     }
   }
+  // A finished conversation keeps its session only for accounting (an
+  // IKE_SA rekeyed away never reports going down: nothing may pile up).
+  bool keep = r.kind == RadiusAuthResult::Kind::kChallenge ||
+              (r.kind == RadiusAuthResult::Kind::kAccept && txn.settings->accounting) || s.acct_started;
+  uint64_t session = txn.session;
   Finish(key, std::move(r));
+  if (!keep) sessions_.erase(session);
 }
 
 // ---- accounting ----

@@ -132,6 +132,8 @@ class RadiusClient {
   void SetUsageProvider(UsageFn usage) { usage_ = std::move(usage); }
 
   const Stats& stats() const { return stats_; }
+  // Sessions held (a conversation in progress, or accounted).
+  size_t session_count() const { return sessions_.size(); }
 
  private:
   struct Txn;

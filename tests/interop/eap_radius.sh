@@ -32,6 +32,7 @@ ns_workdir eaprad
 show_logs() {
   local rc=$?
   if ((rc != 0)); then
+    for f in "$work"/charon-*.log; do echo "---- $f" >&2; tail -n 40 "$f" >&2; done
     echo "---- strongSwan log" >&2
     tail -n 60 "$work/c/charon.log" >&2 2>/dev/null || true
     for f in "$work"/freeradius-*.log; do echo "---- $f" >&2; grep -E "Sent|Received|ERROR|WARNING|Login" "$f" | tail -n 40 >&2; done

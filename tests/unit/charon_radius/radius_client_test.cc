@@ -176,6 +176,7 @@ TEST_F(RadiusClientTest, RequestAttributesAndStateBetweenRounds) {
   EXPECT_EQ(second.kind, RadiusAuthResult::Kind::kReject);
   EXPECT_EQ(second.reason, "RADIUS Access-Reject from fake: no?way");
   EXPECT_EQ(second.eap_message, HexOrDie("04030004"));
+  EXPECT_EQ(client_.session_count(), 0u);  // nothing kept after a reject
   // A new conversation starts without State.
   (void)Run(Request(true));
   EXPECT_EQ(server.requests.back().Find(radius::Attr::kState), nullptr);
@@ -206,6 +207,7 @@ TEST_F(RadiusClientTest, AcceptGivesMskAndFramedIp) {
   msk.insert(msk.end(), send.begin(), send.end());
   EXPECT_TRUE(ConstantTimeEqual(r.msk.view(), msk));
   EXPECT_EQ(r.eap_message, HexOrDie("03030004"));
+  EXPECT_EQ(client_.session_count(), 0u);  // accounting off: nothing kept
 }
 
 TEST_F(RadiusClientTest, ForgedReplyDroppedThenRetransmitAnswered) {
@@ -315,6 +317,7 @@ TEST_F(RadiusClientTest, AccountingStartAndStop) {
   EXPECT_EQ(*stop.FindU32(radius::Attr::kAcctInputPackets), 3u);
   EXPECT_EQ(*stop.FindU32(radius::Attr::kAcctOutputPackets), 4u);
   EXPECT_EQ(*stop.FindU32(radius::Attr::kAcctTerminateCause), 1u);
+  EXPECT_EQ(client_.session_count(), 0u);
 }
 
 }  // namespace
