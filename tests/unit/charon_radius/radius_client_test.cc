@@ -36,17 +36,29 @@ class FakeServer {
   // nullopt to stay silent. `raw` is the request as received.
   using Respond = std::function<std::optional<radius::Packet>(const radius::Packet& req, ByteView raw)>;
 
-  FakeServer(EventLoop& loop, Respond respond) : loop_(loop), respond_(std::move(respond)) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-    socklen_t len = sizeof(sin);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
+  FakeServer(EventLoop& loop, Respond respond, bool v6 = false)
+      : loop_(loop), respond_(std::move(respond)), v6_(v6) {
+    fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+      auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
+      sin6.sin6_family = AF_INET6;
+      sin6.sin6_addr = in6addr_loopback;
+      len = sizeof(sin6);
+    } else {
+      auto& sin = reinterpret_cast<sockaddr_in&>(ss);
+      sin.sin_family = AF_INET;
+      sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof(sin);
+    }
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6&>(ss).sin6_port : reinterpret_cast<sockaddr_in&>(ss).sin_port);
     (void)loop_.AddFd(fd_, EPOLLIN, [this](uint32_t) { OnReadable(); });
   }
+  bool bound() const { return bound_; }
+  bool v6() const { return v6_; }
   ~FakeServer() {
     loop_.RemoveFd(fd_);
     close(fd_);
@@ -59,7 +71,7 @@ class FakeServer {
  private:
   void OnReadable() {
     uint8_t buf[4096];
-    sockaddr_in from{};
+    sockaddr_storage from{};
     socklen_t len = sizeof(from);
     ssize_t n = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n <= 0) return;
@@ -81,6 +93,8 @@ class FakeServer {
   }
   EventLoop& loop_;
   Respond respond_;
+  bool v6_ = false;
+  bool bound_ = false;
   int fd_ = -1;
   uint16_t port_ = 0;
 };
@@ -93,7 +107,8 @@ class RadiusClientTest : public ::testing::Test {
     log_.Subscribe(LogLevel::kDebug, [this](const LogRecord& r) { lines_.push_back(r.message); });
   }
   RadiusServer Server(const FakeServer& s, std::string name = "fake") {
-    return RadiusServer{std::move(name), *IpAddress::Parse("127.0.0.1"), s.port(), s.port(), SecretBytes(Str(kSecret))};
+    return RadiusServer{std::move(name), *IpAddress::Parse(s.v6() ? "::1" : "127.0.0.1"), s.port(), s.port(),
+                        SecretBytes(Str(kSecret))};
   }
   template <typename... S>
   void Configure(bool accounting, S&&... servers) {
@@ -182,6 +197,22 @@ TEST_F(RadiusClientTest, RequestAttributesAndStateBetweenRounds) {
   EXPECT_EQ(server.requests.back().Find(radius::Attr::kState), nullptr);
   EXPECT_EQ(client_.stats().challenges, 2u);
   EXPECT_EQ(client_.stats().rejects, 1u);
+}
+
+TEST_F(RadiusClientTest, Ipv6ServerAndNasIpv6Address) {
+  FakeServer server(loop_, [](const radius::Packet&, ByteView) -> std::optional<radius::Packet> { return Challenge("6"); },
+                    true);
+  if (!server.bound()) GTEST_SKIP() << "no IPv6 loopback here";
+  Configure(false, Server(server));
+  RadiusAuthRequest req = Request(true);
+  req.local = Endpoint{*IpAddress::Parse("2001:db8::1"), 4500};
+  RadiusAuthResult r = Run(std::move(req));
+  EXPECT_EQ(r.kind, RadiusAuthResult::Kind::kChallenge);
+  ASSERT_EQ(server.requests.size(), 1u);
+  EXPECT_EQ(server.requests[0].Find(radius::Attr::kNasIpAddress), nullptr);
+  ASSERT_NE(server.requests[0].Find(radius::Attr::kNasIpv6Address), nullptr);
+  EXPECT_EQ(*server.requests[0].Find(radius::Attr::kNasIpv6Address), HexOrDie("20010db8000000000000000000000001"));
+  EXPECT_EQ(*server.requests[0].Find(radius::Attr::kCalledStationId), B("2001:db8::1[4500]"));
 }
 
 TEST_F(RadiusClientTest, AcceptGivesMskAndFramedIp) {
