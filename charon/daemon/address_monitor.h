@@ -14,6 +14,7 @@
 #include "charon/daemon/event_loop.h"
 #include "libike/common/ip_address.h"
 #include "libike/common/result.h"
+#include "libike/engine/sa/env.h"
 
 namespace ike::charon {
 
@@ -44,6 +45,18 @@ class AddressMonitor {
   int fd_ = -1;
   EventLoop::TimerId timer_ = 0;
   uint64_t events_ = 0;
+};
+
+// The engine's route lookup (initiators with local_addrs = %any).
+class RouteSourceResolver final : public engine::SourceResolver {
+ public:
+  explicit RouteSourceResolver(uint32_t fwmark) : fwmark_(fwmark) {}
+  std::optional<IpAddress> SourceFor(const IpAddress& peer) const override {
+    return AddressMonitor::SourceFor(peer, fwmark_);
+  }
+
+ private:
+  uint32_t fwmark_;
 };
 
 }  // namespace ike::charon

@@ -91,7 +91,8 @@ struct EngineHost::Impl {
         choice(std::move(b)),
         backend(*choice.backend),
         spis(backend),
-        engine(engine::Env{rng, spis}),
+        sources(choice.userspace ? xfrm::UserspaceOptions{}.fwmark : 0),
+        engine(engine::Env{rng, spis, nullptr, &sources}),
         epoch(Clock::now()) {}
 
   EventLoop& loop;
@@ -101,6 +102,7 @@ struct EngineHost::Impl {
   xfrm::Backend& backend;
   crypto::OpenSslRng rng;
   engine::BackendSpiAllocator spis;
+  RouteSourceResolver sources;  // local_addrs = %any initiators
   engine::Engine engine;
   Clock::time_point epoch;
   struct ArmedTimer {

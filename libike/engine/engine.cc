@@ -354,7 +354,12 @@ IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>
   id_to_spi_[id] = spi_i;
   ref.SetReqidRegistry(&reqids_);
   ref.SetAddressPools(&pools_);
-  ref.Initiate(config.local, config.remote, spi_i, children, now, out);
+  Endpoint local = config.local;
+  // local_addrs = %any: the route towards the peer picks our address.
+  if (local.address.IsUnspecified() && env_.sources && !config.remote.address.IsUnspecified()) {
+    if (auto a = env_.sources->SourceFor(config.remote.address)) local.address = *a;
+  }
+  ref.Initiate(local, config.remote, spi_i, children, now, out);
   return ref;
 }
 

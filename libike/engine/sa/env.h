@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "libike/common/ike_types.h"
@@ -31,11 +32,22 @@ class WallClock {
   virtual int64_t UnixSeconds() const = 0;
 };
 
+// The host's route lookup: our source address towards `peer`, nullopt
+// without a route. For initiators configured without a local address
+// (local_addrs = %any, a roadwarrior client).
+class SourceResolver {
+ public:
+  virtual ~SourceResolver() = default;
+  virtual std::optional<IpAddress> SourceFor(const IpAddress& peer) const = 0;
+};
+
 struct Env {
   crypto::Rng& rng;
   SpiAllocator& spis;
   // nullptr: certificate validity is checked against OpenSSL's notion of now.
   const WallClock* wall_clock = nullptr;
+  // nullptr: an unspecified local address stays unspecified.
+  const SourceResolver* sources = nullptr;
 };
 
 }  // namespace ike::engine

@@ -27,7 +27,8 @@ psk=$(openssl rand -base64 24)
 mkdir -p "$work/o" "$work/c"
 swanctl_psk_conf "$work/o/swanctl.conf" rw 198.51.100.1 %any 192.0.2.0/26 192.0.2.128/26 \
   gw.mobike.example rw.mobike.example "$psk"
-swanctl_psk_conf "$work/c/swanctl.conf" rw 203.0.113.2 198.51.100.1 192.0.2.128/26 192.0.2.0/26 \
+# The client names no local address: the route towards the gateway picks it.
+swanctl_psk_conf "$work/c/swanctl.conf" rw %any 198.51.100.1 192.0.2.128/26 192.0.2.0/26 \
   rw.mobike.example gw.mobike.example "$psk"
 
 ns_add o
@@ -68,6 +69,8 @@ ping_through() { ns_exec c ping -c 3 -i 0.2 -W 2 -I 192.0.2.129 192.0.2.1; }
 ping_through || { echo "FAIL: no traffic through the tunnel before the move" >&2; exit 1; }
 spis() { ctl "$1" --json list-sas | grep -oE '"spi_(i|r|in|out)": "[0-9a-f]+"' | sort | tr '\n' ' '; }
 ctl o --json list-sas | grep -q '"mobike": true' || { echo "FAIL: MOBIKE not negotiated" >&2; exit 1; }
+ctl c --json list-sas | tr -d ' \n' | grep -q '"local":{"host":"203.0.113.2"' ||
+  { echo "FAIL: the client did not pick its source address by route" >&2; ctl c list-sas >&2; exit 1; }
 before_o=$(spis o)
 before_c=$(spis c)
 echo "before: gateway [$before_o] client [$before_c]"
