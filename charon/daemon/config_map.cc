@@ -80,7 +80,11 @@ std::string AuthProblem(const conf::AuthRound& r, bool local) {
 
 engine::Identity MapIdentity(const conf::Identity& id) {
   if (id.kind == conf::Identity::Kind::kAny) return engine::Identity{IdType::kFqdn, {}};
-  return engine::Identity{id.id_type(), id.encoding};
+  engine::Identity out{id.id_type(), id.encoding};
+  // "*.example.org" / "*@example.org" match by pattern (a DN's '*' RDN does
+  // not: the engine compares DNs as bytes).
+  out.wildcard = id.has_wildcards && (id.kind == conf::Identity::Kind::kFqdn || id.kind == conf::Identity::Kind::kEmail);
+  return out;
 }
 
 std::vector<engine::PoolSpec> MapPools(const conf::Config& config) {

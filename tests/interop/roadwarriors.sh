@@ -9,8 +9,8 @@
 #
 # g: pool rw = 10.3.0.0/28 (dns 192.0.2.53) for connection rw (our identity
 # gw.rw.example), pool tiny = one address for connection tiny (identity
-# tiny-gw.rw.example, chosen by the IDr the client sends); any peer
-# identity; local_ts 192.0.2.0/24; dpd_delay 2s.
+# tiny-gw.rw.example, chosen by the IDr the client sends); peer identities
+# *.rw.example and *.tiny.example; local_ts 192.0.2.0/24; dpd_delay 2s.
 # c1 and c2 share the NAT's public address and differ by port.
 #
 #   roadwarriors.sh main     distinct virtual IPs, DNS attribute, ping to h from
@@ -58,7 +58,7 @@ ike=aes128gcm16-prfsha256-x25519 esp=aes128gcm16
 
 # The gateway.
 mkdir -p "$work/g"
-gw_conn() {  # NAME POOL LOCAL_ID CHILD
+gw_conn() {  # NAME POOL LOCAL_ID CHILD REMOTE_ID
   cat <<CONF
   $1 {
     proposals = $ike
@@ -71,7 +71,7 @@ gw_conn() {  # NAME POOL LOCAL_ID CHILD
     }
     remote {
       auth = psk
-      id = %any
+      id = $5
     }
     children {
       $4 {
@@ -84,8 +84,8 @@ CONF
 }
 cat >"$work/g/swanctl.conf" <<CONF
 connections {
-$(gw_conn rw rw $gw_id net)
-$(gw_conn tiny tiny tiny-$gw_id tnet)
+$(gw_conn rw rw $gw_id net '*.rw.example')
+$(gw_conn tiny tiny tiny-$gw_id tnet '*.tiny.example')
 }
 pools {
   rw {

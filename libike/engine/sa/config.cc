@@ -1,5 +1,7 @@
 #include "libike/engine/sa/config.h"
 
+#include <cctype>
+
 namespace ike::engine {
 
 std::optional<Identity> Identity::Parse(const std::string& text) {
@@ -22,6 +24,34 @@ std::optional<Identity> Identity::Parse(const std::string& text) {
 Identity Identity::FromAddress(const IpAddress& addr) {
   auto b = addr.bytes();
   return Identity{addr.is_v4() ? IdType::kIpv4Addr : IdType::kIpv6Addr, Bytes(b.begin(), b.end())};
+}
+
+bool Identity::Matches(const Identity& other) const {
+  if (IsAny()) return true;
+  if (!wildcard || (type != IdType::kFqdn && type != IdType::kRfc822Addr)) return *this == other;
+  if (other.type != type) return false;
+  // Glob with '*' only (ASCII case-insensitive, as DNS names are): on a
+  // mismatch, let the last '*' take one more byte.
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t p = 0, d = 0, star = kNone, mark = 0;
+  const Bytes& pat = data;
+  const Bytes& txt = other.data;
+  while (d < txt.size()) {
+    if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      mark = d;
+    } else if (p < pat.size() && std::tolower(pat[p]) == std::tolower(txt[d])) {
+      ++p;
+      ++d;
+    } else if (star != kNone) {
+      p = star + 1;
+      d = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
 }
 
 std::string Identity::ToString() const {

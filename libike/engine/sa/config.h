@@ -31,8 +31,12 @@ struct Identity {
   std::string ToString() const;
   // Wildcard "%any" (empty data) matches everything.
   bool IsAny() const { return data.empty(); }
-  bool Matches(const Identity& other) const { return IsAny() || *this == other; }
+  // With `wildcard`, a '*' in an FQDN or RFC822 pattern matches any run of
+  // characters (swanctl.conf "*.example.org", "*@example.org").
+  bool Matches(const Identity& other) const;
   friend bool operator==(const Identity&, const Identity&) = default;
+
+  bool wildcard = false;
 };
 
 enum class AuthKind : uint8_t { kPsk, kPubkey, kEap };
