@@ -67,6 +67,9 @@ TEST(Eap, Mschapv2WithIdentityRoundEstablishes) {
   EXPECT_EQ(s->peer_id()->ToString(), "carol");
   ASSERT_EQ(s->peer_vips().size(), 1u);
   EXPECT_EQ(p.moon->Established("gw")->own_vips().at(0).ToString(), s->peer_vips()[0].second.ToString());
+  // Asked for (as Windows does), the pool's netmask comes back.
+  ASSERT_TRUE(p.moon->Established("gw")->received_netmask());
+  EXPECT_EQ(p.moon->Established("gw")->received_netmask()->ToString(), "255.255.255.240");
   EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
   // IKE_SA_INIT, then IKE_AUTH x5: IDi/SA/TS, EAP-Identity, MSCHAPv2
   // response, MSCHAPv2 success response, AUTH.

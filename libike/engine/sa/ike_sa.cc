@@ -536,6 +536,7 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
     ctx_.own_vips = std::move(o.own_vips);
     ctx_.peer_vips = std::move(o.peer_vips);
     ctx_.received_dns = std::move(o.received_dns);
+    ctx_.received_netmask = o.received_netmask;
     o.own_vips.clear();
     o.peer_vips.clear();
     for (const ChildSa& c : ctx_.children) {

@@ -69,6 +69,7 @@ class IkeSa {
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
   void SetAddressPools(AddressPools* pools) { ctx_.pools = pools; }
   const std::vector<IpAddress>& own_vips() const { return ctx_.own_vips; }
+  const std::optional<IpAddress>& received_netmask() const { return ctx_.received_netmask; }
   const std::vector<std::pair<std::string, IpAddress>>& peer_vips() const { return ctx_.peer_vips; }
   // Responder: the configurations IKE_AUTH may switch to once IDi is known.
   void SetConfigCandidates(const std::vector<PeerConfig>* c) { ctx_.config_candidates = c; }

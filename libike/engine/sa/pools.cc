@@ -57,6 +57,7 @@ PoolSpec PoolFromCidr(std::string name, const IpAddress& network, uint8_t prefix
   p.name = std::move(name);
   const unsigned bits = network.is_v4() ? 32 : 128;
   if (prefix > bits) prefix = static_cast<uint8_t>(bits);
+  p.prefix = prefix;
   // Mask the network, then the last address of the prefix.
   ByteView b = network.bytes();
   std::array<uint8_t, 16> lo{}, hi{};

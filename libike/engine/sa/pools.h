@@ -28,6 +28,8 @@ struct PoolSpec {
   std::vector<IpAddress> dns;
   // Split tunnelling: networks announced as INTERNAL_IP4/6_SUBNET.
   std::vector<std::pair<IpAddress, uint8_t>> subnets;
+  // A CIDR pool's prefix (INTERNAL_IP4_NETMASK); 0 for a range.
+  uint8_t prefix = 0;
   // Size of the range (capped at 2^32 addresses).
   uint64_t size() const;
 };

@@ -204,6 +204,7 @@ struct SaContext {
   std::vector<IpAddress> own_vips;
   std::vector<std::pair<std::string, IpAddress>> peer_vips;
   std::vector<IpAddress> received_dns;
+  std::optional<IpAddress> received_netmask;  // INTERNAL_IP4_NETMASK, if sent
   std::unique_ptr<EapSession> eap;
   // Responder: the pools could not serve a requested address.
   bool vip_failed = false;

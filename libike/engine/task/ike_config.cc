@@ -57,6 +57,8 @@ TaskOutcome IkeConfig::Build(wire::Message& msg, SaContext& ctx) {
       }
       cp.attributes.push_back(CfgAttribute::Make(v4 ? CfgAttributeType::kInternalIp4Dns
                                                     : CfgAttributeType::kInternalIp6Dns));
+      // As Windows clients do; the gateway may answer with its pool's mask.
+      if (v4) cp.attributes.push_back(CfgAttribute::Make(CfgAttributeType::kInternalIp4Netmask));
     }
     msg.payloads.push_back(std::move(cp));
     return TaskResult::kDone;
@@ -110,6 +112,12 @@ void IkeConfig::Assign(SaContext& ctx) {
         AddressValue(grant->address, !v4, 128)));
     const PoolSpec* pool = ctx.pools->Find(grant->pool);
     if (!pool) continue;
+    if (v4 && netmask_requested_) {
+      // RFC 7296 3.15.1: the netmask of the internal network the address
+      // is on (a range pool: the address alone).
+      cp.attributes.push_back(CfgAttribute::Make(CfgAttributeType::kInternalIp4Netmask,
+                                                 MaskOf(pool->prefix ? pool->prefix : 32)));
+    }
     for (const IpAddress& dns : pool->dns) {
       if (dns.family() != grant->address.family()) continue;
       cp.attributes.push_back(CfgAttribute::Address(
@@ -146,6 +154,8 @@ TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
       if (t == CfgAttributeType::kInternalIp4Address) {
         auto addr = a.value.size() == 4 ? IpAddress::FromBytes(a.value) : std::nullopt;
         requested_.push_back(addr ? *addr : IpAddress::Any(AddressFamily::kIpv4));
+      } else if (t == CfgAttributeType::kInternalIp4Netmask) {
+        netmask_requested_ = true;
       } else if (t == CfgAttributeType::kInternalIp6Address) {
         auto addr = a.value.size() == 17 ? IpAddress::FromBytes(ByteView(a.value).first(16))
                                          : std::nullopt;
@@ -188,6 +198,8 @@ TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
       ctx.Emit(VirtualIp{true, *addr, ctx.config.name, ctx.id});
     } else if (t == CfgAttributeType::kInternalIp4Dns || t == CfgAttributeType::kInternalIp6Dns) {
       ctx.received_dns.push_back(*addr);
+    } else if (t == CfgAttributeType::kInternalIp4Netmask && addr->is_v4()) {
+      ctx.received_netmask = *addr;
     }
   }
   if (ctx.own_vips.empty()) return give_up("no virtual IP in the gateway's CP reply");

@@ -34,6 +34,7 @@ class IkeConfig final : public Task {
   // Responder: the families the initiator asked an address of, with the
   // address it would like (unspecified: any).
   std::vector<IpAddress> requested_;
+  bool netmask_requested_ = false;  // INTERNAL_IP4_NETMASK in the request
   std::optional<wire::CpPayload> reply_;
   std::string vip_error_;
   void Assign(SaContext& ctx);
