@@ -19,8 +19,7 @@ struct EapPair : Pair {
                    EapMethod server = EapMethod::kMschapv2, bool ask_identity = true)
       : Pair(seed) {
     PeerSpec m = MoonSpec();
-    m.local_id = "198.51.100.2";  // a Windows-like client: its address as IDi
-    m.local_id = "";
+    m.local_id = "192.0.2.1";  // a Windows-like client: its address as IDi
     m.local_ts = {};
     auto mc = PskConfig(m);
     mc.children[0].local_ts = {engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
