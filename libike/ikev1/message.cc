@@ -249,7 +249,7 @@ Bytes EncodeMessage(const Message& m) {
   return out;
 }
 
-NotifyType NotifyForError(const DecodeError& error) {
+NotifyType IsakmpNotifyForError(const DecodeError& error) {
   return error.code == DecodeErrorCode::kInvalidMajorVersion ? NotifyType::kInvalidMajorVersion
                                                              : NotifyType::kPayloadMalformed;
 }

@@ -102,8 +102,9 @@ Bytes EncodePayloadChain(const std::vector<Payload>& payloads);
 // or + encrypted.ciphertext when header.encrypted (payloads are ignored).
 Bytes EncodeMessage(const Message& message);
 
-// The ISAKMP notification to answer a message that failed to decode with:
+// The ISAKMP notification to answer a message that failed to decode with
+// (named apart from wire::NotifyForError, which ADL would also find):
 // INVALID-MAJOR-VERSION, or PAYLOAD-MALFORMED (RFC 2408 5.1..5.3).
-NotifyType NotifyForError(const wire::DecodeError& error);
+NotifyType IsakmpNotifyForError(const wire::DecodeError& error);
 
 }  // namespace ike::v1
