@@ -283,9 +283,19 @@ CryptoResult<SecretBytes> KeyExchange::ComputeShared(ByteView peer_public) const
       point.reserve(1 + peer_public.size());
       point.push_back(0x04);
       point.insert(point.end(), peer_public.begin(), peer_public.end());
+      // SP 800-56A 5.6.2.3.4 (partial validation, enough for ephemeral
+      // ECDH on these cofactor-1 curves): not the point at infinity (the
+      // uncompressed form cannot encode it), coordinates in range and the
+      // point on the curve (fromdata decodes it; public_check_quick checks
+      // it again explicitly). OpenSSL's full check (validate_peer=1) also
+      // multiplies by the order, which costs more than the exchange itself.
       auto peer = EcKey(info, point, nullptr);
       if (!peer) return BadPeer("EC point not on the curve");
-      return Derive(key_.get(), peer->get(), false, /*validate_peer=*/1, info.shared_size);
+      EvpPkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, peer->get(), nullptr));
+      if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
+        return BadPeer("EC point not on the curve");
+      }
+      return Derive(key_.get(), peer->get(), false, /*validate_peer=*/0, info.shared_size);
     }
     case Kind::kEdwardsX: {
       EvpPkeyPtr peer(EVP_PKEY_new_raw_public_key(info.nid, nullptr, peer_public.data(), peer_public.size()));
