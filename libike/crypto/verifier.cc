@@ -43,6 +43,11 @@ CryptoResult<Verifier> Verifier::FromCertificateDer(ByteView der) {
   return FromKey(key);
 }
 
+CryptoResult<Verifier> Verifier::FromPublicKey(EVP_PKEY* key) {
+  if (key == nullptr || EVP_PKEY_up_ref(key) != 1) return BadKey("no public key");
+  return FromKey(key);
+}
+
 CryptoResult<Verifier> Verifier::FromSpkiDer(ByteView der) {
   const unsigned char* p = der.data();
   EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));

@@ -15,6 +15,9 @@ class Verifier {
   // The subject public key of a DER X.509 certificate (no chain or validity
   // checks here: that is the authentication layer's job).
   static CryptoResult<Verifier> FromCertificateDer(ByteView der);
+  // A public key already parsed (e.g. from a certificate); takes its own
+  // reference.
+  static CryptoResult<Verifier> FromPublicKey(EVP_PKEY* key);
   // A DER SubjectPublicKeyInfo (e.g. CERT encoding 15, raw public key).
   static CryptoResult<Verifier> FromSpkiDer(ByteView der);
   // PEM "PUBLIC KEY" or "CERTIFICATE".

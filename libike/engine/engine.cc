@@ -13,7 +13,23 @@ namespace ike::engine {
 Engine::Engine(Env env, EngineSettings settings)
     : env_(env), settings_(settings), cookie_secret_(env.rng.Generate(32)) {}
 
-void Engine::AddConfig(PeerConfig config) { configs_.push_back(std::move(config)); }
+namespace {
+// Certificates and keys are parsed once per configuration, not per IKE_SA.
+void Prepare(PeerConfig& config) {
+  PreparePubkeyMaterial(config.local_auth);
+  PreparePubkeyMaterial(config.remote_auth);
+}
+}  // namespace
+
+void Engine::AddConfig(PeerConfig config) {
+  Prepare(config);
+  configs_.push_back(std::move(config));
+}
+
+void Engine::SetConfigs(std::vector<PeerConfig> configs) {
+  for (PeerConfig& c : configs) Prepare(c);
+  configs_ = std::move(configs);
+}
 
 const PeerConfig* Engine::FindConfig(const std::string& name) const {
   for (const auto& c : configs_) {
@@ -56,12 +72,78 @@ bool Engine::Connecting(const std::string& connection) const {
   return false;
 }
 
-size_t Engine::half_open() const {
-  size_t n = 0;
-  for (const auto& [spi, sa] : by_spi_) {
-    n += sa->role() == Role::kResponder && !sa->established() && !sa->destroyed();
+size_t Engine::half_open() const { return half_open_ids_.size(); }
+
+IkeSa* Engine::Touch(IkeSa* sa) {
+  if (sa) {
+    pending_adopt_.push_back(sa->id());
+    pending_house_.push_back(sa->id());
+    pending_reap_.push_back(sa->id());
   }
-  return n;
+  return sa;
+}
+
+std::vector<IkeSa*> Engine::TakePending(std::vector<uint64_t>& pending) {
+  std::vector<uint64_t> ids;
+  ids.swap(pending);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<IkeSa*> out;
+  out.reserve(ids.size());
+  for (uint64_t id : ids) {
+    if (IkeSa* sa = FindById(id)) out.push_back(sa);
+  }
+  // The order a scan of by_spi_ had.
+  std::sort(out.begin(), out.end(),
+            [](const IkeSa* a, const IkeSa* b) { return a->local_spi() < b->local_spi(); });
+  return out;
+}
+
+std::string Engine::PeerKey(const IkeSa& sa) {
+  std::string key = sa.config().name;
+  key.push_back('\0');
+  if (sa.peer_id()) {
+    key.push_back(static_cast<char>(sa.peer_id()->type));
+    key.append(sa.peer_id()->data.begin(), sa.peer_id()->data.end());
+  }
+  return key;
+}
+
+void Engine::IndexPeer(IkeSa& sa) {
+  std::string key = PeerKey(sa);
+  auto it = peer_key_of_.find(sa.id());
+  if (it != peer_key_of_.end()) {
+    if (it->second == key) return;
+    UnindexPeer(sa.id());
+  }
+  by_peer_[key].push_back(sa.id());
+  peer_key_of_[sa.id()] = std::move(key);
+}
+
+void Engine::UnindexPeer(uint64_t id) {
+  auto it = peer_key_of_.find(id);
+  if (it == peer_key_of_.end()) return;
+  auto b = by_peer_.find(it->second);
+  if (b != by_peer_.end()) {
+    auto& ids = b->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) by_peer_.erase(b);
+  }
+  peer_key_of_.erase(it);
+}
+
+// Established SAs indexed under the same (connection, peer identity) as
+// `sa` (itself included), in SPI order as a scan of by_spi_ would find them.
+std::vector<IkeSa*> Engine::SamePeer(const IkeSa& sa) {
+  std::vector<IkeSa*> out;
+  auto b = by_peer_.find(PeerKey(sa));
+  if (b == by_peer_.end()) return out;
+  for (uint64_t id : b->second) {
+    if (IkeSa* o = FindById(id)) out.push_back(o);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const IkeSa* a, const IkeSa* b) { return a->local_spi() < b->local_spi(); });
+  return out;
 }
 
 uint64_t Engine::NewSpi() {
@@ -78,13 +160,13 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
   if (const auto* dg = std::get_if<Datagram>(&input)) {
     OnDatagram(*dg, now, out);
   } else if (const auto* t = std::get_if<TimerFired>(&input)) {
-    if (IkeSa* sa = FindById(t->id.sa)) sa->OnTimer(t->id, now, out);
+    if (IkeSa* sa = Touch(FindById(t->id.sa))) sa->OnTimer(t->id, now, out);
   } else if (const auto* c = std::get_if<Command>(&input)) {
     OnCommand(*c, now, out);
   } else if (const auto* k = std::get_if<KernelEvent>(&input)) {
     OnKernel(*k, now, out);
   } else if (const auto* r = std::get_if<EapBackendReply>(&input)) {
-    if (IkeSa* sa = FindById(r->sa)) {
+    if (IkeSa* sa = Touch(FindById(r->sa))) {
       sa->OnEapBackendReply(*r, now, out);
     } else {
       counters_.Inc(Drop::kUnexpectedEapReply);
@@ -127,12 +209,17 @@ void Engine::FilterPolicies(Effects& out) {
 
 void Engine::Housekeeping(TimePoint now, Effects& out) {
   std::vector<IkeSa*> reauth, contact, replaced, fresh_up;
-  for (auto& [spi, sa] : by_spi_) {
+  std::vector<IkeSa*> touched = TakePending(pending_house_);
+  for (IkeSa* sa : touched) {
     if (sa->destroyed()) continue;
-    if (sa->wants_reauth()) reauth.push_back(sa.get());
-    if (sa->initial_contact() && sa->established()) contact.push_back(sa.get());
-    if (sa->reauth_of() && sa->established()) replaced.push_back(sa.get());
-    if (sa->established() && !sa->unique_checked()) fresh_up.push_back(sa.get());
+    if (sa->established()) IndexPeer(*sa);
+  }
+  for (IkeSa* sa : touched) {
+    if (sa->destroyed()) continue;
+    if (sa->wants_reauth()) reauth.push_back(sa);
+    if (sa->initial_contact() && sa->established()) contact.push_back(sa);
+    if (sa->reauth_of() && sa->established()) replaced.push_back(sa);
+    if (sa->established() && !sa->unique_checked()) fresh_up.push_back(sa);
   }
   for (IkeSa* sa : fresh_up) {
     sa->set_unique_checked();
@@ -141,15 +228,14 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
         (policy != UniquePolicy::kReplace && policy != UniquePolicy::kKeep)) {
       continue;
     }
-    for (auto& [spi, other] : by_spi_) {
-      IkeSa* o = other.get();
+    for (IkeSa* o : SamePeer(*sa)) {
       if (o == sa || o->destroyed() || !o->established() || o->rekeyed_away()) continue;
       if (o->config().name != sa->config().name || o->peer_id() != sa->peer_id()) continue;
       if (sa->reauth_of() == o->id() || o->reauth_of() == sa->id()) continue;  // make-before-break
       if (policy == UniquePolicy::kReplace) {
-        o->OnCommand(Command{TerminateIkeCommand{o->id()}}, now, out);
+        Touch(o)->OnCommand(Command{TerminateIkeCommand{o->id()}}, now, out);
       } else {
-        sa->OnCommand(Command{TerminateIkeCommand{sa->id()}}, now, out);
+        Touch(sa)->OnCommand(Command{TerminateIkeCommand{sa->id()}}, now, out);
         break;
       }
     }
@@ -165,7 +251,7 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
     // Make-before-break: the new SA is up, the old one goes.
     uint64_t old_id = sa->reauth_of();
     sa->set_reauth_of(0);
-    if (IkeSa* old = FindById(old_id)) {
+    if (IkeSa* old = Touch(FindById(old_id))) {
       old->OnCommand(Command{TerminateIkeCommand{old_id}}, now, out);
     }
   }
@@ -175,11 +261,11 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
     // keep: there the newcomer was refused above and the old SA stays).
     sa->clear_initial_contact();
     if (sa->config().unique == UniquePolicy::kNever || sa->config().unique == UniquePolicy::kKeep) continue;
-    for (auto& [spi, other] : by_spi_) {
-      if (other.get() == sa || other->destroyed() || !other->established()) continue;
+    for (IkeSa* other : SamePeer(*sa)) {
+      if (other == sa || other->destroyed() || !other->established()) continue;
       if (other->config().name == sa->config().name && other->peer_id() == sa->peer_id() &&
           other->role() == Role::kResponder) {
-        other->Abort("replaced (INITIAL_CONTACT)", now, out);
+        Touch(other)->Abort("replaced (INITIAL_CONTACT)", now, out);
       }
     }
   }
@@ -187,8 +273,8 @@ void Engine::Housekeeping(TimePoint now, Effects& out) {
 
 void Engine::AdoptRekeys(TimePoint now, Effects& out) {
   std::vector<std::pair<IkeSa*, IkeSa::RekeyOutcome>> done;
-  for (auto& [spi, sa] : by_spi_) {
-    if (auto r = sa->TakeRekey()) done.emplace_back(sa.get(), std::move(*r));
+  for (IkeSa* sa : TakePending(pending_adopt_)) {
+    if (auto r = sa->TakeRekey()) done.emplace_back(sa, std::move(*r));
   }
   auto make = [&](IkeSa& old, const IkeRekeyResult& result) -> IkeSa* {
     uint64_t our_spi = result.role == Role::kInitiator ? result.spi_i : result.spi_r;
@@ -207,9 +293,10 @@ void Engine::AdoptRekeys(TimePoint now, Effects& out) {
     IkeSa* fresh = make(*old, outcome.adopt);
     if (!fresh) continue;  // SPI clash: keep the old SA
     fresh->set_unique_checked();  // the same IKE_SA, rekeyed
-    fresh->AdoptFrom(*old, std::move(outcome.adopt), now, out);
+    Touch(old);
+    Touch(fresh)->AdoptFrom(*old, std::move(outcome.adopt), now, out);
     if (outcome.redundant) {
-      if (IkeSa* loser = make(*old, *outcome.redundant)) {
+      if (IkeSa* loser = Touch(make(*old, *outcome.redundant))) {
         loser->AdoptRedundant(*old, std::move(*outcome.redundant), now, out);
       }
     }
@@ -258,7 +345,7 @@ void Engine::OnDatagram(const Datagram& dg, TimePoint now, Effects& out) {
     counters_.Inc(Drop::kBadFlags);
     return;
   }
-  sa.OnDatagram(*msg, raw, dg.from, dg.to, now, out);
+  Touch(sa).OnDatagram(*msg, raw, dg.from, dg.to, now, out);
 }
 
 const PeerConfig* Engine::MatchResponderConfig(const Endpoint& local,
@@ -340,7 +427,8 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
   std::string from = dg.from.ToString();
   half_open_index_[{msg.header.spi_i, from}] = spi_r;
   ref.set_half_open_key(std::move(from));
-  ref.OnDatagram(msg, raw, dg.from, dg.to, now, out);
+  half_open_ids_.insert(id);
+  Touch(ref).OnDatagram(msg, raw, dg.from, dg.to, now, out);
 }
 
 IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>& children,
@@ -359,7 +447,7 @@ IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>
   if (local.address.IsUnspecified() && env_.sources && !config.remote.address.IsUnspecified()) {
     if (auto a = env_.sources->SourceFor(config.remote.address)) local.address = *a;
   }
-  ref.Initiate(local, config.remote, spi_i, children, now, out);
+  Touch(ref).Initiate(local, config.remote, spi_i, children, now, out);
   return ref;
 }
 
@@ -372,7 +460,7 @@ void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     // As with swanctl --initiate: an IKE_SA that is up carries the new
     // CHILD_SA (CREATE_CHILD_SA); otherwise a new IKE_SA is set up.
     if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config->name))) {
-      up->InitiateChildren(children, /*only_missing=*/children.empty(), now, out);
+      Touch(up)->InitiateChildren(children, /*only_missing=*/children.empty(), now, out);
       return;
     }
     Initiate(*config, children, now, out);
@@ -387,7 +475,7 @@ void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
         }
       },
       cmd);
-  if (IkeSa* sa = FindById(id)) sa->OnCommand(cmd, now, out);
+  if (IkeSa* sa = Touch(FindById(id))) sa->OnCommand(cmd, now, out);
 }
 
 void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
@@ -395,7 +483,7 @@ void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
     for (auto& [spi, sa] : by_spi_) {
       for (const auto& c : sa->children()) {
         if (c.spi_in == exp->sa.spi || c.spi_out == exp->sa.spi) {
-          sa->OnChildExpire(c.spi_in, exp->hard, now, out);
+          Touch(sa.get())->OnChildExpire(c.spi_in, exp->hard, now, out);
           return;
         }
       }
@@ -408,7 +496,7 @@ void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
         if (child.reqid == 0 || child.reqid != acq->reqid) continue;
         if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config.name))) {
           // The IKE_SA survived (e.g. the peer closed only this CHILD_SA).
-          up->InitiateChildren({child.name}, /*only_missing=*/true, now, out);
+          Touch(up)->InitiateChildren({child.name}, /*only_missing=*/true, now, out);
         } else if (!Connecting(config.name)) {
           Initiate(config, {child.name}, now, out);
         }
@@ -420,24 +508,30 @@ void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
 
 void Engine::Reap(TimePoint now, Effects& out) {
   std::vector<const PeerConfig*> restart;
-  for (auto it = by_spi_.begin(); it != by_spi_.end();) {
-    IkeSa& sa = *it->second;
+  for (IkeSa* p : TakePending(pending_reap_)) {
+    IkeSa& sa = *p;
     // Leaving the half-open state: drop the index entry, under the endpoint
-    // it was made with (the peer may have floated to 4500 since). Done once
-    // per SA: this loop runs on every input.
+    // it was made with (the peer may have floated to 4500 since).
     if (!sa.half_open_key().empty() && (sa.established() || sa.destroyed())) {
       half_open_index_.erase({sa.spi_i(), sa.half_open_key()});
       sa.set_half_open_key({});
     }
-    if (!sa.destroyed()) {
-      ++it;
-      continue;
+    if (sa.role() == Role::kResponder && !sa.established() && !sa.destroyed()) {
+      half_open_ids_.insert(sa.id());
+    } else {
+      half_open_ids_.erase(sa.id());
     }
+    if (!sa.destroyed()) continue;
     if (sa.wants_restart()) {
       if (const PeerConfig* c = FindConfig(sa.config().name)) restart.push_back(c);
     }
-    id_to_spi_.erase(sa.id());
-    it = by_spi_.erase(it);
+    uint64_t id = sa.id();
+    UnindexPeer(id);
+    auto spi = id_to_spi_.find(id);
+    if (spi != id_to_spi_.end()) {
+      by_spi_.erase(spi->second);
+      id_to_spi_.erase(spi);
+    }
   }
   for (const PeerConfig* c : restart) Initiate(*c, {}, now, out);
 }

@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "libike/engine/sa/config.h"
@@ -29,7 +31,7 @@ class Engine {
   void AddConfig(PeerConfig config);
   // Replaces every connection (a configuration reload). Existing IKE_SAs
   // keep the configuration they were created with.
-  void SetConfigs(std::vector<PeerConfig> configs) { configs_ = std::move(configs); }
+  void SetConfigs(std::vector<PeerConfig> configs);
   // Virtual IP pools (leases survive for pools whose name and range stay).
   void SetPools(std::vector<PoolSpec> pools) { pools_.Configure(std::move(pools)); }
   const AddressPools& pools() const { return pools_; }
@@ -60,9 +62,23 @@ class Engine {
   const PeerConfig* MatchResponderConfig(const Endpoint& local, const Endpoint& remote) const;
   IkeSa* FindById(uint64_t id);
   uint64_t NewSpi();
+  // Every call into an IkeSa goes through Touch: an SA changes state only
+  // when the engine hands it an input, so the bookkeeping after an input
+  // (AdoptRekeys, Housekeeping, Reap) looks only at the SAs touched since
+  // it last ran, not at every IKE_SA (that made each handshake O(N)).
+  IkeSa* Touch(IkeSa* sa);
+  IkeSa& Touch(IkeSa& sa) { return *Touch(&sa); }
+  // The still-existing SAs of `pending` (cleared), in SPI order, once each.
+  std::vector<IkeSa*> TakePending(std::vector<uint64_t>& pending);
   void Reap(TimePoint now, Effects& out);
   void AdoptRekeys(TimePoint now, Effects& out);
   void Housekeeping(TimePoint now, Effects& out);
+  // Established SAs by (connection, peer identity), for `unique` and
+  // INITIAL_CONTACT. Entries are checked against the SA on lookup.
+  static std::string PeerKey(const IkeSa& sa);
+  void IndexPeer(IkeSa& sa);
+  void UnindexPeer(uint64_t id);
+  std::vector<IkeSa*> SamePeer(const IkeSa& sa);
   // Policies are shared by CHILD_SAs of the same reqid (rekey, reauth,
   // restart): only the first install and the last delete reach the backend.
   void FilterPolicies(Effects& out);
@@ -80,6 +96,12 @@ class Engine {
   // IKE_SA_INIT requests (whose responder SPI is still zero).
   std::map<std::pair<uint64_t, std::string>, uint64_t> half_open_index_;
   std::map<std::string, uint32_t> reqids_;
+  // SA ids touched since each phase last ran (see Touch).
+  std::vector<uint64_t> pending_adopt_, pending_house_, pending_reap_;
+  // Responder SAs neither established nor destroyed (half_open()).
+  std::unordered_set<uint64_t> half_open_ids_;
+  std::unordered_map<std::string, std::vector<uint64_t>> by_peer_;
+  std::unordered_map<uint64_t, std::string> peer_key_of_;
   AddressPools pools_;
   struct PolicyKey {
     xfrm::Selector selector;

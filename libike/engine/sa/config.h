@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,12 @@ struct EapSecret {
   EapSecret Clone() const { return {identity, secret.Clone()}; }
 };
 
+// The kPubkey material of an AuthConfig in parsed form (our private key,
+// the trust anchors as an X509_STORE, the CERTREQ hashes): immutable, so
+// every IKE_SA cloned from one configuration shares it, and a reload
+// (new AuthConfigs) never changes what a running IKE_SA uses.
+struct PubkeyMaterial;
+
 struct AuthConfig {
   AuthKind kind = AuthKind::kPsk;
   Identity id;  // local: what we send; remote: what we accept (IsAny: any)
@@ -68,6 +75,9 @@ struct AuthConfig {
   std::vector<Bytes> certs;         // local: end entity first, then intermediates
   std::vector<Bytes> ca_certs;      // remote: trust anchors
   Bytes private_key_der;            // local (PKCS#8 DER)
+  // Parsed once from the three above by PreparePubkeyMaterial (unset: the
+  // authenticator parses them for each use).
+  std::shared_ptr<const PubkeyMaterial> pubkey;
   // kEap. Local (client): the method we accept, our EAP identity (unset:
   // the IKE identity) and password. Remote (server): the method we run, or
   // kRadius; eap_id set (usually %any): ask the peer with EAP-Identity
@@ -86,6 +96,7 @@ struct AuthConfig {
     c.certs = certs;
     c.ca_certs = ca_certs;
     c.private_key_der = private_key_der;
+    c.pubkey = pubkey;
     c.eap_method = eap_method;
     c.eap_id = eap_id;
     c.eap_secret = eap_secret.Clone();
@@ -94,6 +105,9 @@ struct AuthConfig {
   }
 };
 
+// Fills auth.pubkey from certs, ca_certs and private_key_der (kPubkey only;
+// a no-op otherwise). Errors in the material surface when it is used.
+void PreparePubkeyMaterial(AuthConfig& auth);
 
 struct ChildConfig {
   std::string name;

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <optional>
 
 #include "libike/crypto/signature_scheme.h"
 #include "libike/crypto/signer.h"
@@ -18,12 +19,26 @@
 namespace ike::engine {
 
 namespace {
+struct StoreFree {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+}  // namespace
+
+struct PubkeyMaterial {
+  std::optional<crypto::Signer> signer;  // our private key
+  std::string signer_error;               // why `signer` is unset
+  // The trust anchors (ca_certs); store_ok false when one did not parse.
+  std::unique_ptr<X509_STORE, StoreFree> store;
+  bool store_ok = false;
+  std::vector<Bytes> ca_key_hashes;  // CERTREQ (SHA-1 of each CA's SPKI)
+};
+
+std::shared_ptr<const PubkeyMaterial> MakePubkeyMaterial(const AuthConfig& auth);
+
+namespace {
 
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
 };
 struct StoreCtxFree {
   void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
@@ -125,11 +140,12 @@ Result<void, std::string> MatchIdentity(X509* cert, const Identity& id) {
 
 class PubkeyAuthenticator final : public Authenticator {
  public:
-  explicit PubkeyAuthenticator(const AuthConfig& auth) : auth_(auth) {}
+  explicit PubkeyAuthenticator(const AuthConfig& auth)
+      : auth_(auth), material_(auth.pubkey ? auth.pubkey : MakePubkeyMaterial(auth)) {}
 
   Result<wire::AuthPayload, std::string> Build(const SaContext& ctx, ByteView id_body) override {
-    auto signer = LoadSigner(auth_.private_key_der);
-    if (!signer) return MakeUnexpected("private key: " + signer.error().detail);
+    if (!material_->signer) return MakeUnexpected("private key: " + material_->signer_error);
+    const crypto::Signer* signer = &*material_->signer;
     IKE_ASSIGN_OR_RETURN(Bytes octets, SignedOctets(ctx, id_body, false));
     if (auto scheme = PickScheme(*signer, ctx.peer_hash_algorithms)) {
       auto sig = signer->Sign(*scheme, octets);
@@ -165,7 +181,7 @@ class PubkeyAuthenticator final : public Authenticator {
                                                                           : Role::kInitiator);
       if (id) IKE_TRY(MatchIdentity(ee.get(), Identity{id->id_type, id->data}));
     }
-    auto verifier = crypto::Verifier::FromCertificateDer(certs[0]->data);
+    auto verifier = crypto::Verifier::FromPublicKey(X509_get0_pubkey(ee.get()));
     if (!verifier) return MakeUnexpected("peer public key: " + verifier.error().detail);
     IKE_ASSIGN_OR_RETURN(Bytes octets, SignedOctets(ctx, peer_id_body, true));
     if (auth.method == AuthMethod::kDigitalSignature) {
@@ -188,13 +204,8 @@ class PubkeyAuthenticator final : public Authenticator {
   Result<void, std::string> ValidateChain(const SaContext& ctx, X509* ee,
                                           const std::vector<const wire::CertPayload*>& certs) {
     if (auth_.ca_certs.empty()) return MakeUnexpected(std::string("no trusted CA configured"));
-    std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
-    for (const Bytes& der : auth_.ca_certs) {
-      X509Ptr ca = ParseCert(der);
-      if (!ca || X509_STORE_add_cert(store.get(), ca.get()) != 1) {
-        return MakeUnexpected(std::string("bad CA certificate in config"));
-      }
-    }
+    if (!material_->store_ok) return MakeUnexpected(std::string("bad CA certificate in config"));
+    X509_STORE* store = material_->store.get();
     std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
     for (size_t i = 1; i < certs.size() && i < 8; ++i) {
       if (certs[i]->encoding != CertEncoding::kX509Signature) continue;
@@ -202,7 +213,7 @@ class PubkeyAuthenticator final : public Authenticator {
       if (c && sk_X509_push(chain.get(), c.get())) c.release();
     }
     std::unique_ptr<X509_STORE_CTX, StoreCtxFree> sctx(X509_STORE_CTX_new());
-    if (!sctx || X509_STORE_CTX_init(sctx.get(), store.get(), ee, chain.get()) != 1) {
+    if (!sctx || X509_STORE_CTX_init(sctx.get(), store, ee, chain.get()) != 1) {
       return MakeUnexpected(std::string("X509_STORE_CTX setup failed"));
     }
     if (ctx.env.wall_clock) {
@@ -222,6 +233,7 @@ class PubkeyAuthenticator final : public Authenticator {
   }
 
   const AuthConfig& auth_;
+  std::shared_ptr<const PubkeyMaterial> material_;
 };
 
 }  // namespace
@@ -231,11 +243,9 @@ std::unique_ptr<Authenticator> MakePubkeyAuthenticator(const AuthConfig& auth) {
 }
 
 // SHA-1 of a CA certificate's SubjectPublicKeyInfo (CERTREQ, RFC 7296 3.7).
-Bytes CaKeyHash(ByteView ca_der) {
-  X509Ptr ca = ParseCert(ca_der);
-  if (!ca) return {};
+Bytes CaKeyHash(X509* ca) {
   unsigned char* spki = nullptr;
-  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca.get()), &spki);
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca), &spki);
   Bytes out(20);
   unsigned int n = 0;
   bool ok = len > 0 && EVP_Digest(spki, static_cast<size_t>(len), out.data(), &n, EVP_sha1(),
@@ -243,6 +253,48 @@ Bytes CaKeyHash(ByteView ca_der) {
   OPENSSL_free(spki);
   if (!ok) out.clear();
   return out;
+}
+
+Bytes CaKeyHash(ByteView ca_der) {
+  X509Ptr ca = ParseCert(ca_der);
+  return ca ? CaKeyHash(ca.get()) : Bytes{};
+}
+
+std::shared_ptr<const PubkeyMaterial> MakePubkeyMaterial(const AuthConfig& auth) {
+  auto m = std::make_shared<PubkeyMaterial>();
+  if (!auth.private_key_der.empty()) {
+    auto signer = LoadSigner(auth.private_key_der);
+    if (signer) {
+      m->signer.emplace(std::move(*signer));
+    } else {
+      m->signer_error = signer.error().detail;
+    }
+  } else {
+    m->signer_error = "none configured";
+  }
+  if (!auth.ca_certs.empty()) {
+    m->store.reset(X509_STORE_new());
+    m->store_ok = m->store != nullptr;
+    for (const Bytes& der : auth.ca_certs) {
+      X509Ptr ca = ParseCert(der);
+      if (!ca || !m->store || X509_STORE_add_cert(m->store.get(), ca.get()) != 1) {
+        m->store_ok = false;
+        continue;
+      }
+      Bytes h = CaKeyHash(ca.get());
+      if (!h.empty()) m->ca_key_hashes.push_back(std::move(h));
+    }
+  }
+  return m;
+}
+
+void PreparePubkeyMaterial(AuthConfig& auth) {
+  if (auth.kind != AuthKind::kPubkey) return;
+  auth.pubkey = MakePubkeyMaterial(auth);
+}
+
+const std::vector<Bytes>* CachedCaKeyHashes(const AuthConfig& auth) {
+  return auth.pubkey ? &auth.pubkey->ca_key_hashes : nullptr;
 }
 
 }  // namespace ike::engine

@@ -44,9 +44,14 @@ std::unique_ptr<Authenticator> MakePskAuthenticator() {
 
 std::unique_ptr<Authenticator> MakeAuthenticatorFor(const AuthConfig& auth);
 Bytes CaKeyHash(ByteView ca_der);
+const std::vector<Bytes>* CachedCaKeyHashes(const AuthConfig& auth);
 
 std::optional<wire::CertReqPayload> OwnCertReq(const SaContext& ctx) {
   if (!ctx.config.send_certreq || ctx.config.remote_auth.kind != AuthKind::kPubkey) return std::nullopt;
+  if (const std::vector<Bytes>* cached = CachedCaKeyHashes(ctx.config.remote_auth)) {
+    if (cached->empty()) return std::nullopt;
+    return wire::CertReqPayload::FromCaKeyHashes(*cached);
+  }
   std::vector<Bytes> hashes;
   for (const Bytes& ca : ctx.config.remote_auth.ca_certs) {
     Bytes h = CaKeyHash(ca);
