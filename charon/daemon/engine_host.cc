@@ -204,7 +204,7 @@ struct EngineHost::Impl {
     uint64_t before = engine.counters().Total();
     engine::Effects effects = engine.Handle(input, Now());
     uint64_t after = engine.counters().Total();
-    if (after != before) {
+    if (after != before && log.Enabled(Subsystem::kIke, LogLevel::kDebug)) {
       log.Log(Subsystem::kIke, LogLevel::kDebug, "dropped input: " + engine.counters().ToString());
     }
     Execute(effects);
@@ -255,6 +255,8 @@ struct EngineHost::Impl {
       r = backend.UpdateSa(e.params);
     }
     if (r) {
+      // Formatted only when someone reads it: this runs twice per CHILD_SA.
+      if (!log.Enabled(Subsystem::kKernel, LogLevel::kDebug)) return;
       log.Log(Subsystem::kKernel, LogLevel::kDebug,
               "installed SA " + Hex32(e.params.id.spi) + " " + e.params.src.ToString() + " -> " +
                   e.params.id.dst.ToString());
