@@ -58,6 +58,33 @@ INSTANTIATE_TEST_SUITE_P(Keys, CertTunnel,
                          ::testing::Values(KeyKind::kRsa2048, KeyKind::kEcP256, KeyKind::kEcP384,
                                            KeyKind::kEd25519));
 
+// The key and trust anchors are parsed once per configuration: every
+// IKE_SA of a connection shares that snapshot, and a reload gives new SAs
+// a new one while the running SA keeps its own.
+TEST(CertMaterial, ParsedOncePerConfigurationAndKeptAcrossReload) {
+  Pki pki(KeyKind::kEcP256);
+  Pair p(23);
+  p.moon->engine().AddConfig(CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert));
+  p.sun->engine().AddConfig(CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert));
+  const engine::PeerConfig* sun_gw = p.sun->engine().FindConfig("gw");
+  ASSERT_NE(sun_gw, nullptr);
+  ASSERT_NE(sun_gw->local_auth.pubkey, nullptr);
+  ASSERT_NE(sun_gw->remote_auth.pubkey, nullptr);
+  auto before = sun_gw->local_auth.pubkey;
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p); }, std::chrono::seconds(10)));
+  const engine::IkeSa* sa = p.sun->Established("gw");
+  ASSERT_NE(sa, nullptr);
+  EXPECT_EQ(sa->config().local_auth.pubkey, before);
+  // Reload: the CA is not trusted any more.
+  std::vector<engine::PeerConfig> reloaded;
+  reloaded.push_back(CertConfig(SunSpec(), pki.sun, pki.inter, pki.sun.cert));
+  p.sun->engine().SetConfigs(std::move(reloaded));
+  EXPECT_NE(p.sun->engine().FindConfig("gw")->local_auth.pubkey, before);
+  EXPECT_EQ(p.sun->Established("gw")->config().local_auth.pubkey, before);
+  EXPECT_EQ(p.sun->engine().half_open(), 0u);
+}
+
 class ClassicTunnel : public ::testing::TestWithParam<KeyKind> {};
 
 TEST_P(ClassicTunnel, EstablishesWithoutSignatureHashNotify) {
