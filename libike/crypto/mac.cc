@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 
 #include <array>
+#include <string_view>
+#include <unordered_map>
 
 #include "libike/crypto/evp_util.h"
 
@@ -30,19 +32,48 @@ const char* DigestName(MacAlg alg) {
   }
 }
 
+// HMAC accepts an empty key; OpenSSL wants a non-null pointer for it.
+const uint8_t kEmpty = 0;
+
+// An HMAC context with its digest already fetched and set (keyed with the
+// empty key, nothing secret), one per digest and thread. Each computation
+// duplicates it and sets its own key, so the digest is not looked up by
+// name (provider store locks, strcmp) for every PRF call, and no key stays
+// behind in a cached context. nullptr if it cannot be made.
+EVP_MAC_CTX* HmacTemplate(const char* digest) {
+  thread_local std::unordered_map<std::string_view, EvpMacCtxPtr> templates;
+  auto it = templates.find(digest);
+  if (it != templates.end()) return it->second.get();
+  EVP_MAC* mac = FetchMac("HMAC");
+  EvpMacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac) : nullptr);
+  OSSL_PARAM params[2] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+      OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_MAC_init(ctx.get(), &kEmpty, 0, params) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return templates.emplace(digest, std::move(ctx)).first->second.get();
+}
+
 CryptoResult<SecretBytes> EvpMac(const char* mac_name, const char* param_name, const char* value,
                                  size_t out_size, ByteView key, std::span<const ByteView> parts) {
-  EVP_MAC* mac = FetchMac(mac_name);
-  if (mac == nullptr) return OpenSslFail("EVP_MAC_fetch");
-  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac));
-  if (!ctx) return OpenSslFail("EVP_MAC_CTX_new");
-  OSSL_PARAM params[2] = {
-      OSSL_PARAM_construct_utf8_string(param_name, const_cast<char*>(value), 0),
-      OSSL_PARAM_construct_end()};
-  // HMAC accepts an empty key; OpenSSL wants a non-null pointer for it.
-  static const uint8_t kEmpty = 0;
   const uint8_t* key_ptr = key.empty() ? &kEmpty : key.data();
-  if (EVP_MAC_init(ctx.get(), key_ptr, key.size(), params) != 1) return OpenSslFail("EVP_MAC_init");
+  EvpMacCtxPtr ctx;
+  if (EVP_MAC_CTX* tmpl = std::string_view(mac_name) == "HMAC" ? HmacTemplate(value) : nullptr) {
+    ctx.reset(EVP_MAC_CTX_dup(tmpl));
+    if (!ctx) return OpenSslFail("EVP_MAC_CTX_dup");
+    if (EVP_MAC_init(ctx.get(), key_ptr, key.size(), nullptr) != 1) return OpenSslFail("EVP_MAC_init");
+  } else {
+    EVP_MAC* mac = FetchMac(mac_name);
+    if (mac == nullptr) return OpenSslFail("EVP_MAC_fetch");
+    ctx.reset(EVP_MAC_CTX_new(mac));
+    if (!ctx) return OpenSslFail("EVP_MAC_CTX_new");
+    OSSL_PARAM params[2] = {
+        OSSL_PARAM_construct_utf8_string(param_name, const_cast<char*>(value), 0),
+        OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(ctx.get(), key_ptr, key.size(), params) != 1) return OpenSslFail("EVP_MAC_init");
+  }
   for (ByteView part : parts) {
     if (!part.empty() && EVP_MAC_update(ctx.get(), part.data(), part.size()) != 1) {
       return OpenSslFail("EVP_MAC_update");
