@@ -7,41 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libike/common/sockaddr.h"
+
 namespace ike::charon {
 namespace {
 
 constexpr uint8_t kNonEspMarker[4] = {0, 0, 0, 0};
 constexpr size_t kMaxDatagram = 65536;
-
-Endpoint FromSockaddr(const sockaddr_storage& ss) {
-  Endpoint e;
-  if (ss.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
-    e.address = *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&sin.sin_addr), 4));
-    e.port = ntohs(sin.sin_port);
-  } else {
-    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
-    e.address = *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr), 16));
-    e.port = ntohs(sin6.sin6_port);
-  }
-  return e;
-}
-
-socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage& ss) {
-  std::memset(&ss, 0, sizeof(ss));
-  if (e.address.is_v4()) {
-    auto& sin = reinterpret_cast<sockaddr_in&>(ss);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(e.port);
-    std::memcpy(&sin.sin_addr, e.address.bytes().data(), 4);
-    return sizeof(sin);
-  }
-  auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(e.port);
-  std::memcpy(&sin6.sin6_addr, e.address.bytes().data(), 16);
-  return sizeof(sin6);
-}
 
 }  // namespace
 

@@ -12,37 +12,12 @@
 #include <ctime>
 
 #include "conf/config.h"
+#include "libike/common/sockaddr.h"
 
 namespace ike::charon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage& ss) {
-  std::memset(&ss, 0, sizeof(ss));
-  if (e.address.is_v4()) {
-    auto& sin = reinterpret_cast<sockaddr_in&>(ss);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(e.port);
-    std::memcpy(&sin.sin_addr, e.address.bytes().data(), 4);
-    return sizeof(sin);
-  }
-  auto& sin6 = reinterpret_cast<sockaddr_in6&>(ss);
-  sin6.sin6_family = AF_INET6;
-  sin6.sin6_port = htons(e.port);
-  std::memcpy(&sin6.sin6_addr, e.address.bytes().data(), 16);
-  return sizeof(sin6);
-}
-
-Endpoint FromSockaddr(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
-    return {*IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&sin.sin_addr), 4)), ntohs(sin.sin_port)};
-  }
-  const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
-  return {*IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr), 16)),
-          ntohs(sin6.sin6_port)};
-}
 
 uint64_t Key(AddressFamily family, uint8_t id) { return uint64_t{static_cast<uint8_t>(family)} << 8 | id; }
 

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <shared_mutex>
 
+#include "libike/common/sockaddr.h"
 #include "xfrm/userspace/gso.h"
 
 namespace ike::xfrm {
@@ -39,37 +40,6 @@ BackendError Error(BackendError::Code code, std::string detail, int err = 0) {
 
 esp::TransformSpec SpecOf(const SaParams& p) {
   return esp::TransformSpec{p.encr, p.encr_key_bits, p.integ};
-}
-
-socklen_t ToSockaddr(const IpAddress& a, uint16_t port, sockaddr_storage& ss) {
-  std::memset(&ss, 0, sizeof(ss));
-  if (a.is_v4()) {
-    auto* s = reinterpret_cast<sockaddr_in*>(&ss);
-    s->sin_family = AF_INET;
-    s->sin_port = htons(port);
-    std::memcpy(&s->sin_addr, a.bytes().data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* s = reinterpret_cast<sockaddr_in6*>(&ss);
-  s->sin6_family = AF_INET6;
-  s->sin6_port = htons(port);
-  std::memcpy(&s->sin6_addr, a.bytes().data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-Endpoint FromSockaddr(const sockaddr_storage& ss) {
-  Endpoint e;
-  if (ss.ss_family == AF_INET) {
-    const auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
-    e.address = *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&s->sin_addr), 4));
-    e.port = ntohs(s->sin_port);
-  } else {
-    const auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
-    e.address =
-        *IpAddress::FromBytes(ByteView(reinterpret_cast<const uint8_t*>(&s->sin6_addr), 16));
-    e.port = ntohs(s->sin6_port);
-  }
-  return e;
 }
 
 // The local address a datagram arrived on, from IP_PKTINFO / IPV6_PKTINFO.
@@ -237,9 +207,10 @@ BackendResult<void> UserspaceBackend::Open() {
       int one = 1;
       setsockopt(udp_fd_[f], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
       sockaddr_storage ss;
-      socklen_t len = ToSockaddr(IpAddress::Any(f == 0 ? AddressFamily::kIpv4
-                                                       : AddressFamily::kIpv6),
-                                 options_.udp_port, ss);
+      socklen_t len = ToSockaddr(
+          Endpoint{IpAddress::Any(f == 0 ? AddressFamily::kIpv4 : AddressFamily::kIpv6),
+                   options_.udp_port},
+          ss);
       if (bind(udp_fd_[f], reinterpret_cast<sockaddr*>(&ss), len) < 0) {
         return MakeUnexpected(Error(BackendError::Code::kSystem,
                                     "bind UDP port " + std::to_string(options_.udp_port), errno));
@@ -753,7 +724,7 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   msghdr& m = q.msgs[i].msg_hdr;
   std::memset(&q.msgs[i], 0, sizeof(q.msgs[i]));
   m.msg_name = &q.addrs[i];
-  m.msg_namelen = ToSockaddr(p.id.dst, udp ? p.encap->dst_port : 0, q.addrs[i]);
+  m.msg_namelen = ToSockaddr(Endpoint{p.id.dst, udp ? p.encap->dst_port : uint16_t{0}}, q.addrs[i]);
   m.msg_iov = &q.iovs[i];
   m.msg_iovlen = 1;
   if (!p.src.IsUnspecified()) {
