@@ -148,6 +148,22 @@ struct RetransmitConfig {
 // ones are deleted), kKeep keeps the older one and deletes the newcomer.
 enum class UniquePolicy : uint8_t { kNo, kNever, kReplace, kKeep };
 
+// IKEv1 XAuth (draft-beaulieu-ike-xauth), a round after Main/Aggressive Mode.
+struct XauthConfig {
+  bool enabled = false;
+  Bytes id;                    // client: the user name we answer with
+  SecretBytes secret;          // client: our password
+  std::vector<EapSecret> users;  // server: accepted (name, password) pairs
+  XauthConfig Clone() const {
+    XauthConfig c;
+    c.enabled = enabled;
+    c.id = id;
+    c.secret = secret.Clone();
+    for (const EapSecret& u : users) c.users.push_back(u.Clone());
+    return c;
+  }
+};
+
 struct PeerConfig {
   std::string name;
   Endpoint local;   // address unspecified: any (responder)
@@ -182,6 +198,15 @@ struct PeerConfig {
   std::vector<std::string> pools;
   UniquePolicy unique = UniquePolicy::kNo;
 
+  // Protocol: 2 IKEv2 only; 1 IKEv1 (ISAKMP, RFC 2409) only; 0 initiates
+  // IKEv2 and accepts either.
+  unsigned version = 2;
+  // IKEv1: initiate with Aggressive Mode; a responder accepts Aggressive
+  // Mode only for a connection that sets it (it exposes a PSK hash).
+  bool aggressive = false;
+  XauthConfig xauth_local;   // IKEv1: we answer the peer's XAuth request
+  XauthConfig xauth_remote;  // IKEv1: we ask the peer for XAuth credentials
+
   PeerConfig Clone() const {
     PeerConfig c;
     c.name = name;
@@ -209,6 +234,10 @@ struct PeerConfig {
     c.pools = pools;
     c.unique = unique;
     c.keyingtries = keyingtries;
+    c.version = version;
+    c.aggressive = aggressive;
+    c.xauth_local = xauth_local.Clone();
+    c.xauth_remote = xauth_remote.Clone();
     return c;
   }
 };
