@@ -4,12 +4,14 @@
 #   1. micro-benchmarks (Google Benchmark): IKE codec, ESP encap/decap;
 #   2. handshake rate vs strongSwan (bench/handshake/run.sh);
 #   3. data path vs strongSwan (bench/esp/compare.sh);
-#   4. a PNG plot of 2 and 3 (bench/plot.sh, gnuplot).
+#   4. netlink install rate in the qemu kernel harness, as a ratio against
+#      iproute2 in the same VM (bench/netlink/run.sh, about 1 minute);
+#   5. a PNG plot of 2 and 3 (bench/plot.sh, gnuplot).
 #
 #   bash bench/run-all.sh [BUILD_DIR] [RESULTS_DIR]
 # Defaults: build/ and /tmp/ike-bench-<time>/. The build directory is
 # (re)built for the targets the suite needs. Knobs: BENCH_N, BENCH_WINDOW
-# (handshakes), BENCH_T (iperf3 seconds), BENCH_SKIP="micro handshake esp".
+# (handshakes), BENCH_T (iperf3 seconds), BENCH_SKIP="micro handshake esp netlink".
 # A benchmark, never a test: it reports, it does not pass or fail.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +53,10 @@ fi
 if [[ $skip != *esp* ]]; then
   echo "== data path"
   bash "$root/bench/esp/compare.sh" "$build" 2>&1 | tee "$results/datapath.txt" || echo "== data-path bench failed"
+fi
+if [[ $skip != *netlink* ]]; then
+  echo "== netlink install rate (qemu)"
+  bash "$root/bench/netlink/run.sh" "$build" 2>&1 | tee "$results/netlink-run.txt" || echo "== netlink bench failed"
 fi
 bash "$root/bench/plot.sh" "$results" "$results/bench.png" || true
 echo "== done in $((SECONDS - start)) s; results in $results"

@@ -28,6 +28,14 @@
 //       Prints "ready" once subscribed, then waits for a NAT-T MAPPING event.
 //   xfrm_driver install-rate [--count N]
 //       Measures SAs/s installed through netlink, batched and one by one.
+//   xfrm_driver child-rate [--count N] [--ip-batch FILE] [--rounds R] [--policies-only]
+//       Installs N CHILD_SAs the way the daemon does (an SA pair and
+//       in/out/fwd tunnel policies each, AES-GCM-128, replay window 32)
+//       through the batched netlink calls, then deletes them; prints the
+//       CHILD_SAs per second of each round. --ip-batch writes the same
+//       installs (and a final flush) as an `ip -batch` file, so a guest
+//       script can time iproute2 doing identical work (bench/netlink).
+//       --policies-only leaves the SAs out (for a kernel without ESP).
 //   xfrm_driver probe
 //       Prints the kernel capability probe and the /proc/crypto drivers.
 // Every command accepts --netns NAME first: it enters /run/netns/NAME
@@ -515,6 +523,131 @@ int InstallRate(const Args& args) {
   return 0;
 }
 
+// One CHILD_SA of the child-rate benchmark: 10.1.i.j/32 <-> 10.2.i.j/32
+// between 198.51.100.1 and 198.51.100.2, reqid i + 1, SPIs from i.
+struct BenchChild {
+  SaParams out_sa, in_sa;
+  std::vector<PolicyParams> policies;
+};
+
+BenchChild MakeBenchChild(uint32_t i, uint32_t spi_base) {
+  const IpAddress a = IpAddress::V4(0xc6336401u), b = IpAddress::V4(0xc6336402u);
+  const IpAddress ln = IpAddress::V4(0x0a010000u | (i & 0xffffu));
+  const IpAddress rn = IpAddress::V4(0x0a020000u | (i & 0xffffu));
+  const uint32_t reqid = i + 1;
+  auto sa = [&](const IpAddress& src, const IpAddress& dst, uint32_t spi, Direction dir) {
+    SaParams p;
+    p.id = SaId{dst, spi, ProtocolId::kEsp, {}};
+    p.src = src;
+    p.direction = dir;
+    p.mode = Mode::kTunnel;
+    p.reqid = reqid;
+    p.replay_window = 32;
+    SetAlgorithm(p, "gcm");
+    return p;
+  };
+  BenchChild c;
+  c.out_sa = sa(a, b, spi_base + 2 * i, Direction::kOut);
+  c.in_sa = sa(b, a, spi_base + 2 * i + 1, Direction::kIn);
+  auto pol = [&](const IpAddress& s, const IpAddress& d, Direction dir, const IpAddress& ts,
+                 const IpAddress& td) {
+    PolicyParams p;
+    p.selector = Selector{s, 32, d, 32};
+    p.direction = dir;
+    p.priority = 1000;
+    p.templates.push_back(PolicyTemplate{ProtocolId::kEsp, Mode::kTunnel, ts, td, reqid});
+    return p;
+  };
+  c.policies.push_back(pol(ln, rn, Direction::kOut, a, b));
+  c.policies.push_back(pol(rn, ln, Direction::kIn, b, a));
+  c.policies.push_back(pol(rn, ln, Direction::kFwd, b, a));
+  return c;
+}
+
+std::string HexKey(const SecretBytes& k) {
+  std::vector<char> buf(2 * k.size() + 3, '\0');
+  buf[0] = '0';
+  buf[1] = 'x';
+  for (size_t i = 0; i < k.size(); ++i) std::snprintf(&buf[2 + 2 * i], 3, "%02x", k[i]);
+  return std::string(buf.data());
+}
+
+// The same CHILD_SAs as iproute2 commands (one netlink request and ACK
+// per line, as `ip -batch` sends them).
+void WriteIpBatch(const std::vector<BenchChild>& children, const std::string& path,
+                  bool with_sas) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) Usage("cannot write " + path);
+  auto dir_name = [](Direction d) {
+    return d == Direction::kOut ? "out" : d == Direction::kIn ? "in" : "fwd";
+  };
+  for (const BenchChild& c : children) {
+    for (const SaParams* sa : {&c.out_sa, &c.in_sa}) {
+      if (!with_sas) break;
+      std::fprintf(f,
+                   "xfrm state add src %s dst %s proto esp spi 0x%08x reqid %u mode tunnel "
+                   "replay-window 32 aead 'rfc4106(gcm(aes))' %s 128\n",
+                   sa->src.ToString().c_str(), sa->id.dst.ToString().c_str(), sa->id.spi, sa->reqid,
+                   HexKey(sa->enc_key).c_str());
+    }
+    for (const PolicyParams& p : c.policies) {
+      const PolicyTemplate& t = p.templates.front();
+      std::fprintf(f,
+                   "xfrm policy add src %s/32 dst %s/32 dir %s priority %u tmpl src %s dst %s "
+                   "proto esp reqid %u mode tunnel\n",
+                   p.selector.src.ToString().c_str(), p.selector.dst.ToString().c_str(),
+                   dir_name(p.direction), p.priority, t.src.ToString().c_str(),
+                   t.dst.ToString().c_str(), t.reqid);
+    }
+  }
+  std::fclose(f);
+}
+
+int ChildRate(const Args& args) {
+  const int count = std::stoi(Get(args, "count", "2000"));
+  const int rounds = std::stoi(Get(args, "rounds", "3"));
+  if (count <= 0 || count > 60000 || rounds <= 0 || rounds > 20) Usage("bad --count/--rounds");
+  std::vector<BenchChild> children;
+  children.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) children.push_back(MakeBenchChild(static_cast<uint32_t>(i), 0x30000));
+  const bool with_sas = !args.count("policies-only");
+  if (args.count("ip-batch")) WriteIpBatch(children, Get(args, "ip-batch"), with_sas);
+
+  std::vector<SaParams> sas;
+  std::vector<PolicyParams> policies;
+  std::vector<SaId> sa_ids;
+  std::vector<PolicyId> policy_ids;
+  for (const BenchChild& c : children) {
+    for (const SaParams* sa : {&c.out_sa, &c.in_sa}) {
+      if (!with_sas) break;
+      sas.push_back(sa->Clone());
+      sa_ids.push_back(sa->id);
+    }
+    for (const PolicyParams& p : c.policies) {
+      policies.push_back(p);
+      policy_ids.push_back(PolicyId{p.selector, p.direction, p.mark, p.if_id});
+    }
+  }
+  auto backend = OpenBackend(false);
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = Clock::now();
+    size_t failed = 0;
+    for (auto& res : backend->AddSas(sas)) failed += !res;
+    for (auto& res : backend->AddPolicies(policies)) failed += !res;
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    size_t undo_failed = 0;
+    for (auto& res : backend->DeletePolicies(policy_ids)) undo_failed += !res;
+    for (auto& res : backend->DeleteSas(sa_ids)) undo_failed += !res;
+    if (failed || undo_failed) {
+      std::printf("child-rate: %zu installs and %zu deletes failed\n", failed, undo_failed);
+      return 1;
+    }
+    std::printf("child-rate: round %d: %d CHILD_SAs (%zu SAs, %zu policies) in %.1f ms = %.0f CHILD_SAs/s\n",
+                r + 1, count, sas.size(), policies.size(), secs * 1000, count / secs);
+  }
+  return 0;
+}
+
 int Probe() {
   KernelProbeResult r = ProbeKernel();
   std::printf("probe: esp=%d ah=%d\n", r.capabilities.esp, r.capabilities.ah);
@@ -554,6 +687,7 @@ int main(int argc, char** argv) {
   if (cmd == "mapping") return Mapping(args);
   if (cmd == "alloc-update") return AllocUpdate(args);
   if (cmd == "install-rate") return InstallRate(args);
+  if (cmd == "child-rate") return ChildRate(args);
   if (cmd == "probe") return Probe();
   Usage("unknown command " + cmd);
 }
