@@ -2,7 +2,8 @@
 # the test's namespaces, with kernel-libipsec (this kernel has no ESP) and a
 # private /run, config, vici socket and log under its own directory. Sourced
 # after tests/lib/netns.sh. SS_EXTRA_PLUGINS adds plugins to the load list
-# (e.g. resolve: DNS servers from the gateway go to DIR/resolv.conf).
+# (e.g. resolve: DNS servers from the gateway go to DIR/resolv.conf);
+# SS_CHARON_EXTRA adds a line to the charon section.
 #   ss_start NS DIR       start charon in namespace NS; DIR holds swanctl.conf
 #   ss_swanctl DIR ARGS   run swanctl against that instance
 #   ss_stop DIR           SIGTERM our charon (by the PID we recorded)
@@ -25,6 +26,7 @@ charon {
     routing_table = 220
     routing_table_prio = 220
     install_virtual_ip = ${SS_INSTALL_VIP:-no}
+    ${SS_CHARON_EXTRA:-}
     retransmit_tries = 3
     retransmit_timeout = 2.0
     filelog {
