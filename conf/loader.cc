@@ -142,6 +142,39 @@ Handler<T> IfIdField(IfId T::*m) {
     return {};
   };
 }
+// The keywords of `proposals` that are weak by today's standards (RFC 8247,
+// RFC 8221: single DES and 3DES, MD5, SHA-1 integrity and PRF, MODP groups
+// under 2048 bits), comma separated, each once; empty when there are none.
+// Old IKEv1 clients still need some of them, so they are only warned about.
+std::string WeakAlgorithms(const std::vector<Proposal>& proposals) {
+  std::vector<std::string> names;
+  auto add = [&](std::string name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+  };
+  for (const auto& p : proposals) {
+    for (const auto& e : p.encr) {
+      if (e.id == EncrId::k3Des || e.id == EncrId::kDes) add(EncrKeyword(e));
+    }
+    for (auto i : p.integ) {
+      if (i == IntegId::kHmacSha1_96 || i == IntegId::kHmacSha1_160 || i == IntegId::kHmacMd5_96) {
+        add(IntegKeyword(i));
+      }
+    }
+    for (auto f : p.prf) {
+      if (f == PrfId::kHmacSha1 || f == PrfId::kHmacMd5) add(PrfKeyword(f));
+    }
+    for (auto g : p.ke) {
+      if (g == KeGroup::kModp768 || g == KeGroup::kModp1024 || g == KeGroup::kModp1536 ||
+          g == KeGroup::kModp1024s160) {
+        add(KeKeyword(g));
+      }
+    }
+  }
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 Result<std::vector<Proposal>, std::string> ProposalsValue(const AstSetting& s, ProposalKind kind,
                                                           Ctx& ctx) {
   const std::string& key = ctx.current_key;
@@ -153,6 +186,13 @@ Result<std::vector<Proposal>, std::string> ProposalsValue(const AstSetting& s, P
   }
   auto r = ParseProposals(list, kind);
   if (!r) return MakeUnexpected(r.error().message);
+  std::string weak = WeakAlgorithms(*r);
+  if (!weak.empty()) {
+    ctx.diags.Warning(s.loc, key,
+                      "weak algorithm(s) " + weak +
+                          ": negotiated only because they are configured here; keep them for "
+                          "peers that cannot do better (never part of the default proposals)");
+  }
   return std::move(*r);
 }
 
@@ -681,6 +721,31 @@ std::vector<const AstSection*> Entries(const std::vector<const AstSection*>& con
   return out;
 }
 
+// Authentication rounds that only one IKE version can run: EAP is IKEv2
+// (RFC 7296 2.16), XAuth is IKEv1 and follows a psk/pubkey round (the
+// Main/Aggressive Mode authentication) as strongSwan lays it out.
+void CheckIkeVersionRounds(const ConnectionConfig& c, const std::string& path, Ctx& ctx) {
+  for (const auto* rounds : {&c.local, &c.remote}) {
+    for (size_t i = 0; i < rounds->size(); ++i) {
+      const AuthRound& r = (*rounds)[i];
+      const std::string key = Join(Join(path, r.section), "auth");
+      if (r.auth.cls == AuthSpec::Class::kEap && c.version == 1) {
+        ctx.diags.Error(r.loc, key,
+                        "EAP needs IKEv2, but version = 1; IKEv1 authenticates users with XAuth "
+                        "(a second round with auth = xauth)");
+      }
+      if (r.auth.cls != AuthSpec::Class::kXauth) continue;
+      if (c.version == 2) {
+        ctx.diags.Error(r.loc, key, "XAuth is an IKEv1 extension, but version = 2 (use EAP with IKEv2)");
+      } else if (i == 0) {
+        ctx.diags.Error(r.loc, key,
+                        "XAuth is a second round: it follows a round with auth = psk or pubkey "
+                        "(Main or Aggressive Mode)");
+      }
+    }
+  }
+}
+
 ConnectionConfig BuildConnection(const AstSection& sec, const std::string& path, size_t index,
                                  Ctx& ctx, std::vector<PendingCertRef>& refs) {
   ConnectionConfig c;
@@ -702,6 +767,14 @@ ConnectionConfig BuildConnection(const AstSection& sec, const std::string& path,
                           "additional key exchanges need IKEv2 (version = 1)");
           break;
         }
+      }
+      if (!p.encr.empty() && p.IsAead()) {
+        // RFC 2409 has no combined-mode ciphers for the ISAKMP SA (Quick
+        // Mode may still negotiate AES-GCM for ESP).
+        ctx.diags.Error(sec.loc, Join(path, "proposals"),
+                        "'" + ToString(p) + "': AEAD algorithms cannot protect the IKEv1 ISAKMP SA "
+                        "(version = 1); use e.g. aes256-sha256-modp2048 (AEAD is fine in esp_proposals)");
+        break;
       }
     }
   }
@@ -737,6 +810,7 @@ ConnectionConfig BuildConnection(const AstSection& sec, const std::string& path,
   auto by_round = [](const AuthRound& a, const AuthRound& b) { return a.round < b.round; };
   std::stable_sort(c.local.begin(), c.local.end(), by_round);
   std::stable_sort(c.remote.begin(), c.remote.end(), by_round);
+  CheckIkeVersionRounds(c, path, ctx);
   if (c.local.empty()) {
     AuthRound a;
     a.section = "local";

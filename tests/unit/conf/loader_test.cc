@@ -353,3 +353,81 @@ TEST(Lifetimes, ChildRekeyTimeZeroMeansNever) {
 
 }  // namespace
 }  // namespace ike::conf
+
+namespace ike::conf {
+namespace {
+
+using testing::ErrorsOf;
+using testing::MustParse;
+
+std::string V1Conn(std::string_view body, std::string_view version = "1") {
+  return "connections {\n  v1 {\n    version = " + std::string(version) + "\n" + std::string(body) + "  }\n}\n";
+}
+
+TEST(Ikev1, WeakAlgorithmsOnlyWhenConfiguredAndWarned) {
+  auto r = ParseConfigString(
+      V1Conn("    proposals = 3des-sha1-modp1024, aes256-sha256-modp2048\n"
+             "    children {\n      c {\n        esp_proposals = aes128-sha1-modp1536\n      }\n    }\n"),
+      "w.conf");
+  ASSERT_TRUE(r.has_value()) << FormatDiagnostics(r.error());
+  ASSERT_EQ(r->warnings.size(), 2u) << FormatDiagnostics(r->warnings);
+  EXPECT_EQ(r->warnings[0].key, "connections.v1.proposals");
+  EXPECT_NE(r->warnings[0].message.find("weak algorithm(s) 3des, sha1, prfsha1, modp1024:"), std::string::npos)
+      << r->warnings[0].message;
+  EXPECT_EQ(r->warnings[1].key, "connections.v1.children.c.esp_proposals");
+  EXPECT_NE(r->warnings[1].message.find("sha1, modp1536"), std::string::npos) << r->warnings[1].message;
+  // The defaults carry nothing weak, so nothing is said about them.
+  auto d = ParseConfigString(V1Conn(""), "d.conf");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(d->warnings.empty()) << FormatDiagnostics(d->warnings);
+}
+
+TEST(Ikev1, StrongProposalsAreQuiet) {
+  Config c = MustParse(V1Conn("    proposals = aes128-sha256-modp3072, aes256-sha512-ecp384, aes256-sha384-modp4096\n"
+                              "    children {\n      c {\n        esp_proposals = aes256gcm16-ecp256\n      }\n    }\n"));
+  EXPECT_TRUE(c.warnings.empty()) << FormatDiagnostics(c.warnings);
+  EXPECT_EQ(ToString(c.connections[0].proposals[1]), "aes256-sha512-prfsha512-ecp384");
+}
+
+TEST(Ikev1, AeadCannotProtectTheIsakmpSa) {
+  auto errors = ErrorsOf(V1Conn("    proposals = aes256gcm16-prfsha256-modp2048\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("connections.v1.proposals: 'aes256gcm16-prfsha256-modp2048': AEAD algorithms cannot "
+                           "protect the IKEv1 ISAKMP SA"),
+            std::string::npos)
+      << errors[0];
+  // IKEv2 (and version = 0) take it.
+  MustParse(V1Conn("    proposals = aes256gcm16-prfsha256-modp2048\n", "0"));
+}
+
+TEST(Ikev1, AdditionalKeyExchangesNeedIkev2) {
+  auto errors = ErrorsOf(V1Conn("    proposals = aes256-sha256-modp2048-ke1_mlkem768\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("additional key exchanges need IKEv2"), std::string::npos) << errors[0];
+}
+
+TEST(Ikev1, EapNeedsIkev2) {
+  auto errors = ErrorsOf(V1Conn("    local {\n      auth = psk\n    }\n    remote {\n      auth = eap-mschapv2\n    }\n"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("connections.v1.remote.auth: EAP needs IKEv2, but version = 1"), std::string::npos)
+      << errors[0];
+}
+
+TEST(Ikev1, XauthIsASecondIkev1Round) {
+  const std::string rounds =
+      "    local {\n      auth = psk\n    }\n    remote {\n      auth = psk\n    }\n"
+      "    remote-xauth {\n      auth = xauth\n    }\n";
+  MustParse(V1Conn(rounds));
+  MustParse(V1Conn(rounds, "0"));
+  auto v2 = ErrorsOf(V1Conn(rounds, "2"));
+  ASSERT_EQ(v2.size(), 1u);
+  EXPECT_NE(v2[0].find("connections.v1.remote-xauth.auth: XAuth is an IKEv1 extension, but version = 2"),
+            std::string::npos)
+      << v2[0];
+  auto first = ErrorsOf(V1Conn("    remote {\n      auth = xauth\n    }\n"));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_NE(first[0].find("XAuth is a second round"), std::string::npos) << first[0];
+}
+
+}  // namespace
+}  // namespace ike::conf
