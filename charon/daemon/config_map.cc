@@ -1,5 +1,6 @@
 #include "charon/daemon/config_map.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace ike::charon {
@@ -72,8 +73,94 @@ std::string AuthProblem(const conf::AuthRound& r, bool local) {
       if (!local && r.auth.method == "radius") return "";
       return "authentication '" + r.auth.text +
              "' is not supported (eap-mschapv2, eap-tls; eap-radius on the remote side)";
+    case conf::AuthSpec::Class::kXauth:
+      return "authentication '" + r.auth.text + "' is an XAuth round: it follows a psk or pubkey round";
     default: return "authentication '" + r.auth.text + "' is not supported by the IKEv2 engine yet";
   }
+}
+
+bool IsEap(const conf::AuthRound& r) { return r.auth.cls == conf::AuthSpec::Class::kEap; }
+
+// An XAuth user name as written ("alice", "alice@example.org").
+Bytes XauthName(const conf::Identity& id) {
+  switch (id.kind) {
+    case conf::Identity::Kind::kAny: return {};
+    case conf::Identity::Kind::kFqdn:
+    case conf::Identity::Kind::kEmail:
+    case conf::Identity::Kind::kKeyId: return id.encoding;
+    default: return Bytes(id.text.begin(), id.text.end());
+  }
+}
+
+// The XAuth round (the second round, after psk/pubkey) of `rounds`, or null.
+const conf::AuthRound* XauthRound(const std::vector<conf::AuthRound>& rounds) {
+  for (size_t i = 1; i < rounds.size(); ++i) {
+    if (rounds[i].auth.cls == conf::AuthSpec::Class::kXauth) return &rounds[i];
+  }
+  return nullptr;
+}
+
+// Fills the IKEv1 side of `m` (version, Aggressive Mode, XAuth rounds);
+// returns why the connection cannot run, or "".
+std::string MapIkev1(const conf::ConnectionConfig& c, const conf::Config& config, MappedConnection& m) {
+  engine::PeerConfig& p = m.peer;
+  bool any_eap = std::any_of(c.local.begin(), c.local.end(), IsEap) ||
+                 std::any_of(c.remote.begin(), c.remote.end(), IsEap);
+  p.version = c.version;
+  if (c.version == 0 && any_eap) {
+    // EAP rounds cannot run over IKEv1: such a connection answers IKEv2 only.
+    p.version = 2;
+    m.notes.push_back("EAP authentication: IKEv2 only (version = 0 would also accept IKEv1)");
+  }
+  if (c.version == 1 && any_eap) return "EAP needs IKEv2 (version = 1)";
+  p.aggressive = c.aggressive;
+  if (p.version == 2) {
+    if (c.aggressive) m.notes.push_back("aggressive = yes applies to IKEv1 only");
+    return "";
+  }
+  if (c.aggressive && c.local.front().auth.cls == conf::AuthSpec::Class::kPubkey) {
+    return "Aggressive Mode with certificates is not supported by the IKEv1 engine (use Main Mode)";
+  }
+  if (p.version == 1) {
+    // Only IKEv1 runs: drop what cannot protect an ISAKMP SA (the AEAD
+    // proposals of the defaults; configured ones are rejected by the loader).
+    auto& list = p.ike_proposals;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [](const engine::Proposal& e) {
+                                bool has_integ = false;
+                                for (const auto& t : e.transforms) has_integ |= t.type == TransformType::kInteg;
+                                return !has_integ;
+                              }),
+               list.end());
+    uint8_t number = 1;
+    for (auto& e : list) e.number = number++;
+    if (list.empty()) return "no IKEv1-capable proposal (AEAD cannot protect the ISAKMP SA)";
+  }
+  if (const auto* x = XauthRound(c.remote)) {
+    // A gateway asks the peer for XAuth credentials (xauth or
+    // xauth-generic: the `xauth-` secrets).
+    if (!x->auth.method.empty() && x->auth.method != "generic") {
+      return "XAuth backend '" + x->auth.method + "' is not supported (auth = xauth uses the xauth secrets)";
+    }
+    p.xauth_remote.enabled = true;
+    for (const auto& s : config.secrets) {
+      if (s.type != conf::SecretType::kXauth) continue;
+      for (const auto& id : s.ids) p.xauth_remote.users.push_back({XauthName(id), s.secret.Clone()});
+    }
+    if (p.xauth_remote.users.empty()) return "remote XAuth round, but no xauth secrets";
+  }
+  if (const auto* x = XauthRound(c.local)) {
+    // A client answers the gateway's XAuth request with xauth_id (else
+    // its IKE identity) and the matching xauth secret.
+    p.xauth_local.enabled = true;
+    std::optional<conf::Identity> user = x->xauth_id ? x->xauth_id : c.local.front().id;
+    if (!user) return "local XAuth round without xauth_id or id";
+    p.xauth_local.id = XauthName(*user);
+    auto found = config.FindSecrets(conf::SecretType::kXauth, *user);
+    if (found.empty()) return "no xauth secret for XAuth user '" + user->text + "'";
+    p.xauth_local.secret = found.front()->secret.Clone();
+  }
+  return "";
 }
 
 }  // namespace
@@ -141,10 +228,6 @@ engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, Protoc
 std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped) {
   std::vector<MappedConnection> out;
   for (const auto& c : config.connections) {
-    if (c.version == 1) {
-      skipped.push_back(c.name + ": IKEv1 connections are not run by this daemon yet");
-      continue;
-    }
     if (c.local.empty() || c.remote.empty()) {
       skipped.push_back(c.name + ": needs a local and a remote authentication round");
       continue;
@@ -165,6 +248,10 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
     p.local = MapEndpoint(c.local_addrs, c.local_port, m.notes, "local address");
     p.remote = MapEndpoint(c.remote_addrs, c.remote_port, m.notes, "remote address");
     p.ike_proposals = MapProposals(c.proposals, ProtocolId::kIke);
+    if (std::string v1 = MapIkev1(c, config, m); !v1.empty()) {
+      skipped.push_back(c.name + ": " + v1);
+      continue;
+    }
 
     const conf::AuthRound& local = c.local.front();
     const conf::AuthRound& remote = c.remote.front();

@@ -20,8 +20,11 @@ struct MappedConnection {
   std::vector<std::string> notes;           // what was not carried over, and why
 };
 
-// The connections the engine can run (IKEv2). Connections it cannot run
-// (IKEv1-only, EAP, ...) are reported in `skipped` with the reason.
+// The connections the engine can run: IKEv2, IKEv1 (version = 1, with
+// Aggressive Mode and XAuth rounds) or both (version = 0: initiate IKEv2,
+// accept either). Connections it cannot run (an unsupported EAP method or
+// XAuth backend, Aggressive Mode with certificates, a secret missing, ...)
+// are reported in `skipped` with the reason.
 std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped);
 
 // The address pools (virtual IPs) of the configuration.
