@@ -15,6 +15,9 @@
 #   bench/esp/compare.sh [BUILD_DIR]     (root; about 1.5 minutes at BENCH_T=8)
 #   BENCH_T=8 BENCH_CIPHERS="aes128gcm16 chacha20poly1305" BENCH_OUT=DIR
 #   BENCH_PERF=1: perf record both daemons during each TCP run (DIR/perf-tcp-*.txt)
+# CPU: utime+stime of both daemons (/proc/PID/stat, all threads) over the TCP
+# run; "Gbit/s per core" = TCP throughput / (daemon CPU-seconds / run seconds
+# / 2 daemons), i.e. what one side's data path moves per CPU-second.
 # A benchmark, never a test. Processes are stopped by PID, namespaces removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,11 @@ build=${1:-${BUILD:-$root/build}}
 T=${BENCH_T:-8}
 CIPHERS=${BENCH_CIPHERS:-aes128gcm16 chacha20poly1305}
 PEERS=${BENCH_PEERS:-ours strongswan}
+# ESP-in-UDP for both pairs: strongSwan's kernel-libipsec carries ESP only
+# in UDP (port 4500), so our pair uses the same wire format (and the UDP
+# GSO/GRO offloads, which raw ESP sockets cannot have). BENCH_ENCAP=no runs
+# ours over raw ESP (IP protocol 50) without NAT, as before 2026-11-30 12:00.
+ENCAP=${BENCH_ENCAP:-yes}
 charon=${CHARON:-$build/charon/daemon/charon}
 ipsecctl=${IPSECCTL:-$build/cli/ipsecctl/ipsecctl}
 for b in "$charon" "$ipsecctl"; do
@@ -74,6 +82,7 @@ connections {
     remote_addrs = $3
     proposals = aes128gcm16-prfsha256-x25519
     rekey_time = 4h
+    encap = $ENCAP
     local {
       auth = psk
       id = $6
@@ -105,6 +114,7 @@ CONF
 PIDS_NOW=()
 up_pair() {  # PEER ESP
   local peer=$1 esp=$2 pd=$work/$1-$2
+  PD_NOW=$pd
   rm -rf "$pd"
   mkdir -p "$pd/a/swanctl" "$pd/b/swanctl"
   conf "$pd/a/swanctl/swanctl.conf" 198.51.100.1 198.51.100.2 192.0.2.1/32 203.0.113.1/32 a.bench.example b.bench.example "$esp"
@@ -132,6 +142,17 @@ up_pair() {  # PEER ESP
   wait_for 10 ns_exec a ping -c 1 -W 1 -I 192.0.2.1 203.0.113.1 || { echo "$peer $esp: no ping through the tunnel" >&2; return 1; }
 }
 
+cpu_ticks() {  # PID... -> utime+stime (clock ticks) summed over the processes
+  local pid sum=0 f
+  for pid in "$@"; do
+    f=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    f=${f##*) }
+    # after "pid (comm) ": field 3 is state, utime/stime are fields 14/15
+    sum=$((sum + $(awk '{ print $12 + $13 }' <<<"$f")))
+  done
+  echo "$sum"
+}
+
 down_pair() {
   local pid
   for pid in "${PIDS_NOW[@]}"; do ns_stop_pid "$pid"; done
@@ -151,11 +172,16 @@ json() {  # FILE PYTHON-EXPR on d
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null || echo 0
 }
 
-declare -A tcp pps
+per_core() {  # KEY -> Gbit/s per CPU-second of one daemon (two daemons share the CPU time)
+  awk -v m="${tcp[$1]:-0}" -v c="${cpu[$1]:-0}" -v t="$T" 'BEGIN { if (c > 0) printf "%.2f", m / 1000 * t / (c / 2); else print "-" }'
+}
+
+declare -A tcp pps cpu
+hz=$(getconf CLK_TCK)
 for esp in $CIPHERS; do
   for peer in $PEERS; do
     if ! up_pair "$peer" "$esp"; then
-      tcp[$peer-$esp]=0 pps[$peer-$esp]=0
+      tcp[$peer-$esp]=0 pps[$peer-$esp]=0 cpu[$peer-$esp]=0
       down_pair
       continue
     fi
@@ -164,7 +190,12 @@ for esp in $CIPHERS; do
       perf record -q -F 499 -g -o "$out/perf-tcp-$peer-$esp.data" -p "$(IFS=,; echo "${PIDS_NOW[*]}")" >/dev/null 2>&1 &
       perf_pid=$!
     fi
+    t0=$(cpu_ticks "${PIDS_NOW[@]}")
     iperf "tcp-$peer-$esp"
+    t1=$(cpu_ticks "${PIDS_NOW[@]}")
+    if [[ $peer == ours ]]; then  # data-path counters (offload use: esp_udp_gso_sends...)
+      for s in a b; do "$ipsecctl" --socket "$PD_NOW/$s/control.sock" --json stats >"$out/stats-tcp-$s-$esp.json" 2>&1 || true; done
+    fi
     if [[ -n $perf_pid ]]; then
       kill -INT "$perf_pid" 2>/dev/null || true
       wait "$perf_pid" 2>/dev/null || true
@@ -172,21 +203,26 @@ for esp in $CIPHERS; do
         -g none >"$out/perf-tcp-$peer-$esp.txt" 2>/dev/null || true
     fi
     tcp[$peer-$esp]=$(json "$out/iperf-tcp-$peer-$esp.json" "round(d['end']['sum_received']['bits_per_second']/1e6)")
+    # CPU-seconds of both daemons during the TCP run (iperf3 setup included: a
+    # little above the data path's own share).
+    cpu[$peer-$esp]=$(awk -v d=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }')
     iperf "udp64-$peer-$esp" -u -b 0 -l 64
     pps[$peer-$esp]=$(json "$out/iperf-udp64-$peer-$esp.json" \
       "round((d['end']['sum']['packets']-d['end']['sum']['lost_packets'])/d['end']['sum']['seconds'])")
-    echo "$peer $esp: TCP ${tcp[$peer-$esp]} Mbit/s, UDP 64 B ${pps[$peer-$esp]} pps received"
+    echo "$peer $esp: TCP ${tcp[$peer-$esp]} Mbit/s ($(per_core "$peer-$esp") Gbit/s per core; daemons ${cpu[$peer-$esp]} CPU-s in ${T} s), UDP 64 B ${pps[$peer-$esp]} pps received"
     down_pair
   done
 done
 
 {
-  echo "cipher,peer,tcp_mbit_s,udp64_pps"
-  for esp in $CIPHERS; do for peer in $PEERS; do echo "$esp,$peer,${tcp[$peer-$esp]},${pps[$peer-$esp]}"; done; done
+  echo "cipher,peer,tcp_mbit_s,udp64_pps,tcp_cpu_s,gbit_s_per_core"
+  for esp in $CIPHERS; do for peer in $PEERS; do
+    echo "$esp,$peer,${tcp[$peer-$esp]},${pps[$peer-$esp]},${cpu[$peer-$esp]},$(per_core "$peer-$esp")"
+  done; done
 } >"$out/datapath.csv"
 
 echo
-echo "# data path through the tunnel, iperf3 -t $T, TUN + ESP-in-UDP in userspace on both sides"
+echo "# data path through the tunnel, iperf3 -t $T, TUN + ESP in userspace on both sides (encap = $ENCAP)"
 printf '%-18s %12s %12s %8s %14s %14s %8s %10s\n' cipher "ours Mbit/s" "sswan Mbit/s" ratio "ours pps(64B)" "sswan pps" ratio "ceil 1KiB"
 for esp in $CIPHERS; do
   alg=$([[ $esp == chacha20poly1305 ]] && echo chacha20-poly1305 || echo aes-128-gcm)
@@ -196,5 +232,6 @@ for esp in $CIPHERS; do
     "${pps[ours-$esp]:-}" "${pps[strongswan-$esp]:-}" "$r2" "${ceil[$alg-1024]}"
   awk -v a="${tcp[ours-$esp]:-0}" -v c1="${ceil[$alg-1024]}" -v c16="${ceil[$alg-16384]}" -v e="$esp" \
     'BEGIN { printf "  ours/ceiling %s: %.3f of 1 KiB, %.3f of 16 KiB (openssl, one core)\n", e, a / c1, a / c16 }'
+  echo "  Gbit/s per core (TCP, per daemon CPU-second): ours $(per_core "ours-$esp"), strongSwan $(per_core "strongswan-$esp")"
 done
 echo "# CSV: $out/datapath.csv"

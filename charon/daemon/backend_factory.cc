@@ -20,6 +20,9 @@ Result<BackendChoice, std::string> Userspace(const BackendOptions& options, std:
   // dropped its capabilities.
   auto opened = backend->Open();
   if (!opened) return MakeUnexpected("userspace data path: " + opened.error().ToString());
+  // Offloads in force go with the choice into the log; refused ones are
+  // logged as warnings from the backend's notes.
+  reason += "; offloads: " + backend->OffloadSummary();
   BackendChoice c;
   c.start_threads = [b = backend.get()] { b->StartWorkers(); };
   c.backend = std::move(backend);

@@ -814,7 +814,13 @@ EngineHost::EngineHost(EventLoop& loop, Logger& log, IkeSockets& sockets, Backen
     impl_->Handle(engine::KernelEvent{ev});
   });
   if (d.backend.fd() >= 0) {
-    auto added = d.loop.AddFd(d.backend.fd(), EPOLLIN, [this](uint32_t) { impl_->backend.ProcessEvents(); });
+    auto added = d.loop.AddFd(d.backend.fd(), EPOLLIN, [this](uint32_t) {
+      impl_->backend.ProcessEvents();
+      // Offloads the userspace data path had to switch off, once each.
+      if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&impl_->backend)) {
+        for (auto& note : us->TakeNotes()) impl_->log.Log(Subsystem::kEsp, LogLevel::kWarning, std::move(note));
+      }
+    });
     if (!added) d.log.Log(Subsystem::kKernel, LogLevel::kError, "kernel events unavailable: " + added.error());
   }
 }
@@ -1175,6 +1181,9 @@ nlohmann::json EngineHost::Stats() const {
     counters["esp_packets_in"] = s.in_packets;
     counters["esp_send_errors"] = s.send_errors;
     counters["natt_keepalives"] = s.keepalives;
+    counters["esp_udp_gso_sends"] = s.gso_sends;
+    counters["esp_udp_gso_fallbacks"] = s.gso_fallbacks;
+    counters["esp_udp_gro_receives"] = s.gro_receives;
   }
   auto sas = ListSas("");
   for (const auto& ike : sas["ike_sas"]) {

@@ -113,11 +113,13 @@ uint32_t Seq(const uint8_t* tcp) {
 TcpCoalescer::TcpCoalescer() : buf_(VnetHdr::kSize + kMaxSuper) {}
 
 bool TcpCoalescer::Add(const uint8_t* pkt, size_t len) {
-  auto info_ok = [&](size_t l) { return esp::ParseIpPacket(ByteView(pkt, l)).has_value(); };
   bool v4 = false;
   size_t ip_len = 0;
   const size_t hdrs = GroHeaders(pkt, len, v4, ip_len);
-  if (hdrs == 0 || !info_ok(len)) return false;
+  if (hdrs == 0) return false;
+  // Exactly one IP packet: anything after its IP length would become payload.
+  auto info = esp::ParseIpPacket(ByteView(pkt, len));
+  if (!info || info->total_len != len) return false;
   const size_t payload = len - hdrs;
   uint8_t* super = buf_.data() + VnetHdr::kSize;
   if (segments_ == 0) {

@@ -1,7 +1,13 @@
-// TUN offloads (IFF_VNET_HDR + TUNSETOFFLOAD): the kernel hands the TUN
-// reader TCP super-packets (TSO, up to 64 KB, one read instead of ~45) and
-// packets whose checksum is left partial. These helpers finish checksums and
-// cut a TSO packet into MSS-sized TCP segments, over caller buffers.
+// Offloads of the userspace data path, as pure functions over caller buffers:
+//  - TUN (IFF_VNET_HDR + TUNSETOFFLOAD): the kernel hands the TUN reader TCP
+//    super-packets (TSO, up to 64 KB, one read instead of ~45) and packets
+//    whose checksum is left partial. SplitTunRead decodes one read: it
+//    finishes checksums and cuts a TSO packet into MSS-sized TCP segments;
+//    TcpCoalescer does the reverse (GRO) on the way into the device.
+//  - UDP GSO (UDP_SEGMENT): UdpGsoRun decides which ESP-in-UDP datagrams
+//    may share one sendmsg.
+//  - UDP GRO (UDP_GRO): SplitUdpGro cuts a coalesced receive back into its
+//    datagrams.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +40,8 @@ struct VnetHdr {
     std::memcpy(&h.csum_offset, p + 8, 2);
     return h;
   }
+  // GSO type without the ECN flag.
+  uint8_t gso() const { return gso_type & static_cast<uint8_t>(~kGsoEcn); }
 };
 
 // One's-complement sum of big-endian 16-bit words (RFC 1071), unfolded.
@@ -82,6 +90,73 @@ class TcpCoalescer {
   bool closed_ = false;  // a short or PSH segment ended it
 };
 
+// Decodes one read() from the TUN device: with `vnet_hdr` the buffer starts
+// with a VnetHdr (bytes from the kernel, checked like any other input). A
+// TCP GSO packet is cut into segments of gso_size payload bytes
+// (SegmentTcp); any other packet is passed on whole, its partial checksum
+// (NEEDS_CSUM) completed in place. Each resulting IP packet gets a buffer
+// from `alloc(len)` (nullptr: no room, stop) and goes to `emit(buffer, len)`.
+// Returns the number of packets emitted; 0 means the read was malformed
+// (short, unknown GSO type, bad checksum offsets, not TCP for TSO) or did
+// not fit.
+template <typename Alloc, typename Emit>
+size_t SplitTunRead(uint8_t* data, size_t len, bool vnet_hdr, Alloc&& alloc, Emit&& emit);
+
+// UDP GSO: datagrams to one destination that may go out in one sendmsg with
+// a UDP_SEGMENT control message. The kernel's rules: every datagram but the
+// last has exactly the segment size, the last may be shorter, at most
+// UDP_MAX_SEGMENTS datagrams (64 on older kernels) and at most 64 KiB of
+// UDP payload in all (IPv4 total length).
+class UdpGsoRun {
+ public:
+  static constexpr size_t kMaxSegments = 64;
+  static constexpr size_t kMaxBytes = 65535 - 20 - 8;  // IPv4 total length - IP - UDP
+
+  void Start(size_t len) {
+    segment_size_ = len;
+    bytes_ = len;
+    segments_ = 1;
+    closed_ = false;
+  }
+  // Whether a datagram of `len` bytes may follow in the same send.
+  bool Accepts(size_t len) const {
+    return segments_ > 0 && !closed_ && len > 0 && len <= segment_size_ &&
+           segments_ < kMaxSegments && bytes_ + len <= kMaxBytes;
+  }
+  void Add(size_t len) {
+    bytes_ += len;
+    ++segments_;
+    if (len < segment_size_) closed_ = true;  // a short one must be the last
+  }
+  size_t segments() const { return segments_; }
+  size_t segment_size() const { return segment_size_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t segment_size_ = 0;
+  size_t segments_ = 0;
+  size_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+// UDP GRO: one receive of `len` bytes holds datagrams of `segment_size`
+// bytes back to back (the last may be shorter), segment_size from the
+// UDP_GRO control message; 0 (no control message) means one datagram.
+// Calls fn(offset, datagram_len) for each; returns how many.
+template <typename Fn>
+size_t SplitUdpGro(size_t len, size_t segment_size, Fn&& fn) {
+  if (len == 0) return 0;
+  if (segment_size == 0 || segment_size >= len) {
+    fn(size_t{0}, len);
+    return 1;
+  }
+  size_t n = 0;
+  for (size_t off = 0; off < len; off += segment_size, ++n) {
+    fn(off, len - off < segment_size ? len - off : segment_size);
+  }
+  return n;
+}
+
 // Implementation details.
 size_t TcpSegmentHeaders(const uint8_t* pkt, size_t len, bool& v4);
 void FixTcpSegment(uint8_t* seg, size_t seg_len, size_t ip_len, bool v4, uint32_t seq,
@@ -113,6 +188,44 @@ size_t SegmentTcp(const uint8_t* pkt, size_t len, uint16_t mss, Alloc&& alloc, E
     if (payload == 0) break;
   }
   return count;
+}
+
+template <typename Alloc, typename Emit>
+size_t SplitTunRead(uint8_t* data, size_t len, bool vnet_hdr, Alloc&& alloc, Emit&& emit) {
+  VnetHdr h;
+  if (vnet_hdr) {
+    if (len < VnetHdr::kSize) return 0;
+    h = VnetHdr::Parse(data);
+    data += VnetHdr::kSize;
+    len -= VnetHdr::kSize;
+  }
+  if (len == 0) return 0;
+  switch (h.gso()) {
+    case VnetHdr::kGsoNone:
+      break;
+    case VnetHdr::kGsoTcpV4:
+    case VnetHdr::kGsoTcpV6: {
+      // The header's IP version must match the packet's.
+      const uint8_t version = data[0] >> 4;
+      if (version != (h.gso() == VnetHdr::kGsoTcpV4 ? 4 : 6)) return 0;
+      uint8_t* seg_buf = nullptr;
+      return SegmentTcp(
+          data, len, h.gso_size,
+          [&](size_t seg_len) -> uint8_t* { return seg_buf = alloc(seg_len); },
+          [&](uint8_t*, size_t seg_len) { emit(seg_buf, seg_len); });
+    }
+    default:
+      return 0;  // UFO/USO were not requested
+  }
+  if ((h.flags & VnetHdr::kNeedsCsum) != 0 &&
+      !FinishChecksum(data, len, h.csum_start, h.csum_offset)) {
+    return 0;
+  }
+  uint8_t* buf = alloc(len);
+  if (buf == nullptr) return 0;
+  std::memcpy(buf, data, len);
+  emit(buf, len);
+  return 1;
 }
 
 }  // namespace ike::xfrm

@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
        "data-plane threads, one TUN queue each (0: one per CPU)")
       ("no-offload", "do not use TUN TSO/checksum offload (IFF_VNET_HDR)")
       ("no-gro", "with offload: do not coalesce received TCP segments")
+      ("no-udp-offload", "no UDP GSO (UDP_SEGMENT) / GRO (UDP_GRO) on the ESP-in-UDP socket")
       ("table", po::value(&table)->default_value(220), "routing table for the remote selectors")
       ("ready-file", po::value(&ready_file), "created once the tunnel is up");
   po::variables_map vm;
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
   opt.workers = workers;
   opt.tun_offload = vm.count("no-offload") == 0;
   opt.tun_gro = vm.count("no-gro") == 0;
+  opt.udp_gso = opt.udp_gro = vm.count("no-udp-offload") == 0;
   opt.route_table = table;
   opt.own_udp_sockets = udp;
   opt.udp_port = local_port;
@@ -257,7 +259,9 @@ int main(int argc, char** argv) {
             << (udp ? " in UDP" : "") << " " << local.ToString() << " <-> " << remote.ToString()
             << " on " << backend.tun_name() << " (" << backend.worker_count() << " workers"
             << (backend.tun_offload_active() ? ", TSO offload" : "")
-            << (backend.tun_gro_active() ? ", GRO" : "") << ") up\n";
+            << (backend.tun_gro_active() ? ", GRO" : "") << "; " << backend.OffloadSummary()
+            << ") up\n";
+  for (const auto& note : backend.TakeNotes()) std::cerr << "ike-esp-static: " << note << "\n";
   if (!ready_file.empty()) std::ofstream(ready_file) << getpid() << "\n";
   while (!g_stop) sleep(1);  // signals interrupt the sleep
 
@@ -265,7 +269,8 @@ int main(int argc, char** argv) {
   backend.Stop();
   std::cerr << "ike-esp-static: out_packets=" << s.out_packets << " in_packets=" << s.in_packets
             << " keepalives=" << s.keepalives << " ike=" << s.ike_datagrams
-            << " send_errors=" << s.send_errors;
+            << " send_errors=" << s.send_errors << " gso_sends=" << s.gso_sends
+            << " gso_fallbacks=" << s.gso_fallbacks << " gro_receives=" << s.gro_receives;
   for (size_t i = 0; i < s.drops.count.size(); ++i) {
     if (s.drops.count[i] != 0) {
       std::cerr << " drop_" << esp::DropReasonName(static_cast<esp::DropReason>(i)) << "="

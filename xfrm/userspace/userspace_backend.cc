@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <shared_mutex>
+#include <utility>
 
 #include "libike/common/sockaddr.h"
 #include "xfrm/userspace/gso.h"
@@ -24,7 +26,8 @@ namespace {
 
 constexpr size_t kHeadroom = 128;  // room for ESP header or a rebuilt IP header
 constexpr size_t kBufSize = 65536 + 256;
-constexpr size_t kCmsgSpace = 64;
+// IPV6_PKTINFO (40 bytes with its header) plus UDP_SEGMENT / UDP_GRO (24).
+constexpr size_t kCmsgSpace = 128;
 
 uint64_t NowSeconds() { return static_cast<uint64_t>(std::time(nullptr)); }
 uint64_t NowMs() {
@@ -57,6 +60,28 @@ std::optional<IpAddress> PktinfoDst(msghdr& msg) {
     }
   }
   return std::nullopt;
+}
+
+// The datagram size of a coalesced UDP receive (UDP_GRO), 0 if none.
+size_t GroSize(msghdr& msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+      return size > 0 ? static_cast<size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
+// Appends a UDP_SEGMENT control message after `used` bytes of `control`.
+size_t PutUdpSegment(uint8_t* control, size_t used, uint16_t segment_size) {
+  auto* c = reinterpret_cast<cmsghdr*>(control + used);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  std::memcpy(CMSG_DATA(c), &segment_size, sizeof(segment_size));
+  return used + CMSG_SPACE(sizeof(uint16_t));
 }
 
 // Sets the source address of an outgoing datagram.
@@ -99,15 +124,19 @@ struct UserspaceBackend::SaState {
   std::optional<Endpoint> peer;  // last UDP-encapsulated source (NAT mapping)
 };
 
-// Packets waiting for one sendmmsg on one socket.
+// Packets waiting for one sendmmsg on one socket. With UDP GSO a message
+// carries several equal-sized datagrams to one destination (one iovec
+// each, runs[i] says how many), sent with a UDP_SEGMENT control message.
 struct UserspaceBackend::TxQueue {
   int fd = -1;
-  size_t count = 0;
+  size_t count = 0;      // messages
+  size_t iov_count = 0;  // datagrams
   std::vector<mmsghdr> msgs;
   std::vector<iovec> iovs;
   std::vector<sockaddr_storage> addrs;
   std::vector<std::array<uint8_t, kCmsgSpace>> controls;
-  explicit TxQueue(size_t n) : msgs(n), iovs(n), addrs(n), controls(n) {}
+  std::vector<UdpGsoRun> runs;
+  explicit TxQueue(size_t n) : msgs(n), iovs(n), addrs(n), controls(n), runs(n) {}
 };
 
 struct UserspaceBackend::Worker {
@@ -215,7 +244,28 @@ BackendResult<void> UserspaceBackend::Open() {
         return MakeUnexpected(Error(BackendError::Code::kSystem,
                                     "bind UDP port " + std::to_string(options_.udp_port), errno));
       }
+      // UDP GSO: a kernel that knows UDP_SEGMENT accepts 0 (= off) as the
+      // socket default; the segment size then goes with each sendmsg.
+      int zero = 0;
+      const char* v = f == 0 ? "IPv4" : "IPv6";
+      if (options_.udp_gso) {
+        udp_gso_[f] = setsockopt(udp_fd_[f], SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+        if (!udp_gso_[f]) {
+          Note(std::string("UDP GSO (UDP_SEGMENT) refused on the ") + v + " ESP-in-UDP socket (" +
+               std::strerror(errno) + "): one datagram per send");
+        }
+      }
+      if (options_.udp_gro) {
+        udp_gro_[f] = setsockopt(udp_fd_[f], SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+        if (!udp_gro_[f]) {
+          Note(std::string("UDP GRO refused on the ") + v + " ESP-in-UDP socket (" +
+               std::strerror(errno) + "): one datagram per receive");
+        }
+      }
     }
+  }
+  if (options_.tun_offload && !tun_.offload()) {
+    Note("TUN offload (IFF_VNET_HDR + TUNSETOFFLOAD TSO/checksum) refused; one packet per TUN read");
   }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   for (size_t i = 0; i < workers; ++i) {
@@ -554,6 +604,9 @@ UserspaceStats UserspaceBackend::stats() const {
     s.keepalives += o.keepalives;
     s.ike_datagrams += o.ike_datagrams;
     s.send_errors += o.send_errors;
+    s.gso_sends += o.gso_sends;
+    s.gso_fallbacks += o.gso_fallbacks;
+    s.gro_receives += o.gro_receives;
     s.drops += o.drops;
   };
   {
@@ -570,6 +623,29 @@ UserspaceStats UserspaceBackend::stats() const {
     if (sa->in) s.drops += sa->in->drops();
   }
   return s;
+}
+
+std::string UserspaceBackend::OffloadSummary() const {
+  auto on = [](bool b) { return b ? "on" : "off"; };
+  return std::string("TUN TSO+csum ") + on(tun_.offload()) + ", TUN GRO " + on(gro_) +
+         ", UDP GSO " + on(udp_gso_[0] || udp_gso_[1]) + ", UDP GRO " +
+         on(udp_gro_[0] || udp_gro_[1]);
+}
+
+void UserspaceBackend::Note(std::string note) {
+  {
+    std::lock_guard lock(notes_mu_);
+    notes_.push_back(std::move(note));
+  }
+  uint64_t one = 1;
+  if (event_fd_ >= 0 && write(event_fd_, &one, sizeof(one)) < 0) {
+    // Saturated only if nobody reads; the note stays queued.
+  }
+}
+
+std::vector<std::string> UserspaceBackend::TakeNotes() {
+  std::lock_guard lock(notes_mu_);
+  return std::exchange(notes_, {});
 }
 
 void UserspaceBackend::Publish(Worker& w) {
@@ -719,22 +795,51 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
     w.stats.send_errors++;
     return;
   }
-  const size_t i = q.count++;
-  q.iovs[i] = iovec{r->data(), r->size()};
+  const size_t i = q.count;
+  const size_t v = q.iov_count++;
+  q.iovs[v] = iovec{r->data(), r->size()};
+  // Prepared in the next message slot; a GSO run to the same destination
+  // and from the same source takes the datagram instead.
   msghdr& m = q.msgs[i].msg_hdr;
   std::memset(&q.msgs[i], 0, sizeof(q.msgs[i]));
   m.msg_name = &q.addrs[i];
   m.msg_namelen = ToSockaddr(Endpoint{p.id.dst, udp ? p.encap->dst_port : uint16_t{0}}, q.addrs[i]);
-  m.msg_iov = &q.iovs[i];
+  m.msg_iov = &q.iovs[v];
   m.msg_iovlen = 1;
   if (!p.src.IsUnspecified()) {
     m.msg_control = q.controls[i].data();
     m.msg_controllen = PutPktinfoSrc(q.controls[i].data(), p.src);
   }
+  if (i > 0 && udp && udp_gso_[fam].load(std::memory_order_relaxed) &&
+      r->size() < gso_limit_[fam].load(std::memory_order_relaxed)) {
+    msghdr& last = q.msgs[i - 1].msg_hdr;
+    UdpGsoRun& run = q.runs[i - 1];
+    if (run.Accepts(r->size()) && last.msg_namelen == m.msg_namelen &&
+        std::memcmp(last.msg_name, m.msg_name, m.msg_namelen) == 0 &&
+        last.msg_controllen == m.msg_controllen &&
+        (m.msg_controllen == 0 ||
+         std::memcmp(last.msg_control, m.msg_control, m.msg_controllen) == 0)) {
+      run.Add(r->size());
+      ++last.msg_iovlen;  // the iovecs of the last message are the newest ones
+      return;
+    }
+  }
+  q.runs[i].Start(r->size());
+  ++q.count;
 }
 
 void UserspaceBackend::Flush(Worker& w) {
-  for (TxQueue& q : w.tx) {
+  for (size_t qi = 0; qi < 4; ++qi) {
+    TxQueue& q = w.tx[qi];
+    for (size_t i = 0; i < q.count; ++i) {
+      if (q.runs[i].segments() > 1) {
+        msghdr& m = q.msgs[i].msg_hdr;
+        m.msg_control = q.controls[i].data();
+        m.msg_controllen = PutUdpSegment(q.controls[i].data(), m.msg_controllen,
+                                         static_cast<uint16_t>(q.runs[i].segment_size()));
+        w.stats.gso_sends++;
+      }
+    }
     size_t done = 0;
     int waits = 0;
     while (done < q.count) {
@@ -748,17 +853,63 @@ void UserspaceBackend::Flush(Worker& w) {
           poll(&pfd, 1, 5);
           continue;
         }
+        if (q.runs[done].segments() > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE)) {
+          // The kernel refused the segmentation offload: send these
+          // datagrams one by one. EIO: the route's device cannot checksum
+          // (or an xfrm policy covers it), so GSO goes off for this socket.
+          // EINVAL/EMSGSIZE: the datagrams exceed the route's MTU (the
+          // kernel fragments single datagrams, not GSO ones), so this size
+          // and larger ones are no longer batched.
+          const int err = errno;
+          const int fam = static_cast<int>(qi % 2);
+          const size_t size = q.runs[done].segment_size();
+          const char* v = fam == 0 ? "IPv4" : "IPv6";
+          if (err == EIO) {
+            if (udp_gso_[fam].exchange(false)) {
+              Note(std::string("UDP GSO failed on the ") + v + " ESP-in-UDP socket (" +
+                   std::strerror(err) + "): switched off, one datagram per send");
+            }
+          } else if (size < gso_limit_[fam].load()) {
+            gso_limit_[fam].store(size);
+            Note(std::string("UDP GSO refused for ") + std::to_string(size) + "-byte datagrams on the " +
+                 v + " ESP-in-UDP socket (" + std::strerror(err) +
+                 "; above the path MTU?): datagrams this large go one per send");
+          }
+          w.stats.gso_fallbacks++;
+          SendOneByOne(w, q, done);
+          ++done;
+          continue;
+        }
         // One bad destination must not stall the rest: skip it.
-        w.stats.send_errors++;
+        w.stats.send_errors += q.runs[done].segments();
         ++done;
         continue;
       }
+      for (int k = 0; k < n; ++k) w.stats.out_packets += q.runs[done + static_cast<size_t>(k)].segments();
       done += static_cast<size_t>(n);
-      w.stats.out_packets += static_cast<uint64_t>(n);
     }
     q.count = 0;
+    q.iov_count = 0;
   }
   w.slot = 0;
+}
+
+void UserspaceBackend::SendOneByOne(Worker& w, TxQueue& q, size_t i) {
+  msghdr m = q.msgs[i].msg_hdr;
+  // Without the UDP_SEGMENT message, which Flush appended last.
+  m.msg_controllen -= CMSG_SPACE(sizeof(uint16_t));
+  if (m.msg_controllen == 0) m.msg_control = nullptr;
+  iovec* iovs = q.msgs[i].msg_hdr.msg_iov;
+  const size_t n = q.msgs[i].msg_hdr.msg_iovlen;
+  for (size_t k = 0; k < n; ++k) {
+    m.msg_iov = &iovs[k];
+    m.msg_iovlen = 1;
+    if (sendmsg(q.fd, &m, 0) < 0) {
+      w.stats.send_errors++;
+    } else {
+      w.stats.out_packets++;
+    }
+  }
 }
 
 void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro,
@@ -889,45 +1040,23 @@ Udp4500Verdict UserspaceBackend::HandleUdp4500(ByteView datagram, const Endpoint
 
 void UserspaceBackend::ReadTun(Worker& w) {
   const uint64_t now = NowSeconds();
-  const size_t vh = tun_.vnet_hdr() ? VnetHdr::kSize : 0;
   constexpr size_t kMaxPacket = kBufSize - kHeadroom - esp::kMaxEspTailroom;
   {
     std::shared_lock lock(mu_);
     for (size_t n = 0; n < w.batch; ++n) {
       ssize_t r = read(w.tun_fd, w.rd.data(), w.rd.size());
-      if (r <= static_cast<ssize_t>(vh)) break;
-      uint8_t* pkt = w.rd.data() + vh;
-      size_t len = static_cast<size_t>(r) - vh;
-      VnetHdr h;
-      if (vh != 0) h = VnetHdr::Parse(w.rd.data());
-      const uint8_t gso = h.gso_type & static_cast<uint8_t>(~VnetHdr::kGsoEcn);
-      if (gso == VnetHdr::kGsoTcpV4 || gso == VnetHdr::kGsoTcpV6) {
-        uint8_t* seg_buf = nullptr;
-        const size_t segments = SegmentTcp(
-            pkt, len, h.gso_size,
-            [&](size_t seg_len) -> uint8_t* {
-              if (seg_len > kMaxPacket) return nullptr;
-              if (w.slot == w.bufs.size()) Flush(w);
-              seg_buf = w.bufs[w.slot++].data();
-              return seg_buf + kHeadroom;
-            },
-            [&](uint8_t*, size_t seg_len) { OutboundLocked(w, seg_buf, kHeadroom, seg_len, now); });
-        if (segments == 0) w.stats.drops.Inc(esp::DropReason::kBadInner);
-        continue;
-      }
-      if ((h.flags & VnetHdr::kNeedsCsum) != 0 &&
-          !FinishChecksum(pkt, len, h.csum_start, h.csum_offset)) {
-        w.stats.drops.Inc(esp::DropReason::kBadInner);
-        continue;
-      }
-      if (len > kMaxPacket) {
-        w.stats.drops.Inc(esp::DropReason::kNoRoom);
-        continue;
-      }
-      if (w.slot == w.bufs.size()) Flush(w);
-      uint8_t* buf = w.bufs[w.slot++].data();
-      std::memcpy(buf + kHeadroom, pkt, len);
-      OutboundLocked(w, buf, kHeadroom, len, now);
+      if (r <= 0) break;
+      uint8_t* buf = nullptr;
+      const size_t packets = SplitTunRead(
+          w.rd.data(), static_cast<size_t>(r), tun_.vnet_hdr(),
+          [&](size_t len) -> uint8_t* {
+            if (len > kMaxPacket) return nullptr;
+            if (w.slot == w.bufs.size()) Flush(w);
+            buf = w.bufs[w.slot++].data();
+            return buf + kHeadroom;
+          },
+          [&](uint8_t*, size_t len) { OutboundLocked(w, buf, kHeadroom, len, now); });
+      if (packets == 0) w.stats.drops.Inc(esp::DropReason::kBadInner);
     }
   }
   Flush(w);
@@ -950,7 +1079,7 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
   if (n <= 0) return;
   const uint64_t now = NowSeconds();
   TcpCoalescer* gro = gro_ ? &w.gro : nullptr;
-  std::vector<std::tuple<size_t, Endpoint, Endpoint>> ike;  // rare: only IKE on 4500
+  std::vector<std::tuple<Bytes, Endpoint, Endpoint>> ike;  // rare: only IKE on 4500
   {
     std::shared_lock lock(mu_);
     for (int i = 0; i < n; ++i) {
@@ -965,36 +1094,48 @@ void UserspaceBackend::ReadSocket(Worker& w, int fd, bool raw, AddressFamily fam
           w.stats.drops.Inc(esp::DropReason::kShort);
           continue;
         }
-        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom + info->header_len, info->total_len - info->header_len,
-                         info->src, info->dst, std::nullopt, now);
+        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom + info->header_len,
+                         info->total_len - info->header_len, info->src, info->dst, std::nullopt,
+                         now);
         continue;
       }
       auto dst = PktinfoDst(m);
       if (!dst) dst = IpAddress::Any(family);
       if (raw) {
-        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom, len, from.address, *dst, std::nullopt, now);
+        InboundEspLocked(w.stats, w.tun_fd, gro, buf, kHeadroom, len, from.address, *dst,
+                         std::nullopt, now);
+        continue;
+      }
+      if ((m.msg_flags & MSG_TRUNC) != 0) {
+        w.stats.drops.Inc(esp::DropReason::kShort);
         continue;
       }
       Endpoint to{*dst, options_.udp_port};
-      if (Udp4500Locked(w.stats, w.tun_fd, gro, buf, kHeadroom, len, from, to, now) == Udp4500Verdict::kIke) {
-        ike.emplace_back(static_cast<size_t>(i), from, to);
-      }
+      // UDP GRO: the kernel may have joined datagrams of this peer, each
+      // gso_size bytes. They are decapsulated in order, in place; a
+      // transport-mode header rebuilt in front of one overwrites only the
+      // tail of the one before it, already delivered.
+      const size_t gso_size = GroSize(m);
+      if (gso_size != 0 && gso_size < len) w.stats.gro_receives++;
+      SplitUdpGro(len, gso_size, [&](size_t off, size_t dgram_len) {
+        uint8_t* at = buf + kHeadroom + off;
+        if (Udp4500Locked(w.stats, w.tun_fd, gro, buf, kHeadroom + off, dgram_len, from, to, now) ==
+            Udp4500Verdict::kIke) {
+          ike.emplace_back(Bytes(at + esp::kNonEspMarkerLen, at + dgram_len), from, to);
+        }
+      });
     }
   }
   if (gro != nullptr && gro->open()) WriteTun(w.stats, w.tun_fd, gro->Take());
   Publish(w);
+  if (ike.empty()) return;
   IkeHandler handler;
-  if (!ike.empty()) {
+  {
     std::lock_guard lock(handler_mu_);
     handler = ike_handler_;
   }
-  for (const auto& [i, from, to] : ike) {
-    if (handler) {
-      handler(ByteView(w.bufs[i].data() + kHeadroom + esp::kNonEspMarkerLen,
-                       w.rx_msgs[i].msg_len - esp::kNonEspMarkerLen),
-              from, to);
-    }
-  }
+  if (!handler) return;
+  for (const auto& [message, from, to] : ike) handler(message, from, to);
 }
 
 void UserspaceBackend::Run(Worker& w, size_t index) {

@@ -66,6 +66,13 @@ struct UserspaceOptions {
   // With offload: coalesce decapsulated TCP segments into super-packets
   // (GRO) before writing them to the TUN device.
   bool tun_gro = true;
+  // UDP GSO on the ESP-in-UDP sockets: equal-sized datagrams to one peer
+  // (the ESP packets of one TSO super-packet, a burst of small packets)
+  // leave in one sendmsg with a UDP_SEGMENT control message.
+  bool udp_gso = true;
+  // UDP GRO on the ESP-in-UDP sockets: the kernel hands over up to 64 KiB
+  // of one peer's datagrams per receive, split again by the UDP_GRO size.
+  bool udp_gro = true;
 };
 
 enum class Udp4500Verdict : uint8_t {
@@ -81,6 +88,9 @@ struct UserspaceStats {
   uint64_t keepalives = 0;
   uint64_t ike_datagrams = 0;
   uint64_t send_errors = 0;
+  uint64_t gso_sends = 0;      // sendmsg entries carrying several datagrams (UDP_SEGMENT)
+  uint64_t gso_fallbacks = 0;  // such entries the kernel refused, resent one by one
+  uint64_t gro_receives = 0;   // receives carrying several datagrams (UDP_GRO)
   esp::DropCounters drops;
 };
 
@@ -142,6 +152,18 @@ class UserspaceBackend : public Backend {
   size_t worker_count() const { return workers_.size(); }
   bool tun_offload_active() const { return tun_.offload(); }
   bool tun_gro_active() const { return gro_; }
+  bool udp_gso_active(AddressFamily family) const {
+    return udp_gso_[family == AddressFamily::kIpv4 ? 0 : 1].load(std::memory_order_relaxed);
+  }
+  bool udp_gro_active(AddressFamily family) const {
+    return udp_gro_[family == AddressFamily::kIpv4 ? 0 : 1];
+  }
+  // "TUN TSO+csum on, TUN GRO on, UDP GSO on, UDP GRO on", for the log.
+  std::string OffloadSummary() const;
+  // Offloads the kernel refused (at Open) or that failed later and were
+  // switched off: one line each, once; the event fd is signalled when one
+  // arrives. Take them from the IKE thread to log them.
+  std::vector<std::string> TakeNotes();
 
  private:
   struct SaState;
@@ -176,6 +198,8 @@ class UserspaceBackend : public Backend {
   Udp4500Verdict Udp4500Locked(UserspaceStats& st, int tun_fd, TcpCoalescer* gro, uint8_t* buf, size_t headroom, size_t len, const Endpoint& from,
                                const Endpoint& to, uint64_t now);
   void WriteTun(UserspaceStats& st, int tun_fd, ByteView vnet_and_packet);
+  void SendOneByOne(Worker& w, TxQueue& q, size_t message);
+  void Note(std::string note);
   void Run(Worker& w, size_t index);
   void Publish(Worker& w);
   void ReadTun(Worker& w);
@@ -191,6 +215,13 @@ class UserspaceBackend : public Backend {
   int wake_fd_ = -1;
   bool rules_installed_[2] = {false, false};
   bool gro_ = false;
+  std::atomic<bool> udp_gso_[2] = {false, false};  // cleared when the kernel refuses a send
+  // Datagrams of this size or more are not batched (the kernel refused
+  // them: above the route's MTU).
+  std::atomic<size_t> gso_limit_[2] = {SIZE_MAX, SIZE_MAX};
+  bool udp_gro_[2] = {false, false};
+  std::mutex notes_mu_;
+  std::vector<std::string> notes_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};

@@ -125,6 +125,15 @@ if grep -E 'drop_(bad_icv|replayed|outside_window|bad_padding|unknown_spi|bad_in
 fi
 if [[ $ENCAP == udp ]]; then
   grep -q 'keepalives=1' "$WORK/b.log" || fail "NAT-keepalive not counted"
+  if [[ -z ${ESP_TOOL_ARGS:-} && $ALG == aes128gcm16 ]]; then
+    # Default offloads: A's TSO super-packets leave as UDP GSO sends and
+    # arrive at B coalesced (UDP GRO) across the veth. (With CBC + SHA-512
+    # over IPv6 a full-sized ESP packet exceeds the 1500-byte link: the
+    # kernel refuses GSO for it and the sender falls back, tested there.)
+    grep -q ' gso_sends=[1-9]' "$WORK/a.log" || fail "A sent no UDP GSO batch"
+    grep -q ' gro_receives=[1-9]' "$WORK/b.log" || fail "B received no UDP GRO batch"
+    grep -q ' gso_fallbacks=0' "$WORK/a.log" || fail "A fell back from UDP GSO"
+  fi
 fi
 echo "PASS: IPv$FAMILY $MODE $ENCAP $ALG: $(cat "$WORK/client.log")"
 echo "A: $(tail -1 "$WORK/a.log")"
