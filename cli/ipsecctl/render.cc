@@ -42,8 +42,8 @@ std::string RenderSas(const nlohmann::json& result) {
   if (sas.empty()) return "no IKE_SAs\n";
   for (const auto& ike : sas) {
     out << Field(ike, "name") << ": #" << Field(ike, "unique_id") << ", " << Field(ike, "state")
-        << ", IKEv" << Field(ike, "version") << ", " << Field(ike, "spi_i") << "_i "
-        << Field(ike, "spi_r") << "_r\n";
+        << ", IKEv" << Field(ike, "version") << (ike.value("aggressive", false) ? " (Aggressive Mode)" : "")
+        << ", " << Field(ike, "spi_i") << "_i " << Field(ike, "spi_r") << "_r\n";
     const auto& l = ike.value("local", nlohmann::json::object());
     const auto& r = ike.value("remote", nlohmann::json::object());
     // Virtual IPs follow the endpoint in brackets, as swanctl prints them.

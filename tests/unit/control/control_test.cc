@@ -128,6 +128,20 @@ TEST(Render, TablesAndSaListing) {
   text = ipsecctl::Render(Command::kListSas, sas);
   EXPECT_NE(text.find("rekey in 3600s"), std::string::npos) << text;
   EXPECT_NE(text.find("out - B / - pkt, no rekey"), std::string::npos) << text;
+  // An IKEv1 ISAKMP SA: its cookies are the SPIs, Quick Mode SAs its children.
+  sas["ike_sas"][0]["version"] = 1;
+  sas["ike_sas"][0]["aggressive"] = true;
+  sas["ike_sas"][0]["spi_i"] = "36ea4e640637d3b8";
+  sas["ike_sas"][0]["spi_r"] = "1ae1f30810cf0c99";
+  sas["ike_sas"][0]["children"][0]["encap"] = true;
+  sas["ike_sas"][0]["children"][0]["spi_in"] = "c1a2b3c4";
+  sas["ike_sas"][0]["children"][0]["spi_out"] = "0d0e0f10";
+  text = ipsecctl::Render(Command::kListSas, sas);
+  EXPECT_NE(text.find("gw: #1, ESTABLISHED, IKEv1 (Aggressive Mode), 36ea4e640637d3b8_i 1ae1f30810cf0c99_r"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("net: #2, INSTALLED, TUNNEL, ESP in UDP, SPIs c1a2b3c4_i 0d0e0f10_o"), std::string::npos)
+      << text;
 }
 
 TEST(Render, PoolsWithLeases) {
