@@ -52,6 +52,12 @@ _v1_cleanup() {
       [[ -f $f ]] && { echo "---- $f" >&2; tail -n 60 "$f" >&2; }
     done
   fi
+  # IKEV1_LOGS=DIR keeps both daemons' logs (for a pass too).
+  if [[ -n ${IKEV1_LOGS:-} ]]; then
+    mkdir -p "$IKEV1_LOGS"
+    cp -L "$work/o/charon.log" "$IKEV1_LOGS/o.log" 2>/dev/null
+    cp "$work/s/charon.log" "$IKEV1_LOGS/s.log" 2>/dev/null
+  fi
   (exit $rc)
   _ns_workdir_cleanup
 }
@@ -280,6 +286,8 @@ case $cell in
     s_initiate || fail "strongSwan's initiate through the NAT failed"
     wait_up "behind a NAT"
     ss_swanctl "$work/s" --list-sas | grep -q 'TUNNEL-in-UDP' || fail "strongSwan does not use ESP in UDP"
+    grep -q 'local host is behind NAT' "$work/s/charon.log" || fail "strongSwan did not detect its NAT"
+    o_list | grep -q "198.51.100.2\[4500\]" || fail "our side did not float to port 4500"
     ping_both 203.0.113.1 "behind a NAT" ;;
   dpd)
     o_initiate || fail "our initiate failed"
@@ -294,7 +302,12 @@ case $cell in
     echo "our DELETE cleared strongSwan's SAs"
     o_initiate || fail "our initiate failed (third)"
     wait_up "third"
-    ping_both 203.0.113.1 "before the peer dies"
+    # Both sides probe every 2 s (dpd_timeout 6 s): after 9 s of answered
+    # R-U-THEREs both SAs are still up.
+    sleep 9
+    both_up || { o_list >&2; s_list >&2; fail "an SA went down while both peers answer DPD"; }
+    grep -q 'parsed INFORMATIONAL_V1 .*N(DPD_ACK)' "$work/s/charon.log" || fail "we did not answer strongSwan's DPD"
+    ping_both 203.0.113.1 "after 9 s of DPD both ways"
     ss_kill "$work/s"
     wait_for 40 o_down || { o_list >&2; fail "DPD did not clear the dead peer's SAs"; }
     echo "DPD cleared the dead peer's SAs" ;;
