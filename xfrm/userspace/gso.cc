@@ -1,19 +1,35 @@
 #include "xfrm/userspace/gso.h"
 
+#include <bit>
+
 namespace ike::xfrm {
 
 uint64_t ChecksumAdd(uint64_t sum, const uint8_t* data, size_t len) {
+  // RFC 1071 1.2 (B): the one's-complement sum does not depend on byte
+  // order, so sum native 32-bit halves of 64-bit loads (no swap per word),
+  // fold, and swap the 16-bit result once.
+  uint64_t a = 0, b = 0;
   size_t i = 0;
-  // 32-bit big-endian words; the 64-bit accumulator cannot overflow for
-  // packet-sized inputs.
-  for (; i + 4 <= len; i += 4) {
-    uint32_t w;
-    std::memcpy(&w, data + i, 4);
-    sum += __builtin_bswap32(w);
+  for (; i + 16 <= len; i += 16) {
+    uint64_t w0, w1;
+    std::memcpy(&w0, data + i, 8);
+    std::memcpy(&w1, data + i + 8, 8);
+    a += (w0 & 0xffffffffu) + (w0 >> 32);
+    b += (w1 & 0xffffffffu) + (w1 >> 32);
   }
-  for (; i + 2 <= len; i += 2) sum += static_cast<uint64_t>((data[i] << 8) | data[i + 1]);
-  if (i < len) sum += static_cast<uint64_t>(data[i]) << 8;
-  return sum;
+  a += b;
+  for (; i + 2 <= len; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, data + i, 2);
+    a += w;
+  }
+  if constexpr (std::endian::native == std::endian::little) {
+    if (i < len) a += data[i];  // the odd byte is the high half of a big-endian word
+    return sum + __builtin_bswap16(ChecksumFold(a));
+  } else {
+    if (i < len) a += static_cast<uint64_t>(data[i]) << 8;
+    return sum + ChecksumFold(a);
+  }
 }
 
 uint16_t ChecksumFold(uint64_t sum) {
@@ -165,6 +181,7 @@ ByteView TcpCoalescer::Take() {
   uint8_t* vnet = buf_.data();
   uint8_t* super = vnet + VnetHdr::kSize;
   std::memset(vnet, 0, VnetHdr::kSize);
+  vnet[0] = VnetHdr::kDataValid;
   if (segments_ > 1) {
     const size_t tcp_total = len_ - ip_len_;
     uint64_t pseudo;

@@ -23,6 +23,9 @@ namespace ike::xfrm {
 struct VnetHdr {
   static constexpr size_t kSize = 10;
   static constexpr uint8_t kNeedsCsum = 1;
+  // The checksum need not be verified (CHECKSUM_UNNECESSARY): for packets
+  // that were decapsulated, whose bytes the ESP ICV has authenticated.
+  static constexpr uint8_t kDataValid = 2;
   static constexpr uint8_t kGsoNone = 0, kGsoTcpV4 = 1, kGsoTcpV6 = 4, kGsoEcn = 0x80;
   uint8_t flags = 0;
   uint8_t gso_type = kGsoNone;
@@ -77,7 +80,8 @@ class TcpCoalescer {
   bool Add(const uint8_t* pkt, size_t len);
   bool open() const { return segments_ > 0; }
   // The vnet header followed by the packet, ready for the TUN device;
-  // closes the super-packet. Only valid while open().
+  // closes the super-packet. Only valid while open(). A single segment goes
+  // as it is, marked kDataValid (ESP authenticated it).
   ByteView Take();
 
  private:

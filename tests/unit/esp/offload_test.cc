@@ -285,3 +285,31 @@ TEST(Offload, TsoThenGroRoundTrip) {
 
 }  // namespace
 }  // namespace ike::xfrm
+
+namespace ike::xfrm {
+namespace {
+
+// The word-at-a-time checksum against RFC 1071's definition, at every
+// length and alignment.
+TEST(Checksum, MatchesTheRfc1071Definition) {
+  Bytes data(200);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 97 + 13 + i / 7);
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t len = 0; off + len <= data.size(); ++len) {
+      uint64_t ref = 0;
+      for (size_t i = 0; i < len; i += 2) {
+        ref += static_cast<uint64_t>(data[off + i]) << 8;
+        if (i + 1 < len) ref += data[off + i + 1];
+      }
+      ASSERT_EQ(ChecksumFold(ChecksumAdd(0, data.data() + off, len)), ChecksumFold(ref))
+          << off << " " << len;
+    }
+  }
+  Bytes ones(64, 0xff);
+  EXPECT_EQ(ChecksumFold(ChecksumAdd(0, ones.data(), ones.size())), 0xffff);
+  Bytes zeros(64, 0);
+  EXPECT_EQ(ChecksumFold(ChecksumAdd(0, zeros.data(), zeros.size())), 0);
+}
+
+}  // namespace
+}  // namespace ike::xfrm
