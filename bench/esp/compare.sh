@@ -15,9 +15,10 @@
 #   bench/esp/compare.sh [BUILD_DIR]     (root; about 1.5 minutes at BENCH_T=8)
 #   BENCH_T=8 BENCH_CIPHERS="aes128gcm16 chacha20poly1305" BENCH_OUT=DIR
 #   BENCH_PERF=1: perf record both daemons during each TCP run (DIR/perf-tcp-*.txt)
-# CPU: utime+stime of both daemons (/proc/PID/stat, all threads) over the TCP
-# run; "Gbit/s per core" = TCP throughput / (daemon CPU-seconds / run seconds
-# / 2 daemons), i.e. what one side's data path moves per CPU-second.
+# CPU: utime+stime of each daemon (/proc/PID/stat, all threads) over the TCP
+# run; "Gbit/s per core" = TCP throughput x run seconds / the CPU-seconds of
+# the busier daemon (the sender, a, or the receiver, b): what one side's data
+# path would move with one core to itself.
 # A benchmark, never a test. Processes are stopped by PID, namespaces removed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -172,16 +173,17 @@ json() {  # FILE PYTHON-EXPR on d
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null || echo 0
 }
 
-per_core() {  # KEY -> Gbit/s per CPU-second of one daemon (two daemons share the CPU time)
-  awk -v m="${tcp[$1]:-0}" -v c="${cpu[$1]:-0}" -v t="$T" 'BEGIN { if (c > 0) printf "%.2f", m / 1000 * t / (c / 2); else print "-" }'
+per_core() {  # KEY -> Gbit/s per CPU-second of the busier daemon
+  awk -v m="${tcp[$1]:-0}" -v a="${cpu_a[$1]:-0}" -v b="${cpu_b[$1]:-0}" -v t="$T" \
+    'BEGIN { c = a > b ? a : b; if (c > 0) printf "%.2f", m / 1000 * t / c; else print "-" }'
 }
 
-declare -A tcp pps cpu
+declare -A tcp pps cpu_a cpu_b
 hz=$(getconf CLK_TCK)
 for esp in $CIPHERS; do
   for peer in $PEERS; do
     if ! up_pair "$peer" "$esp"; then
-      tcp[$peer-$esp]=0 pps[$peer-$esp]=0 cpu[$peer-$esp]=0
+      tcp[$peer-$esp]=0 pps[$peer-$esp]=0 cpu_a[$peer-$esp]=0 cpu_b[$peer-$esp]=0
       down_pair
       continue
     fi
@@ -190,9 +192,9 @@ for esp in $CIPHERS; do
       perf record -q -F 499 -g -o "$out/perf-tcp-$peer-$esp.data" -p "$(IFS=,; echo "${PIDS_NOW[*]}")" >/dev/null 2>&1 &
       perf_pid=$!
     fi
-    t0=$(cpu_ticks "${PIDS_NOW[@]}")
+    ta0=$(cpu_ticks "${PIDS_NOW[0]}") tb0=$(cpu_ticks "${PIDS_NOW[1]}")
     iperf "tcp-$peer-$esp"
-    t1=$(cpu_ticks "${PIDS_NOW[@]}")
+    ta1=$(cpu_ticks "${PIDS_NOW[0]}") tb1=$(cpu_ticks "${PIDS_NOW[1]}")
     if [[ $peer == ours ]]; then  # data-path counters (offload use: esp_udp_gso_sends...)
       for s in a b; do "$ipsecctl" --socket "$PD_NOW/$s/control.sock" --json stats >"$out/stats-tcp-$s-$esp.json" 2>&1 || true; done
     fi
@@ -205,19 +207,20 @@ for esp in $CIPHERS; do
     tcp[$peer-$esp]=$(json "$out/iperf-tcp-$peer-$esp.json" "round(d['end']['sum_received']['bits_per_second']/1e6)")
     # CPU-seconds of both daemons during the TCP run (iperf3 setup included: a
     # little above the data path's own share).
-    cpu[$peer-$esp]=$(awk -v d=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }')
+    cpu_a[$peer-$esp]=$(awk -v d=$((ta1 - ta0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }')
+    cpu_b[$peer-$esp]=$(awk -v d=$((tb1 - tb0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }')
     iperf "udp64-$peer-$esp" -u -b 0 -l 64
     pps[$peer-$esp]=$(json "$out/iperf-udp64-$peer-$esp.json" \
       "round((d['end']['sum']['packets']-d['end']['sum']['lost_packets'])/d['end']['sum']['seconds'])")
-    echo "$peer $esp: TCP ${tcp[$peer-$esp]} Mbit/s ($(per_core "$peer-$esp") Gbit/s per core; daemons ${cpu[$peer-$esp]} CPU-s in ${T} s), UDP 64 B ${pps[$peer-$esp]} pps received"
+    echo "$peer $esp: TCP ${tcp[$peer-$esp]} Mbit/s ($(per_core "$peer-$esp") Gbit/s per core; CPU-s in ${T} s: sender ${cpu_a[$peer-$esp]}, receiver ${cpu_b[$peer-$esp]}), UDP 64 B ${pps[$peer-$esp]} pps received"
     down_pair
   done
 done
 
 {
-  echo "cipher,peer,tcp_mbit_s,udp64_pps,tcp_cpu_s,gbit_s_per_core"
+  echo "cipher,peer,tcp_mbit_s,udp64_pps,tcp_cpu_s_sender,tcp_cpu_s_receiver,gbit_s_per_core"
   for esp in $CIPHERS; do for peer in $PEERS; do
-    echo "$esp,$peer,${tcp[$peer-$esp]},${pps[$peer-$esp]},${cpu[$peer-$esp]},$(per_core "$peer-$esp")"
+    echo "$esp,$peer,${tcp[$peer-$esp]},${pps[$peer-$esp]},${cpu_a[$peer-$esp]},${cpu_b[$peer-$esp]},$(per_core "$peer-$esp")"
   done; done
 } >"$out/datapath.csv"
 
@@ -232,6 +235,6 @@ for esp in $CIPHERS; do
     "${pps[ours-$esp]:-}" "${pps[strongswan-$esp]:-}" "$r2" "${ceil[$alg-1024]}"
   awk -v a="${tcp[ours-$esp]:-0}" -v c1="${ceil[$alg-1024]}" -v c16="${ceil[$alg-16384]}" -v e="$esp" \
     'BEGIN { printf "  ours/ceiling %s: %.3f of 1 KiB, %.3f of 16 KiB (openssl, one core)\n", e, a / c1, a / c16 }'
-  echo "  Gbit/s per core (TCP, per daemon CPU-second): ours $(per_core "ours-$esp"), strongSwan $(per_core "strongswan-$esp")"
+  echo "  Gbit/s per core (TCP, per CPU-second of the busier daemon): ours $(per_core "ours-$esp"), strongSwan $(per_core "strongswan-$esp")"
 done
 echo "# CSV: $out/datapath.csv"
