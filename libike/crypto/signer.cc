@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "libike/crypto/signature_internal.h"
@@ -83,6 +84,26 @@ CryptoResult<Bytes> Signer::SignClassic(AuthMethod method, ByteView data) const 
     return internal::EcdsaDerToRaw(der, internal::EcCoordinateSize(key_type_));
   }
   return Sign(*scheme, data);
+}
+
+CryptoResult<Bytes> Signer::SignRawHash(ByteView hash) const {
+  bool rsa = key_type_ == KeyType::kRsa;
+  bool ec = key_type_ == KeyType::kEcP256 || key_type_ == KeyType::kEcP384 ||
+            key_type_ == KeyType::kEcP521;
+  if (!rsa && !ec) return CryptoFail(CryptoErrc::kUnsupportedAlgorithm, "key type for IKEv1");
+  std::unique_ptr<EVP_PKEY_CTX, internal::Deleter<EVP_PKEY_CTX_free>> ctx(
+      EVP_PKEY_CTX_new(key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1) return OpenSslFail("sign init");
+  if (rsa && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return OpenSslFail("rsa padding");
+  }
+  size_t len = 0;
+  if (EVP_PKEY_sign(ctx.get(), nullptr, &len, hash.data(), hash.size()) != 1) return OpenSslFail("sign size");
+  Bytes sig(len);
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, hash.data(), hash.size()) != 1) return OpenSslFail("sign");
+  sig.resize(len);
+  if (ec) return internal::EcdsaDerToRaw(sig, internal::EcCoordinateSize(key_type_));
+  return sig;
 }
 
 }  // namespace ike::crypto

@@ -39,6 +39,10 @@ class Signer {
   // AUTH methods 1, 9, 10, 11 (kUnsupportedAlgorithm for others or when the
   // key does not fit the method, e.g. method 10 with a P-256 key).
   CryptoResult<Bytes> SignClassic(AuthMethod method, ByteView data) const;
+  // IKEv1 (RFC 2409 5.1, RFC 4754): signs an already computed HASH_I /
+  // HASH_R as it is: RSA PKCS#1 v1.5 type 1 padding without a DigestInfo,
+  // ECDSA over the hash as the digest, encoded r | s.
+  CryptoResult<Bytes> SignRawHash(ByteView hash) const;
 
  private:
   Signer(internal::EvpPkeyPtr key, KeyType type) : key_(std::move(key)), key_type_(type) {}

@@ -1,5 +1,8 @@
 #include "libike/crypto/verifier.h"
 
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -103,6 +106,30 @@ CryptoResult<void> Verifier::VerifyClassic(AuthMethod method, ByteView data, Byt
     return Verify(*scheme, data, *der);
   }
   return Verify(*scheme, data, signature);
+}
+
+CryptoResult<void> Verifier::VerifyRawHash(ByteView hash, ByteView signature) const {
+  bool rsa = key_type_ == KeyType::kRsa;
+  bool ec = key_type_ == KeyType::kEcP256 || key_type_ == KeyType::kEcP384 ||
+            key_type_ == KeyType::kEcP521;
+  if (!rsa && !ec) return CryptoFail(CryptoErrc::kUnsupportedAlgorithm, "key type for IKEv1");
+  Bytes der;
+  if (ec) {
+    auto d = internal::EcdsaRawToDer(signature, internal::EcCoordinateSize(key_type_));
+    if (!d) return CryptoFail(CryptoErrc::kSignatureInvalid, "malformed ECDSA signature");
+    der = std::move(*d);
+    signature = der;
+  }
+  std::unique_ptr<EVP_PKEY_CTX, internal::Deleter<EVP_PKEY_CTX_free>> ctx(
+      EVP_PKEY_CTX_new(key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) return internal::OpenSslFail("verify init");
+  if (rsa && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return internal::OpenSslFail("rsa padding");
+  }
+  int ok = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(), hash.size());
+  ERR_clear_error();
+  if (ok != 1) return CryptoFail(CryptoErrc::kSignatureInvalid, "signature does not verify");
+  return {};
 }
 
 }  // namespace ike::crypto

@@ -31,6 +31,8 @@ class Verifier {
   // the scheme.
   CryptoResult<void> Verify(SignatureScheme scheme, ByteView data, ByteView signature) const;
   CryptoResult<void> VerifyClassic(AuthMethod method, ByteView data, ByteView signature) const;
+  // The inverse of Signer::SignRawHash (IKEv1 signatures over HASH_I/R).
+  CryptoResult<void> VerifyRawHash(ByteView hash, ByteView signature) const;
 
  private:
   Verifier(internal::EvpPkeyPtr key, KeyType type) : key_(std::move(key)), key_type_(type) {}

@@ -72,7 +72,7 @@ bool Engine::Connecting(const std::string& connection) const {
   return false;
 }
 
-size_t Engine::half_open() const { return half_open_ids_.size(); }
+size_t Engine::half_open() const { return half_open_ids_.size() + v1_half_open_ids_.size(); }
 
 IkeSa* Engine::Touch(IkeSa* sa) {
   if (sa) {
@@ -151,7 +151,7 @@ uint64_t Engine::NewSpi() {
     Bytes b = env_.rng.Generate(8);
     uint64_t v = 0;
     for (uint8_t x : b) v = v << 8 | x;
-    if (v != 0 && by_spi_.count(v) == 0) return v;
+    if (v != 0 && by_spi_.count(v) == 0 && !CookieInUse(v)) return v;
   }
 }
 
@@ -160,7 +160,11 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
   if (const auto* dg = std::get_if<Datagram>(&input)) {
     OnDatagram(*dg, now, out);
   } else if (const auto* t = std::get_if<TimerFired>(&input)) {
-    if (IkeSa* sa = Touch(FindById(t->id.sa))) sa->OnTimer(t->id, now, out);
+    if (v1::IsakmpSa* v1sa = TouchV1(FindV1ById(t->id.sa))) {
+      v1sa->OnTimer(t->id, now, out);
+    } else if (IkeSa* sa = Touch(FindById(t->id.sa))) {
+      sa->OnTimer(t->id, now, out);
+    }
   } else if (const auto* c = std::get_if<Command>(&input)) {
     OnCommand(*c, now, out);
   } else if (const auto* k = std::get_if<KernelEvent>(&input)) {
@@ -175,6 +179,7 @@ Effects Engine::Handle(const Input& input, TimePoint now) {
   AdoptRekeys(now, out);
   Housekeeping(now, out);
   Reap(now, out);
+  V1Housekeeping(now, out);
   FilterPolicies(out);
   return out;
 }
@@ -313,6 +318,11 @@ void Engine::OnDatagram(const Datagram& dg, TimePoint now, Effects& out) {
     }
     raw = raw.subspan(kNonEspMarkerSize);
   }
+  // The version octet tells ISAKMP (major 1) from IKEv2 (major 2).
+  if (raw.size() >= 18 && (raw[17] >> 4) == 1) {
+    OnV1Datagram(dg, raw, now, out);
+    return;
+  }
   auto msg = wire::DecodeMessage(raw);
   if (!msg) {
     counters_.Inc(Drop::kMalformed);
@@ -354,6 +364,7 @@ const PeerConfig* Engine::MatchResponderConfig(const Endpoint& local,
   const PeerConfig* best = nullptr;
   int best_score = -1;
   for (const auto& c : configs_) {
+    if (c.version == 1) continue;  // IKEv1 only: not for IKE_SA_INIT
     int score = AddressMatch(c, local, remote);
     if (score > best_score) {
       best = &c;
@@ -457,6 +468,14 @@ void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
     if (!config) return;
     std::vector<std::string> children;
     if (!init->child.empty()) children.push_back(init->child);
+    if (config->version == 1) {
+      if (auto* up = const_cast<v1::IsakmpSa*>(FindEstablishedV1(config->name))) {
+        TouchV1(up)->InitiateChildren(children, /*only_missing=*/children.empty(), now, out);
+        return;
+      }
+      InitiateV1(*config, children, now, out);
+      return;
+    }
     // As with swanctl --initiate: an IKE_SA that is up carries the new
     // CHILD_SA (CREATE_CHILD_SA); otherwise a new IKE_SA is set up.
     if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config->name))) {
@@ -475,10 +494,15 @@ void Engine::OnCommand(const Command& cmd, TimePoint now, Effects& out) {
         }
       },
       cmd);
+  if (v1::IsakmpSa* v1sa = TouchV1(FindV1ById(id))) {
+    v1sa->OnCommand(cmd, now, out);
+    return;
+  }
   if (IkeSa* sa = Touch(FindById(id))) sa->OnCommand(cmd, now, out);
 }
 
 void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
+  if (OnV1Kernel(ev, now, out)) return;
   if (const auto* exp = std::get_if<xfrm::ExpireEvent>(&ev.event)) {
     for (auto& [spi, sa] : by_spi_) {
       for (const auto& c : sa->children()) {

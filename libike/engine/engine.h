@@ -20,6 +20,7 @@
 #include "libike/engine/sa/effects.h"
 #include "libike/engine/sa/env.h"
 #include "libike/engine/sa/ike_sa.h"
+#include "libike/engine/v1/isakmp_sa.h"
 
 namespace ike::engine {
 
@@ -48,6 +49,12 @@ class Engine {
   // An IKE_SA we initiate for `connection` is being set up.
   bool Connecting(const std::string& connection) const;
   size_t half_open() const;
+
+  // IKEv1 (ISAKMP) SAs, by engine-unique id (the same id space as sas()).
+  std::vector<const v1::IsakmpSa*> v1_sas() const;
+  const v1::IsakmpSa* FindV1Sa(uint64_t id) const;
+  // The first established ISAKMP SA of a connection, if any.
+  const v1::IsakmpSa* FindEstablishedV1(const std::string& connection) const;
 
  private:
   void OnDatagram(const Datagram& dg, TimePoint now, Effects& out);
@@ -82,6 +89,16 @@ class Engine {
   // Policies are shared by CHILD_SAs of the same reqid (rekey, reauth,
   // restart): only the first install and the last delete reach the backend.
   void FilterPolicies(Effects& out);
+  // IKEv1 (engine_v1.cc).
+  void OnV1Datagram(const Datagram& dg, ByteView raw, TimePoint now, Effects& out);
+  v1::IsakmpSa& InitiateV1(const PeerConfig& config, const std::vector<std::string>& children,
+                           TimePoint now, Effects& out);
+  v1::IsakmpSa* FindV1ById(uint64_t id);
+  v1::IsakmpSa* TouchV1(v1::IsakmpSa* sa);
+  bool OnV1Command(const Command& cmd, TimePoint now, Effects& out);
+  bool OnV1Kernel(const KernelEvent& ev, TimePoint now, Effects& out);
+  void V1Housekeeping(TimePoint now, Effects& out);
+  bool CookieInUse(uint64_t cookie) const;
 
   Env env_;
   EngineSettings settings_;
@@ -111,6 +128,13 @@ class Engine {
     bool operator<(const PolicyKey& o) const;
   };
   std::map<PolicyKey, unsigned> policy_refs_;
+  // IKEv1: SAs by id, our cookie -> id, responders not yet answered by
+  // (initiator cookie, peer), half-open responders, SAs touched.
+  std::map<uint64_t, std::unique_ptr<v1::IsakmpSa>> v1_sas_;
+  std::map<uint64_t, uint64_t> v1_by_cookie_;
+  std::map<std::pair<uint64_t, std::string>, uint64_t> v1_half_open_index_;
+  std::unordered_set<uint64_t> v1_half_open_ids_;
+  std::vector<uint64_t> v1_touched_;
 };
 
 }  // namespace ike::engine

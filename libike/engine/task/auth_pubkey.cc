@@ -138,6 +138,36 @@ Result<void, std::string> MatchIdentity(X509* cert, const Identity& id) {
   return {};
 }
 
+// The peer's end-entity certificate `ee` against the configured trust
+// anchors, with `intermediates` (validity at `clock`, key usage).
+Result<void, std::string> ValidateChainWith(const AuthConfig& auth, const PubkeyMaterial& material,
+                                            const WallClock* clock, X509* ee,
+                                            const std::vector<ByteView>& intermediates) {
+  if (auth.ca_certs.empty()) return MakeUnexpected(std::string("no trusted CA configured"));
+  if (!material.store_ok) return MakeUnexpected(std::string("bad CA certificate in config"));
+  X509_STORE* store = material.store.get();
+  std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
+  for (ByteView der : intermediates) {
+    X509Ptr c = ParseCert(der);
+    if (c && sk_X509_push(chain.get(), c.get())) c.release();
+  }
+  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> sctx(X509_STORE_CTX_new());
+  if (!sctx || X509_STORE_CTX_init(sctx.get(), store, ee, chain.get()) != 1) {
+    return MakeUnexpected(std::string("X509_STORE_CTX setup failed"));
+  }
+  if (clock) X509_STORE_CTX_set_time(sctx.get(), 0, static_cast<time_t>(clock->UnixSeconds()));
+  if (X509_verify_cert(sctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(sctx.get());
+    return MakeUnexpected(std::string("certificate chain invalid: ") +
+                          X509_verify_cert_error_string(err));
+  }
+  if ((X509_get_extension_flags(ee) & EXFLAG_KUSAGE) &&
+      !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE)) {
+    return MakeUnexpected(std::string("certificate lacks digitalSignature key usage"));
+  }
+  return {};
+}
+
 class PubkeyAuthenticator final : public Authenticator {
  public:
   explicit PubkeyAuthenticator(const AuthConfig& auth)
@@ -203,33 +233,11 @@ class PubkeyAuthenticator final : public Authenticator {
  private:
   Result<void, std::string> ValidateChain(const SaContext& ctx, X509* ee,
                                           const std::vector<const wire::CertPayload*>& certs) {
-    if (auth_.ca_certs.empty()) return MakeUnexpected(std::string("no trusted CA configured"));
-    if (!material_->store_ok) return MakeUnexpected(std::string("bad CA certificate in config"));
-    X509_STORE* store = material_->store.get();
-    std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
+    std::vector<ByteView> intermediates;
     for (size_t i = 1; i < certs.size() && i < 8; ++i) {
-      if (certs[i]->encoding != CertEncoding::kX509Signature) continue;
-      X509Ptr c = ParseCert(certs[i]->data);
-      if (c && sk_X509_push(chain.get(), c.get())) c.release();
+      if (certs[i]->encoding == CertEncoding::kX509Signature) intermediates.push_back(certs[i]->data);
     }
-    std::unique_ptr<X509_STORE_CTX, StoreCtxFree> sctx(X509_STORE_CTX_new());
-    if (!sctx || X509_STORE_CTX_init(sctx.get(), store, ee, chain.get()) != 1) {
-      return MakeUnexpected(std::string("X509_STORE_CTX setup failed"));
-    }
-    if (ctx.env.wall_clock) {
-      X509_STORE_CTX_set_time(sctx.get(), 0,
-                              static_cast<time_t>(ctx.env.wall_clock->UnixSeconds()));
-    }
-    if (X509_verify_cert(sctx.get()) != 1) {
-      int err = X509_STORE_CTX_get_error(sctx.get());
-      return MakeUnexpected(std::string("certificate chain invalid: ") +
-                            X509_verify_cert_error_string(err));
-    }
-    if ((X509_get_extension_flags(ee) & EXFLAG_KUSAGE) &&
-        !(X509_get_key_usage(ee) & KU_DIGITAL_SIGNATURE)) {
-      return MakeUnexpected(std::string("certificate lacks digitalSignature key usage"));
-    }
-    return {};
+    return ValidateChainWith(auth_, *material_, ctx.env.wall_clock, ee, intermediates);
   }
 
   const AuthConfig& auth_;
@@ -295,6 +303,51 @@ void PreparePubkeyMaterial(AuthConfig& auth) {
 
 const std::vector<Bytes>* CachedCaKeyHashes(const AuthConfig& auth) {
   return auth.pubkey ? &auth.pubkey->ca_key_hashes : nullptr;
+}
+
+namespace {
+std::shared_ptr<const PubkeyMaterial> MaterialOf(const AuthConfig& auth) {
+  return auth.pubkey ? auth.pubkey : MakePubkeyMaterial(auth);
+}
+}  // namespace
+
+std::optional<uint16_t> Ikev1SignatureMethod(const AuthConfig& local) {
+  auto m = MaterialOf(local);
+  if (!m->signer) return std::nullopt;
+  switch (m->signer->key_type()) {
+    case crypto::KeyType::kRsa: return 3;
+    case crypto::KeyType::kEcP256: return 9;
+    case crypto::KeyType::kEcP384: return 10;
+    case crypto::KeyType::kEcP521: return 11;
+    default: return std::nullopt;
+  }
+}
+
+Result<Bytes, std::string> Ikev1Sign(const AuthConfig& local, ByteView hash) {
+  auto m = MaterialOf(local);
+  if (!m->signer) return MakeUnexpected("private key: " + m->signer_error);
+  auto sig = m->signer->SignRawHash(hash);
+  if (!sig) return MakeUnexpected("signing: " + sig.error().detail);
+  return std::move(*sig);
+}
+
+Result<void, std::string> Ikev1VerifyPeer(const AuthConfig& remote, const WallClock* clock,
+                                          const std::vector<Bytes>& certs,
+                                          const Identity& peer_id, ByteView hash,
+                                          ByteView signature) {
+  if (certs.empty()) return MakeUnexpected(std::string("peer sent no X.509 certificate"));
+  X509Ptr ee = ParseCert(certs[0]);
+  if (!ee) return MakeUnexpected(std::string("peer certificate does not parse"));
+  auto m = MaterialOf(remote);
+  std::vector<ByteView> intermediates;
+  for (size_t i = 1; i < certs.size() && i < 8; ++i) intermediates.push_back(certs[i]);
+  IKE_TRY(ValidateChainWith(remote, *m, clock, ee.get(), intermediates));
+  IKE_TRY(MatchIdentity(ee.get(), peer_id));
+  auto verifier = crypto::Verifier::FromPublicKey(X509_get0_pubkey(ee.get()));
+  if (!verifier) return MakeUnexpected("peer public key: " + verifier.error().detail);
+  auto ok = verifier->VerifyRawHash(hash, signature);
+  if (!ok) return MakeUnexpected("signature invalid: " + ok.error().detail);
+  return {};
 }
 
 }  // namespace ike::engine

@@ -89,4 +89,17 @@ class IkeAuth final : public Task {
 // for it.
 std::optional<wire::CertReqPayload> OwnCertReq(const SaContext& ctx);
 
+// IKEv1 signature authentication (RFC 2409 5.1, RFC 4754) on the same
+// pubkey material and checks as IKEv2's: the Phase 1 auth method of our key
+// (3 RSA, 9/10/11 ECDSA P-256/384/521; nullopt without a usable key), our
+// signature over HASH_I/HASH_R, and the peer's: chain (certs[0] the end
+// entity) against remote.ca_certs at the wall clock, identity in the
+// certificate, signature.
+std::optional<uint16_t> Ikev1SignatureMethod(const AuthConfig& local);
+Result<Bytes, std::string> Ikev1Sign(const AuthConfig& local, ByteView hash);
+Result<void, std::string> Ikev1VerifyPeer(const AuthConfig& remote, const WallClock* clock,
+                                          const std::vector<Bytes>& certs,
+                                          const Identity& peer_id, ByteView hash,
+                                          ByteView signature);
+
 }  // namespace ike::engine
