@@ -16,7 +16,8 @@
 #                            our responder without `aggressive = yes`, accepted
 #                            after a reload with it
 #   ikev1.sh nat             strongSwan behind a NAT namespace (nft masquerade)
-#                            initiates Main Mode; floats to 4500, ESP in UDP
+#                            initiates Main Mode; floats to 4500, ESP in UDP;
+#                            our connection has version = 0 (answers either)
 #   ikev1.sh dpd             DELETE both ways (terminate on one side clears the
 #                            other), then kill -9 strongSwan: DPD clears its SA
 #   ikev1.sh xauth           strongSwan as an XAuth + Mode Config client of our
@@ -68,14 +69,14 @@ started=$SECONDS
 ours_id=ours.v1.example ss_id=strongswan.v1.example
 ike=aes256-sha256-modp2048,aes128-sha1-modp2048
 esp=aes128-sha256
-auth=psk aggr_s=no aggr_o=no
+auth=psk aggr_s=no aggr_o=no o_version=1
 o_addr=198.51.100.1 s_addr=198.51.100.2 s_remote=198.51.100.1
 case $cell in
   main-psk) ;;
   qm-pfs) esp=aes128-sha256-modp2048 ;;
   main-cert) auth=pubkey ;;
   aggressive-psk) aggr_s=yes ;;
-  nat) s_addr=10.77.0.2 ;;
+  nat) s_addr=10.77.0.2 o_version=0 ;;  # also: version = 0 answers IKEv1
   dpd) ;;
   xauth) ;;
   *) fail "unknown cell $cell" ;;
@@ -104,7 +105,7 @@ side_conf() {
   cat <<CONF
 connections {
   iop {
-    version = 1
+    version = $([[ $me == "$ours_id" ]] && echo "$o_version" || echo 1)
     aggressive = $7
     local_addrs = $3
     remote_addrs = $4
