@@ -225,7 +225,8 @@ engine::ProposalList MapProposals(const std::vector<Proposal>& proposals, Protoc
   return out;
 }
 
-std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped) {
+std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped,
+                                        const MapOptions& options) {
   std::vector<MappedConnection> out;
   for (const auto& c : config.connections) {
     if (c.local.empty() || c.remote.empty()) {
@@ -250,6 +251,11 @@ std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<
     p.ike_proposals = MapProposals(c.proposals, ProtocolId::kIke);
     if (std::string v1 = MapIkev1(c, config, m); !v1.empty()) {
       skipped.push_back(c.name + ": " + v1);
+      continue;
+    }
+    if ((p.xauth_local.enabled || p.xauth_remote.enabled) && !options.engine_runs_xauth) {
+      skipped.push_back(c.name + ": XAuth rounds are not run by the IKEv1 engine yet (a gateway would "
+                                 "accept clients without their XAuth credentials)");
       continue;
     }
 

@@ -25,7 +25,14 @@ struct MappedConnection {
 // accept either). Connections it cannot run (an unsupported EAP method or
 // XAuth backend, Aggressive Mode with certificates, a secret missing, ...)
 // are reported in `skipped` with the reason.
-std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped);
+struct MapOptions {
+  // Whether the engine runs XAuth rounds. Until it does, a connection with an
+  // XAuth round is skipped: a gateway would otherwise let a client in on the
+  // group PSK alone, without its user name and password.
+  bool engine_runs_xauth = false;
+};
+std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped,
+                                        const MapOptions& options = {});
 
 // The address pools (virtual IPs) of the configuration.
 std::vector<engine::PoolSpec> MapPools(const conf::Config& config);
