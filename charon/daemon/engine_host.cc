@@ -59,7 +59,8 @@ struct SaSelector {
         ike_id(j.value("ike_id", uint64_t{0})),
         child_id(j.value("child_id", uint64_t{0})) {}
   bool child_level() const { return !child.empty() || child_id != 0; }
-  bool Matches(const engine::IkeSa& sa) const {
+  template <typename Sa>  // engine::IkeSa or engine::v1::IsakmpSa
+  bool Matches(const Sa& sa) const {
     return (ike.empty() || sa.config().name == ike) && (ike_id == 0 || sa.id() == ike_id);
   }
   bool Matches(const engine::ChildSa& c) const {
@@ -196,9 +197,22 @@ struct EngineHost::Impl {
     if (const auto* sa = engine.FindSa(sa_id)) {
       ctx.conn = sa->config().name;
       ctx.peer = sa->remote().ToString();
+    } else if (const auto* v1 = engine.FindV1Sa(sa_id)) {
+      ctx.conn = v1->config().name;
+      ctx.peer = v1->remote().ToString();
     }
     return ctx;
   }
+
+  // Every IKE SA in one walk, IKEv2 first, then IKEv1 (ISAKMP) SAs: both
+  // kinds have id(), config(), state(), established(), children(), local()
+  // and remote(), and take the same commands by id.
+  template <typename F>
+  void ForEachSa(F&& f) const {
+    for (const auto* sa : engine.sas()) f(*sa);
+    for (const auto* sa : engine.v1_sas()) f(*sa);
+  }
+  size_t SaCount() const { return engine.sas().size() + engine.v1_sas().size(); }
 
   void Handle(const engine::Input& input) {
     uint64_t before = engine.counters().Total();
@@ -554,25 +568,27 @@ struct EngineHost::Impl {
   // A failed install: the CHILD_SA is closed, which deletes whatever part of
   // it the backend already holds (the engine emits the deletes).
   void FailChild(uint32_t spi) {
-    for (const auto* sa : engine.sas()) {
-      for (const auto& c : sa->children()) {
-        if (c.spi_in == spi || c.spi_out == spi) {
-          uint64_t id = sa->id();
-          uint32_t spi_in = c.spi_in;
-          loop.AddTimerIn(std::chrono::milliseconds(0), [this, id, spi_in] {
-            Handle(engine::Command{engine::TerminateChildCommand{id, spi_in}});
-          });
-          return;
-        }
+    bool found = false;
+    ForEachSa([&](const auto& sa) {
+      for (const auto& c : sa.children()) {
+        if (found || (c.spi_in != spi && c.spi_out != spi)) continue;
+        found = true;
+        uint64_t id = sa.id();
+        uint32_t spi_in = c.spi_in;
+        loop.AddTimerIn(std::chrono::milliseconds(0), [this, id, spi_in] {
+          Handle(engine::Command{engine::TerminateChildCommand{id, spi_in}});
+        });
       }
-    }
+    });
   }
   void FailChildByReqid(uint32_t reqid) {
-    for (const auto* sa : engine.sas()) {
-      for (const auto& c : sa->children()) {
-        if (c.reqid == reqid) FailChild(c.spi_in);
+    std::vector<uint32_t> spis;
+    ForEachSa([&](const auto& sa) {
+      for (const auto& c : sa.children()) {
+        if (c.reqid == reqid) spis.push_back(c.spi_in);
       }
-    }
+    });
+    for (uint32_t spi : spis) FailChild(spi);
   }
 
   void OnEvent(const engine::Event& ev) {
@@ -603,7 +619,7 @@ struct EngineHost::Impl {
       RestoreTraps(ev.connection);
       AfterDown(ev);
     }
-    if (shutting_down && engine.sas().empty()) FinishShutdown();
+    if (shutting_down && SaCount() == 0) FinishShutdown();
   }
 
   // dpd_action / close_action (engine::Event::then): trap policies for the
@@ -814,13 +830,7 @@ EngineHost::EngineHost(EventLoop& loop, Logger& log, IkeSockets& sockets, Backen
     impl_->Handle(engine::KernelEvent{ev});
   });
   if (d.backend.fd() >= 0) {
-    auto added = d.loop.AddFd(d.backend.fd(), EPOLLIN, [this](uint32_t) {
-      impl_->backend.ProcessEvents();
-      // Offloads the userspace data path had to switch off, once each.
-      if (auto* us = dynamic_cast<xfrm::UserspaceBackend*>(&impl_->backend)) {
-        for (auto& note : us->TakeNotes()) impl_->log.Log(Subsystem::kEsp, LogLevel::kWarning, std::move(note));
-      }
-    });
+    auto added = d.loop.AddFd(d.backend.fd(), EPOLLIN, [this](uint32_t) { impl_->backend.ProcessEvents(); });
     if (!added) d.log.Log(Subsystem::kKernel, LogLevel::kError, "kernel events unavailable: " + added.error());
   }
 }
@@ -922,14 +932,14 @@ void EngineHost::ApplyConfig(std::shared_ptr<const conf::Config> config) {
       }
     }
   }
-  for (const auto* sa : d.engine.sas()) {
-    if (!gone.count(sa->config().name)) continue;
-    uint64_t id = sa->id();
+  d.ForEachSa([&](const auto& sa) {
+    if (!gone.count(sa.config().name)) return;
+    uint64_t id = sa.id();
     d.log.Log(Subsystem::kConfig, LogLevel::kInfo, d.Ctx(id), "configuration changed: closing the IKE_SA");
     d.loop.AddTimerIn(std::chrono::milliseconds(0), [this, id] {
       impl_->Handle(engine::Command{engine::TerminateIkeCommand{id}});
     });
-  }
+  });
   std::vector<engine::PeerConfig> peers;
   for (auto& [name, m] : next) peers.push_back(m.peer.Clone());
   d.engine.SetConfigs(std::move(peers));
@@ -1015,21 +1025,21 @@ void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds 
   std::set<uint64_t> sas;
   std::set<uint32_t> spis;
   bool child_level = selector.child_level();
-  for (const auto* sa : d.engine.sas()) {
-    if (!selector.Matches(*sa)) continue;
+  d.ForEachSa([&](const auto& sa) {
+    if (!selector.Matches(sa)) return;
     if (!child_level) {
-      commands.push_back(engine::TerminateIkeCommand{sa->id()});
-      sas.insert(sa->id());
-      continue;
+      commands.push_back(engine::TerminateIkeCommand{sa.id()});
+      sas.insert(sa.id());
+      return;
     }
-    for (const auto& c : sa->children()) {
+    for (const auto& c : sa.children()) {
       if (selector.Matches(c)) {
-        commands.push_back(engine::TerminateChildCommand{sa->id(), c.spi_in});
+        commands.push_back(engine::TerminateChildCommand{sa.id(), c.spi_in});
         spis.insert(c.spi_in);
-        sas.insert(sa->id());
+        sas.insert(sa.id());
       }
     }
-  }
+  });
   if (commands.empty()) {
     return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound, "no matching SA to terminate"}));
   }
@@ -1044,24 +1054,64 @@ void EngineHost::Rekey(const nlohmann::json& sel, Completion done) {
   Impl& d = *impl_;
   SaSelector selector(sel);
   std::vector<engine::Command> commands;
-  for (const auto* sa : d.engine.sas()) {
-    if (!sa->established() || !selector.Matches(*sa)) continue;
+  d.ForEachSa([&](const auto& sa) {
+    if (!sa.established() || !selector.Matches(sa)) return;
     if (!selector.child_level()) {
-      commands.push_back(engine::RekeyIkeCommand{sa->id()});
-      continue;
+      commands.push_back(engine::RekeyIkeCommand{sa.id()});
+      return;
     }
-    for (const auto& c : sa->children()) {
+    for (const auto& c : sa.children()) {
       if (c.state != engine::ChildState::kInstalled) continue;
       if (selector.Matches(c)) {
-        commands.push_back(engine::RekeyChildCommand{sa->id(), c.spi_in});
+        commands.push_back(engine::RekeyChildCommand{sa.id(), c.spi_in});
       }
     }
-  }
+  });
   if (commands.empty()) {
     return done(MakeUnexpected(control::Error{control::ErrorCode::kNotFound, "no matching established SA to rekey"}));
   }
   for (auto& c : commands) d.Handle(c);
   done(nlohmann::json{{"message", "rekeying " + std::to_string(commands.size()) + " SA(s)"}});
+}
+
+// The CHILD_SAs of an IKEv2 or IKEv1 SA, for list-sas.
+template <typename Sa>
+nlohmann::json EngineHost::ChildrenJson(const Sa& sa) const {
+  const Impl& d = *impl_;
+  auto now = d.Now();
+  nlohmann::json children = nlohmann::json::array();
+  for (const auto& c : sa.children()) {
+    nlohmann::json local_ts = nlohmann::json::array(), remote_ts = nlohmann::json::array();
+    for (const auto& t : c.ts_local) local_ts.push_back(t.ToString());
+    for (const auto& t : c.ts_remote) remote_ts.push_back(t.ToString());
+    nlohmann::json child = {{"name", c.name},
+                            {"unique_id", c.spi_in},
+                            {"state", ChildStateName(c.state)},
+                            {"mode", c.mode == xfrm::Mode::kTunnel ? "TUNNEL" : "TRANSPORT"},
+                            {"protocol", c.protocol == ProtocolId::kAh ? "AH" : "ESP"},
+                            {"encap", c.encap},
+                            {"reqid", c.reqid},
+                            {"spi_in", Hex32(c.spi_in)},
+                            {"spi_out", Hex32(c.spi_out)},
+                            {"proposal", c.proposal.ToString()},
+                            {"installed_s", std::chrono::duration_cast<std::chrono::seconds>(now - c.established_at).count()},
+                            {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa.id(), engine::TimerKind::kChildRekey, c.spi_in})},
+                            {"local_ts", local_ts},
+                            {"remote_ts", remote_ts}};
+    xfrm::SaId in{sa.local().address, c.spi_in, c.protocol, c.config.mark_in};
+    xfrm::SaId out{sa.remote().address, c.spi_out, c.protocol, c.config.mark_out};
+    auto& backend = const_cast<xfrm::Backend&>(d.backend);
+    if (auto u = backend.QuerySa(in)) {
+      child["bytes_in"] = u->bytes;
+      child["packets_in"] = u->packets;
+    }
+    if (auto u = backend.QuerySa(out)) {
+      child["bytes_out"] = u->bytes;
+      child["packets_out"] = u->packets;
+    }
+    children.push_back(std::move(child));
+  }
+  return children;
 }
 
 nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
@@ -1070,38 +1120,7 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
   auto now = d.Now();
   for (const auto* sa : d.engine.sas()) {
     if (!ike_filter.empty() && sa->config().name != ike_filter) continue;
-    nlohmann::json children = nlohmann::json::array();
-    for (const auto& c : sa->children()) {
-      nlohmann::json local_ts = nlohmann::json::array(), remote_ts = nlohmann::json::array();
-      for (const auto& t : c.ts_local) local_ts.push_back(t.ToString());
-      for (const auto& t : c.ts_remote) remote_ts.push_back(t.ToString());
-      nlohmann::json child = {{"name", c.name},
-                              {"unique_id", c.spi_in},
-                              {"state", ChildStateName(c.state)},
-                              {"mode", c.mode == xfrm::Mode::kTunnel ? "TUNNEL" : "TRANSPORT"},
-                              {"protocol", c.protocol == ProtocolId::kAh ? "AH" : "ESP"},
-                              {"encap", c.encap},
-                              {"reqid", c.reqid},
-                              {"spi_in", Hex32(c.spi_in)},
-                              {"spi_out", Hex32(c.spi_out)},
-                              {"proposal", c.proposal.ToString()},
-                              {"installed_s", std::chrono::duration_cast<std::chrono::seconds>(now - c.established_at).count()},
-                              {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kChildRekey, c.spi_in})},
-                              {"local_ts", local_ts},
-                              {"remote_ts", remote_ts}};
-      xfrm::SaId in{sa->local().address, c.spi_in, c.protocol, c.config.mark_in};
-      xfrm::SaId out{sa->remote().address, c.spi_out, c.protocol, c.config.mark_out};
-      auto& backend = const_cast<xfrm::Backend&>(d.backend);
-      if (auto u = backend.QuerySa(in)) {
-        child["bytes_in"] = u->bytes;
-        child["packets_in"] = u->packets;
-      }
-      if (auto u = backend.QuerySa(out)) {
-        child["bytes_out"] = u->bytes;
-        child["packets_out"] = u->packets;
-      }
-      children.push_back(std::move(child));
-    }
+    nlohmann::json children = ChildrenJson(*sa);
     const auto& proposal = sa->ike_proposal();
     list.push_back({{"name", sa->config().name},
                     {"unique_id", sa->id()},
@@ -1129,6 +1148,36 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
       list.back()["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - up->second).count();
     }
   }
+  // IKEv1: the ISAKMP SA (its cookies as SPIs) with its Quick Mode SAs.
+  for (const auto* sa : d.engine.v1_sas()) {
+    if (!ike_filter.empty() && sa->config().name != ike_filter) continue;
+    const auto& algorithms = sa->algorithms();
+    nlohmann::json entry = {
+        {"name", sa->config().name},
+        {"unique_id", sa->id()},
+        {"state", engine::IkeStateName(sa->state())},
+        {"version", 1},
+        {"initiator", sa->role() == Role::kInitiator},
+        {"spi_i", Hex64(sa->cookie_i())},
+        {"spi_r", Hex64(sa->cookie_r())},
+        {"nat_detected", sa->nat_detected()},
+        {"mobike", false},
+        {"aggressive", sa->aggressive()},
+        {"local", {{"host", sa->local().address.ToString()}, {"port", sa->local().port},
+                   {"id", sa->config().local_auth.id.ToString()}}},
+        {"remote", {{"host", sa->remote().address.ToString()}, {"port", sa->remote().port},
+                    {"id", sa->peer_id() ? sa->peer_id()->ToString() : std::string("%any")}}},
+        {"proposal", algorithms ? algorithms->ToString() : std::string("-")},
+        // IKEv1 has no IKE rekey: the ISAKMP SA is reauthenticated.
+        {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kIkeReauth, 0})},
+        {"local_vips", nlohmann::json::array()},
+        {"remote_vips", nlohmann::json::array()},
+        {"children", ChildrenJson(*sa)}};
+    if (sa->established()) {
+      entry["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - sa->established_at()).count();
+    }
+    list.push_back(std::move(entry));
+  }
   return {{"ike_sas", list}};
 }
 
@@ -1150,9 +1199,7 @@ nlohmann::json EngineHost::Stats() const {
   const Impl& d = *impl_;
   size_t children = 0;
   nlohmann::json traffic = nlohmann::json::array();
-  for (const auto* sa : d.engine.sas()) {
-    children += sa->children().size();
-  }
+  d.ForEachSa([&](const auto& sa) { children += sa.children().size(); });
   nlohmann::json counters = nlohmann::json::object();
   for (size_t i = 0; i < static_cast<size_t>(engine::Drop::kCount); ++i) {
     auto drop = static_cast<engine::Drop>(i);
@@ -1181,9 +1228,6 @@ nlohmann::json EngineHost::Stats() const {
     counters["esp_packets_in"] = s.in_packets;
     counters["esp_send_errors"] = s.send_errors;
     counters["natt_keepalives"] = s.keepalives;
-    counters["esp_udp_gso_sends"] = s.gso_sends;
-    counters["esp_udp_gso_fallbacks"] = s.gso_fallbacks;
-    counters["esp_udp_gro_receives"] = s.gro_receives;
   }
   auto sas = ListSas("");
   for (const auto& ike : sas["ike_sas"]) {
@@ -1193,7 +1237,7 @@ nlohmann::json EngineHost::Stats() const {
                          {"bytes_out", c.value("bytes_out", 0)}, {"packets_out", c.value("packets_out", 0)}});
     }
   }
-  return {{"ike_sas", d.engine.sas().size()},
+  return {{"ike_sas", d.SaCount()},
           {"half_open", d.engine.half_open()},
           {"child_sas", children},
           {"counters", counters},
@@ -1219,7 +1263,7 @@ nlohmann::json EngineHost::DataPathAlgorithms() const {
 }
 
 std::string EngineHost::backend_name() const { return impl_->backend.name(); }
-size_t EngineHost::ike_sa_count() const { return impl_->engine.sas().size(); }
+size_t EngineHost::ike_sa_count() const { return impl_->SaCount(); }
 
 void EngineHost::StartKeepalives(std::chrono::seconds interval) {
   Impl& d = *impl_;
@@ -1227,11 +1271,11 @@ void EngineHost::StartKeepalives(std::chrono::seconds interval) {
   d.loop.AddTimerIn(interval, [this, interval] {
     Impl& i = *impl_;
     if (i.shutting_down) return;
-    for (const auto* sa : i.engine.sas()) {
-      if (!sa->established() || !sa->nat_detected()) continue;
-      if (sa->local().port != i.sockets.options().natt_port) continue;
-      if (i.sockets.SendKeepalive(sa->local(), sa->remote())) ++i.keepalives_sent;
-    }
+    i.ForEachSa([&](const auto& sa) {
+      if (!sa.established() || !sa.nat_detected()) return;
+      if (sa.local().port != i.sockets.options().natt_port) return;
+      if (i.sockets.SendKeepalive(sa.local(), sa.remote())) ++i.keepalives_sent;
+    });
     StartKeepalives(interval);
   });
 }
@@ -1241,7 +1285,7 @@ void EngineHost::Shutdown(std::function<void()> done) {
   d.shutting_down = true;
   d.shutdown_done = std::move(done);
   std::vector<uint64_t> ids;
-  for (const auto* sa : d.engine.sas()) ids.push_back(sa->id());
+  d.ForEachSa([&](const auto& sa) { ids.push_back(sa.id()); });
   if (ids.empty()) {
     d.FinishShutdown();
     return;

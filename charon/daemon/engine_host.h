@@ -88,6 +88,8 @@ class EngineHost {
 
  private:
   struct Impl;
+  template <typename Sa>  // engine::IkeSa or engine::v1::IsakmpSa
+  nlohmann::json ChildrenJson(const Sa& sa) const;
   std::unique_ptr<Impl> impl_;
 };
 
