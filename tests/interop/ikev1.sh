@@ -251,6 +251,15 @@ case $cell in
     o_initiate || fail "our initiate failed"
     wait_up "we initiated"
     ping_both 203.0.113.1 "we initiated"
+    if [[ $o_kind == ours ]]; then
+      # list-sas: an IKEv1 SA whose SPIs are the cookies strongSwan shows.
+      cookies=$(s_list | grep -o '[0-9a-f]\{16\}_i\*\? [0-9a-f]\{16\}_r' | head -1 | tr -d '*')
+      json=$(ours --json list-sas | tr -d ' \n')
+      grep -q '"version":1' <<<"$json" || fail "list-sas does not say IKEv1"
+      grep -q "\"spi_i\":\"${cookies%%_i*}\"" <<<"$json" || fail "our spi_i is not strongSwan's CKY-I (${cookies%%_i*})"
+      grep -q "\"spi_r\":\"$(sed 's/.* //; s/_r//' <<<"$cookies")\"" <<<"$json" || fail "our spi_r is not strongSwan's CKY-R"
+      echo "list-sas: IKEv1 SA with cookies $cookies"
+    fi
     o_terminate
     wait_for 10 both_down || { o_list >&2; s_list >&2; fail "SAs left after terminate"; }
     s_initiate || fail "strongSwan's initiate failed"
