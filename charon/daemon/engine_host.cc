@@ -1035,7 +1035,10 @@ void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds 
     for (const auto& c : sa.children()) {
       if (selector.Matches(c)) {
         commands.push_back(engine::TerminateChildCommand{sa.id(), c.spi_in});
-        spis.insert(c.spi_in);
+        // A CHILD_SA already replaced by a rekey goes without a "child
+        // down" event (IKEv1 peers such as strongSwan keep the old SA until
+        // it expires): it is deleted, but not waited for.
+        if (c.state != engine::ChildState::kRekeyed) spis.insert(c.spi_in);
         sas.insert(sa.id());
       }
     }
@@ -1048,6 +1051,11 @@ void EngineHost::Terminate(const nlohmann::json& sel, std::chrono::milliseconds 
   w->sas = sas;
   w->child_spis = spis;
   for (auto& c : commands) d.Handle(c);
+  if (child_level && spis.empty()) {
+    for (const auto& wp : d.waiters) {
+      if (wp.get() == w) return d.Complete(w, nlohmann::json{{"message", "terminated"}});
+    }
+  }
 }
 
 void EngineHost::Rekey(const nlohmann::json& sel, Completion done) {
