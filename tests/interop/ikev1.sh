@@ -280,7 +280,19 @@ case $cell in
     o_rekey_child
     wait_for 15 spis_changed || { o_list >&2; fail "our CHILD_SA SPIs did not change after our rekey"; }
     sleep 1
-    ping_both 203.0.113.1 "after our phase-2 rekey" ;;
+    ping_both 203.0.113.1 "after our phase-2 rekey"
+    if [[ $o_kind == ours ]]; then
+      # Closing the CHILD_SA alone (a Quick Mode SA DELETE) keeps the ISAKMP
+      # SA; initiating the connection by name brings the child back.
+      ours terminate --child net --timeout 15
+      s_child_gone() { ! s_up && ss_swanctl "$work/s" --list-sas | grep -q ESTABLISHED; }
+      wait_for 10 s_child_gone || { s_list >&2; fail "strongSwan kept the CHILD_SA (or lost the IKE_SA)"; }
+      ours initiate --ike iop --timeout 30 || fail "initiate --ike on the established ISAKMP SA failed"
+      wait_up "the child again"
+      n=$(ours --json list-sas | grep -c "\"spi_i\"" || true)
+      ((n == 1)) || { ours --json list-sas >&2; fail "$n ISAKMP SAs instead of one"; }
+      ping_both 203.0.113.1 "after terminate --child and initiate --ike"
+    fi ;;
   aggressive-psk)
     # Our responder refuses Aggressive Mode unless the connection allows it.
     if s_initiate >"$work/refused.log" 2>&1; then fail "Aggressive Mode accepted without aggressive = yes"; fi
