@@ -23,19 +23,29 @@ void Prepare(PeerConfig& config) {
 
 void Engine::AddConfig(PeerConfig config) {
   Prepare(config);
-  configs_.push_back(std::move(config));
+  configs_.push_back(std::make_shared<const PeerConfig>(std::move(config)));
 }
 
 void Engine::SetConfigs(std::vector<PeerConfig> configs) {
-  for (PeerConfig& c : configs) Prepare(c);
-  configs_ = std::move(configs);
+  configs_.clear();
+  for (PeerConfig& c : configs) {
+    Prepare(c);
+    configs_.push_back(std::make_shared<const PeerConfig>(std::move(c)));
+  }
 }
 
 const PeerConfig* Engine::FindConfig(const std::string& name) const {
   for (const auto& c : configs_) {
-    if (c.name == name) return &c;
+    if (c->name == name) return c.get();
   }
   return nullptr;
+}
+
+std::shared_ptr<const PeerConfig> Engine::SharedConfig(const PeerConfig& config) const {
+  for (const auto& c : configs_) {
+    if (c.get() == &config) return c;
+  }
+  return std::make_shared<const PeerConfig>(config.Clone());
 }
 
 std::vector<const IkeSa*> Engine::sas() const {
@@ -285,7 +295,7 @@ void Engine::AdoptRekeys(TimePoint now, Effects& out) {
     uint64_t our_spi = result.role == Role::kInitiator ? result.spi_i : result.spi_r;
     if (our_spi == 0 || by_spi_.count(our_spi)) return nullptr;  // SPI clash
     uint64_t id = next_id_++;
-    auto sa = std::make_unique<IkeSa>(id, result.role, old.config().Clone(), env_, settings_,
+    auto sa = std::make_unique<IkeSa>(id, result.role, old.shared_config(), env_, settings_,
                                       counters_, next_reqid_);
     IkeSa* ref = sa.get();
     by_spi_[our_spi] = std::move(sa);
@@ -364,10 +374,10 @@ const PeerConfig* Engine::MatchResponderConfig(const Endpoint& local,
   const PeerConfig* best = nullptr;
   int best_score = -1;
   for (const auto& c : configs_) {
-    if (c.version == 1) continue;  // IKEv1 only: not for IKE_SA_INIT
-    int score = AddressMatch(c, local, remote);
+    if (c->version == 1) continue;  // IKEv1 only: not for IKE_SA_INIT
+    int score = AddressMatch(*c, local, remote);
     if (score > best_score) {
-      best = &c;
+      best = c.get();
       best_score = score;
     }
   }
@@ -426,7 +436,7 @@ void Engine::NewResponder(const wire::Message& msg, ByteView raw, const Datagram
   }
   uint64_t id = next_id_++;
   uint64_t spi_r = NewSpi();
-  auto sa = std::make_unique<IkeSa>(id, Role::kResponder, config->Clone(), env_, settings_,
+  auto sa = std::make_unique<IkeSa>(id, Role::kResponder, SharedConfig(*config), env_, settings_,
                                     counters_, next_reqid_);
   sa->Accept(dg.to, dg.from, msg.header.spi_i, spi_r);
   sa->SetReqidRegistry(&reqids_);
@@ -446,7 +456,7 @@ IkeSa& Engine::Initiate(const PeerConfig& config, const std::vector<std::string>
                         TimePoint now, Effects& out) {
   uint64_t id = next_id_++;
   uint64_t spi_i = NewSpi();
-  auto sa = std::make_unique<IkeSa>(id, Role::kInitiator, config.Clone(), env_, settings_,
+  auto sa = std::make_unique<IkeSa>(id, Role::kInitiator, SharedConfig(config), env_, settings_,
                                     counters_, next_reqid_);
   IkeSa& ref = *sa;
   by_spi_[spi_i] = std::move(sa);
@@ -515,7 +525,8 @@ void Engine::OnKernel(const KernelEvent& ev, TimePoint now, Effects& out) {
     return;
   }
   if (const auto* acq = std::get_if<xfrm::AcquireEvent>(&ev.event)) {
-    for (const auto& config : configs_) {
+    for (const auto& shared : configs_) {
+      const PeerConfig& config = *shared;
       for (const auto& child : config.children) {
         if (child.reqid == 0 || child.reqid != acq->reqid) continue;
         if (IkeSa* up = const_cast<IkeSa*>(FindEstablished(config.name))) {

@@ -67,6 +67,8 @@ class Engine {
   bool CheckCookie(const wire::Message& msg, const Datagram& dg, Effects& out);
   Bytes Cookie(ByteView nonce, const IpAddress& peer, uint64_t spi_i) const;
   const PeerConfig* MatchResponderConfig(const Endpoint& local, const Endpoint& remote) const;
+  // The shared snapshot of a configuration of ours (a copy otherwise).
+  std::shared_ptr<const PeerConfig> SharedConfig(const PeerConfig& config) const;
   IkeSa* FindById(uint64_t id);
   uint64_t NewSpi();
   // Every call into an IkeSa goes through Touch: an SA changes state only
@@ -106,7 +108,9 @@ class Engine {
   uint32_t next_reqid_ = 1;
   uint64_t next_id_ = 1;
   Bytes cookie_secret_;
-  std::vector<PeerConfig> configs_;
+  // Shared with the IKE_SAs made from them (one copy per connection, not
+  // per SA); a reload replaces the pointers, SAs keep their snapshot.
+  std::vector<std::shared_ptr<const PeerConfig>> configs_;
   std::map<uint64_t, std::unique_ptr<IkeSa>> by_spi_;  // our SPI -> SA
   std::map<uint64_t, uint64_t> id_to_spi_;
   // Responder: (initiator SPI, peer) -> our SPI, to spot retransmitted

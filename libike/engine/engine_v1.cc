@@ -84,7 +84,8 @@ void Engine::OnV1Datagram(const Datagram& dg, ByteView raw, TimePoint now, Effec
   }
   const PeerConfig* config = nullptr;
   int best = -1;
-  for (const auto& c : configs_) {
+  for (const auto& shared : configs_) {
+    const PeerConfig& c = *shared;
     if (c.version != 1 && c.version != 0) continue;
     int score = AddressMatch(c, dg.to, dg.from);
     if (score > best) {
@@ -143,7 +144,8 @@ bool Engine::OnV1Kernel(const KernelEvent& ev, TimePoint now, Effects& out) {
     return false;
   }
   if (const auto* acq = std::get_if<xfrm::AcquireEvent>(&ev.event)) {
-    for (const auto& config : configs_) {
+    for (const auto& shared : configs_) {
+      const PeerConfig& config = *shared;
       if (config.version != 1) continue;
       for (const auto& child : config.children) {
         if (child.reqid == 0 || child.reqid != acq->reqid) continue;

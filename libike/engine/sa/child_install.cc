@@ -42,8 +42,8 @@ uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config, const TsList* re
   // packets find their SA through the policy's reqid, and each peer's
   // CHILD_SA has its own selectors (its virtual IP), while a peer that
   // reconnects with the same address shares the policies and so the reqid.
-  std::string key = ctx.config.name + "/" + config.name;
-  if (ctx.config.remote.address.IsUnspecified()) {
+  std::string key = ctx.config->name + "/" + config.name;
+  if (ctx.config->remote.address.IsUnspecified()) {
     if (!remote_ts) return ctx.next_reqid++;
     for (const auto& ts : *remote_ts) key += " " + ts.ToString();
   }

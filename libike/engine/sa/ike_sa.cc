@@ -32,7 +32,7 @@ struct IkeSa::Scope {
   bool was_;
 };
 
-IkeSa::IkeSa(uint64_t id, Role role, PeerConfig config, Env env, const EngineSettings& settings,
+IkeSa::IkeSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env, const EngineSettings& settings,
              Counters& counters, uint32_t& next_reqid)
     : ctx_(id, role, std::move(config), env, settings, counters, next_reqid),
       tm_(
@@ -52,7 +52,7 @@ void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi
   tm_.Queue(std::make_unique<IkeConfig>(Role::kInitiator));
   tm_.Queue(std::make_unique<IkeMobike>(Role::kInitiator));
   bool first = true;
-  for (const auto& c : ctx_.config.children) {
+  for (const auto& c : ctx_.config->children) {
     if (!children.empty() &&
         std::find(children.begin(), children.end(), c.name) == children.end()) {
       continue;
@@ -66,7 +66,7 @@ void IkeSa::InitiateChildren(const std::vector<std::string>& children, bool only
                              TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   if (destroyed() || !ctx_.established()) return;
-  for (const auto& c : ctx_.config.children) {
+  for (const auto& c : ctx_.config->children) {
     if (!children.empty() &&
         std::find(children.begin(), children.end(), c.name) == children.end()) {
       continue;
@@ -247,11 +247,11 @@ void IkeSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
     case TimerKind::kDpd: {
       ctx_.TimerFired(id.kind, id.aux);
       Duration idle = now - ctx_.last_inbound;
-      if (idle >= ctx_.config.dpd_delay && !tm_.HasTask(TaskType::kIkeDpd)) {
+      if (idle >= ctx_.config->dpd_delay && !tm_.HasTask(TaskType::kIkeDpd)) {
         tm_.Queue(std::make_unique<IkeDpd>());
       }
-      Duration next = ctx_.config.dpd_delay - std::min(idle, ctx_.config.dpd_delay);
-      ctx_.ArmTimer(TimerKind::kDpd, next.count() > 0 ? next : ctx_.config.dpd_delay);
+      Duration next = ctx_.config->dpd_delay - std::min(idle, ctx_.config->dpd_delay);
+      ctx_.ArmTimer(TimerKind::kDpd, next.count() > 0 ? next : ctx_.config->dpd_delay);
       break;
     }
     case TimerKind::kChildRekey:
@@ -391,34 +391,42 @@ void IkeSa::Destroy(const std::string& reason) {
     Event e;
     e.kind = EventKind::kIkeDown;
     e.sa = ctx_.id;
-    e.connection = ctx_.config.name;
+    e.connection = ctx_.config->name;
     e.reason = reason;
-    if (peer_dead) e.then = ctx_.config.dpd_action;
+    if (peer_dead) e.then = ctx_.config->dpd_action;
     ctx_.Emit(EmitEvent{std::move(e)});
   }
-  if (peer_dead && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart) {
+  if (peer_dead && ctx_.role == Role::kInitiator && ctx_.config->dpd_action == DpdAction::kRestart) {
     wants_restart_ = true;
   }
 }
 
 void IkeSa::OnEstablished() {
+  // Our key pair and the IKE_SA_INIT messages served the keys and the AUTH
+  // payloads; an established IKE_SA never reads them again (rekeys make
+  // new ones), so they do not stay for its lifetime.
+  ctx_.ke.reset();
+  ctx_.init_request = Bytes();
+  ctx_.init_response = Bytes();
+  ctx_.cookie = Bytes();
+  if (ctx_.eap) ctx_.eap->ReleaseAfterAuth();
   if (ctx_.rekeyed_away) return;  // a redundant SA of a rekey collision
-  if (ctx_.config.dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
-  if (ctx_.config.rekey_time.count() > 0) {
-    Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
-                                                        : ctx_.config.rekey_time / 10;
-    ctx_.ArmTimer(TimerKind::kIkeRekey, ctx_.config.rekey_time - ctx_.Jitter(jitter));
+  if (ctx_.config->dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
+  if (ctx_.config->rekey_time.count() > 0) {
+    Duration jitter = ctx_.config->rand_time.count() > 0 ? ctx_.config->rand_time
+                                                        : ctx_.config->rekey_time / 10;
+    ctx_.ArmTimer(TimerKind::kIkeRekey, ctx_.config->rekey_time - ctx_.Jitter(jitter));
   }
-  if (ctx_.config.reauth_time.count() > 0 && ctx_.role == Role::kInitiator) {
-    Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time
-                                                        : ctx_.config.reauth_time / 10;
-    ctx_.ArmTimer(TimerKind::kIkeReauth, ctx_.config.reauth_time - ctx_.Jitter(jitter));
+  if (ctx_.config->reauth_time.count() > 0 && ctx_.role == Role::kInitiator) {
+    Duration jitter = ctx_.config->rand_time.count() > 0 ? ctx_.config->rand_time
+                                                        : ctx_.config->reauth_time / 10;
+    ctx_.ArmTimer(TimerKind::kIkeReauth, ctx_.config->reauth_time - ctx_.Jitter(jitter));
   }
   // Hard lifetime: the later of rekey and reauth time plus over_time (10%
   // of it when unset), as strongSwan computes it.
-  Duration soft = std::max(ctx_.config.rekey_time, ctx_.config.reauth_time);
+  Duration soft = std::max(ctx_.config->rekey_time, ctx_.config->reauth_time);
   if (soft.count() > 0) {
-    Duration over = ctx_.config.over_time.count() > 0 ? ctx_.config.over_time : soft / 10;
+    Duration over = ctx_.config->over_time.count() > 0 ? ctx_.config->over_time : soft / 10;
     ctx_.ArmTimer(TimerKind::kIkeLifetime, soft + over);
   }
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);

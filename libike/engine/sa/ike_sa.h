@@ -17,7 +17,7 @@ class IkeSaPeer;
 
 class IkeSa {
  public:
-  IkeSa(uint64_t id, Role role, PeerConfig config, Env env, const EngineSettings& settings,
+  IkeSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env, const EngineSettings& settings,
         Counters& counters, uint32_t& next_reqid);
 
   uint64_t id() const { return ctx_.id; }
@@ -28,7 +28,8 @@ class IkeSa {
   // Replaced by a rekeyed IKE_SA and waiting for its Delete.
   bool rekeyed_away() const { return ctx_.rekeyed_away; }
   const std::string& down_reason() const { return ctx_.down_reason; }
-  const PeerConfig& config() const { return ctx_.config; }
+  const PeerConfig& config() const { return *ctx_.config; }
+  const std::shared_ptr<const PeerConfig>& shared_config() const { return ctx_.config; }
   uint64_t spi_i() const { return ctx_.spi_i; }
   uint64_t spi_r() const { return ctx_.spi_r; }
   uint64_t local_spi() const { return ctx_.local_spi(); }
@@ -72,13 +73,15 @@ class IkeSa {
   const std::optional<IpAddress>& received_netmask() const { return ctx_.received_netmask; }
   const std::vector<std::pair<std::string, IpAddress>>& peer_vips() const { return ctx_.peer_vips; }
   // Responder: the configurations IKE_AUTH may switch to once IDi is known.
-  void SetConfigCandidates(const std::vector<PeerConfig>* c) { ctx_.config_candidates = c; }
+  void SetConfigCandidates(const std::vector<std::shared_ptr<const PeerConfig>>* c) {
+    ctx_.config_candidates = c;
+  }
   // Reauthentication (make-before-break): this SA replaces `id` once up.
   uint64_t reauth_of() const { return reauth_of_; }
   void set_reauth_of(uint64_t id) {
     reauth_of_ = id;
     // The old IKE_SA must survive until we delete it ourselves.
-    if (id) ctx_.config.send_initial_contact = false;
+    if (id) ctx_.suppress_initial_contact = true;
   }
   bool wants_reauth() const { return wants_reauth_; }
   void clear_wants_reauth() { wants_reauth_ = false; }

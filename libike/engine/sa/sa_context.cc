@@ -19,13 +19,13 @@ void SaContext::EmitEvent(EventKind kind, std::string child, uint32_t spi_in, ui
   Event e;
   e.kind = kind;
   e.sa = id;
-  e.connection = config.name;
+  e.connection = config->name;
   e.child = std::move(child);
   e.spi_in = spi_in;
   e.spi_out = spi_out;
   e.reason = std::move(reason);
   if (kind == EventKind::kChildDown && e.reason == kReasonDeletedByPeer) {
-    for (const auto& c : config.children) {
+    for (const auto& c : config->children) {
       if (c.name == e.child) e.then = c.close_action;
     }
   }

@@ -118,6 +118,20 @@ struct EapSession {
   // Responder with RADIUS: the backend's answer, taken by the next Build.
   bool awaiting_backend = false;
   std::optional<EapBackendReply> backend_reply;
+
+  // Once the IKE_SA is established only the identity and the backend's
+  // address are read again; the method state (TLS contexts), the MSK and
+  // the saved messages are released.
+  void ReleaseAfterAuth() {
+    server.reset();
+    peer.reset();
+    out.reset();
+    msk = SecretBytes();
+    first_request.reset();
+    own_id_body = Bytes();
+    peer_id_body = Bytes();
+    backend_reply.reset();
+  }
   std::optional<IpAddress> framed_ip;  // from the backend: the peer's virtual IP
 };
 
@@ -126,7 +140,7 @@ inline constexpr std::string_view kReasonDeletedByPeer = "deleted by peer";
 inline constexpr std::string_view kReasonRetransmit = "retransmits";  // "giving up after N retransmits"
 
 struct SaContext {
-  SaContext(uint64_t id_, Role role_, PeerConfig config_, Env env_,
+  SaContext(uint64_t id_, Role role_, std::shared_ptr<const PeerConfig> config_, Env env_,
             const EngineSettings& settings_, Counters& counters_, uint32_t& next_reqid_)
       : id(id_),
         role(role_),
@@ -135,10 +149,17 @@ struct SaContext {
         settings(settings_),
         counters(counters_),
         next_reqid(next_reqid_) {}
+  // Tests: a context with a configuration of its own.
+  SaContext(uint64_t id_, Role role_, PeerConfig config_, Env env_,
+            const EngineSettings& settings_, Counters& counters_, uint32_t& next_reqid_)
+      : SaContext(id_, role_, std::make_shared<const PeerConfig>(std::move(config_)), env_,
+                  settings_, counters_, next_reqid_) {}
 
   const uint64_t id;
   const Role role;
-  PeerConfig config;
+  // Shared, read-only: every IKE_SA of a connection points at the same
+  // snapshot (a reload makes new ones; IKE_AUTH may switch to another).
+  std::shared_ptr<const PeerConfig> config;
   Env env;
   const EngineSettings& settings;
   Counters& counters;
@@ -210,7 +231,9 @@ struct SaContext {
   bool vip_failed = false;
   // Responder: all configurations (the Engine's), for the switch to the
   // one that fits the peer's identity in IKE_AUTH. Null: keep `config`.
-  const std::vector<PeerConfig>* config_candidates = nullptr;
+  const std::vector<std::shared_ptr<const PeerConfig>>* config_candidates = nullptr;
+  // Reauthentication: the old IKE_SA must survive until we delete it.
+  bool suppress_initial_contact = false;
   // Set when an IKE_SA rekey completed; the Engine picks it up.
   std::optional<IkeRekeyResult> rekeyed;
   // An IKE_SA rekey we answered while our own was in flight (RFC 7296
@@ -228,8 +251,11 @@ struct SaContext {
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
   const Bytes& local_nonce() const { return role == Role::kInitiator ? nonce_i : nonce_r; }
+  bool SendInitialContact() const {
+    return config->send_initial_contact && !suppress_initial_contact;
+  }
   bool nat_detected() const { return nat_here || nat_there; }
-  bool use_encap() const { return nat_detected() || config.force_encap; }
+  bool use_encap() const { return nat_detected() || config->force_encap; }
   bool established() const { return state == IkeState::kEstablished ||
                                     state == IkeState::kRekeying; }
 

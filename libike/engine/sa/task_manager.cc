@@ -47,7 +47,7 @@ std::vector<TaskType> TaskManager::active_types() const {
 }
 
 Duration TaskManager::RetransmitTimeout(unsigned tries) const {
-  const RetransmitConfig& rc = ctx_.config.retransmit;
+  const RetransmitConfig& rc = ctx_.config->retransmit;
   double ms = static_cast<double>(rc.timeout.count()) * std::pow(rc.base, tries);
   if (rc.limit.count() > 0) ms = std::min(ms, static_cast<double>(rc.limit.count()));
   return Duration(static_cast<int64_t>(ms));
@@ -58,8 +58,8 @@ std::optional<std::vector<Bytes>> TaskManager::Encode(const wire::Message& msg) 
     return std::vector<Bytes>{EncodePlain(msg)};
   }
   if (!ctx_.keys.out) return std::nullopt;
-  size_t frag = (ctx_.peer_supports_fragmentation && ctx_.config.fragmentation)
-                    ? ctx_.config.fragment_size
+  size_t frag = (ctx_.peer_supports_fragmentation && ctx_.config->fragmentation)
+                    ? ctx_.config->fragment_size
                     : 0;
   auto enc = EncodeProtected(msg, *ctx_.keys.out, ctx_.env.rng, frag);
   if (!enc) return std::nullopt;
@@ -87,7 +87,7 @@ void TaskManager::InitiateNext() {
                            [&](const std::unique_ptr<Task>& a) { return a->type() == t; });
     if (dup) break;
     active_.push_back(std::move(queued_.front()));
-    queued_.pop_front();
+    queued_.erase(queued_.begin());
   }
   outstanding_ = Outstanding{next_mid_, exchange, {}, 0};
   BuildAndSendRequest();
@@ -124,7 +124,7 @@ void TaskManager::BuildAndSendRequest() {
 void TaskManager::OnRetransmitTimer() {
   ctx_.TimerFired(TimerKind::kRetransmit, 0);
   if (!outstanding_) return;
-  if (outstanding_->tries >= ctx_.config.retransmit.tries) {
+  if (outstanding_->tries >= ctx_.config->retransmit.tries) {
     destroy_("giving up after " + std::to_string(outstanding_->tries) + " retransmits");
     return;
   }

@@ -78,14 +78,14 @@ TsList Substitute(const TsList& configured, const std::vector<IpAddress>& hosts)
 // lease; otherwise our IKE address.
 TsList ChildCreate::LocalDynamic(const TsList& configured, const SaContext& ctx) {
   if (!ctx.own_vips.empty()) return Substitute(configured, ctx.own_vips);
-  if (!ctx.config.vips.empty() && ctx.role == Role::kInitiator && !ctx.established()) {
+  if (!ctx.config->vips.empty() && ctx.role == Role::kInitiator && !ctx.established()) {
     TsList out;
     for (const auto& ts : configured) {
       if (!(ts.start.IsUnspecified() && ts.end.IsUnspecified())) {
         out.push_back(ts);
         continue;
       }
-      for (const IpAddress& vip : ctx.config.vips) {
+      for (const IpAddress& vip : ctx.config->vips) {
         TrafficSelector any = TrafficSelector::Any(vip.family());
         any.ip_proto = ts.ip_proto;
         any.start_port = ts.start_port;
@@ -290,7 +290,7 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
   if (config_) {
     try_config(*config_);
   } else {
-    for (const auto& c : ctx.config.children) {
+    for (const auto& c : ctx.config->children) {
       if (try_config(c)) break;
     }
   }

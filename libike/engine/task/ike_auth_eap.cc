@@ -63,7 +63,7 @@ Identity EapPeerIdentity(const Bytes& eap_identity, const Identity& ike_identity
 TaskOutcome IkeAuth::BuildEapInitiator(wire::Message& msg, SaContext& ctx) {
   if (!eap_round_one_) {
     eap_round_one_ = true;
-    const AuthConfig& a = ctx.config.local_auth;
+    const AuthConfig& a = ctx.config->local_auth;
     if (a.eap_method != EapMethod::kMschapv2 && a.eap_method != EapMethod::kTls) {
       return Fail(std::string("EAP method ") + EapMethodName(a.eap_method) +
                   " is not supported as a client");
@@ -77,7 +77,7 @@ TaskOutcome IkeAuth::BuildEapInitiator(wire::Message& msg, SaContext& ctx) {
     if (a.eap_method == EapMethod::kTls) {
       // Our certificate in the TLS handshake; the gateway's verified
       // against the CAs we trust for its IKE AUTH.
-      eap::TlsCredentials tls{a.certs, a.private_key_der, ctx.config.remote_auth.ca_certs};
+      eap::TlsCredentials tls{a.certs, a.private_key_der, ctx.config->remote_auth.ca_certs};
       ctx.eap->peer.emplace(eap::Type::kTls, ctx.eap->identity, SecretBytes(), RandomFrom(ctx),
                             std::move(tls));
     } else {
@@ -85,12 +85,12 @@ TaskOutcome IkeAuth::BuildEapInitiator(wire::Message& msg, SaContext& ctx) {
                             RandomFrom(ctx));
     }
     msg.payloads.push_back(id);
-    if (ctx.config.send_initial_contact) {
+    if (ctx.SendInitialContact()) {
       msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kInitialContact));
     }
     if (auto certreq = OwnCertReq(ctx)) msg.payloads.push_back(std::move(*certreq));
-    if (!ctx.config.remote_auth.id.IsAny()) {
-      msg.payloads.push_back(ToWireId(Role::kResponder, ctx.config.remote_auth.id));
+    if (!ctx.config->remote_auth.id.IsAny()) {
+      msg.payloads.push_back(ToWireId(Role::kResponder, ctx.config->remote_auth.id));
     }
     return TaskResult::kDone;  // no AUTH: we authenticate by EAP
   }
@@ -177,9 +177,9 @@ std::optional<wire::Message> IkeAuth::FinalRoundInput(const SaContext& ctx,
 
 TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx) {
   SelectConfigByIdentity(ctx, msg);
-  const AuthConfig& remote = ctx.config.remote_auth;
+  const AuthConfig& remote = ctx.config->remote_auth;
   if (remote.kind != AuthKind::kEap) {
-    return Fail("peer sent no AUTH (asks for EAP), but connection '" + ctx.config.name +
+    return Fail("peer sent no AUTH (asks for EAP), but connection '" + ctx.config->name +
                     "' does not authenticate it by EAP",
                 wire::NotifyType::kAuthenticationFailed);
   }
@@ -212,7 +212,7 @@ TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx)
                     " is not supported as a server (eap-mschapv2, eap-tls or eap-radius)",
                 wire::NotifyType::kAuthenticationFailed);
   }
-  const std::vector<EapSecret>* users = &ctx.config.remote_auth.eap_users;
+  const std::vector<EapSecret>* users = &ctx.config->remote_auth.eap_users;
   eap::UserLookup lookup = [users](const Bytes& identity) -> const SecretBytes* {
     const SecretBytes* any = nullptr;
     for (const EapSecret& u : *users) {
@@ -221,12 +221,12 @@ TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx)
     }
     return any;
   };
-  Identity local_id = ctx.config.local_auth.id;
+  Identity local_id = ctx.config->local_auth.id;
   std::string server_name = local_id.IsAny() ? "gateway" : Printable(local_id.data);
   if (remote.eap_method == EapMethod::kTls) {
     // The gateway's IKE certificate serves TLS; the client's is checked
     // against the CAs of the connection's remote side.
-    const AuthConfig& own = ctx.config.local_auth;
+    const AuthConfig& own = ctx.config->local_auth;
     eap::TlsCredentials tls{own.certs, own.private_key_der, remote.ca_certs};
     ctx.eap->server.emplace(eap::Type::kTls, ctx.eap->identity, server_name, lookup,
                             RandomFrom(ctx), std::move(tls));
@@ -240,7 +240,7 @@ TaskOutcome IkeAuth::StartEapResponder(const wire::Message& msg, SaContext& ctx)
 
 TaskOutcome IkeAuth::RelayToBackend(SaContext& ctx, const eap::Packet& response, bool first) {
   ctx.eap->last_request_id = response.id;
-  ctx.Emit(EapBackendRequest{ctx.id, ctx.config.name, ctx.eap->identity, eap::Encode(response),
+  ctx.Emit(EapBackendRequest{ctx.id, ctx.config->name, ctx.eap->identity, eap::Encode(response),
                              first, ctx.local, ctx.remote});
   ctx.eap->awaiting_backend = true;
   return TaskResult::kDeferred;
@@ -359,7 +359,7 @@ TaskOutcome IkeAuth::BuildEapResponder(wire::Message& msg, SaContext& ctx) {
   }
   if (s.own_id_body.empty()) {
     // The first response: our identity and our own AUTH, then EAP.
-    Identity local_id = ctx.config.local_auth.id;
+    Identity local_id = ctx.config->local_auth.id;
     if (local_id.IsAny()) local_id = Identity::FromAddress(ctx.local.address);
     wire::IdPayload id = ToWireId(role_, local_id);
     auto auth = OwnAuth(ctx, id);
@@ -369,7 +369,7 @@ TaskOutcome IkeAuth::BuildEapResponder(wire::Message& msg, SaContext& ctx) {
     s.own_id_body = wire::EncodeIdBody(id);
     msg.payloads.push_back(id);
     std::vector<wire::Payload> extra;
-    MakeAuthenticatorFor(ctx.config.local_auth)->AddPayloads(ctx, extra);
+    MakeAuthenticatorFor(ctx.config->local_auth)->AddPayloads(ctx, extra);
     for (auto& p : extra) msg.payloads.push_back(std::move(p));
     msg.payloads.push_back(*auth);
   }

@@ -35,17 +35,17 @@ void ReleaseVirtualIps(SaContext& ctx) {
   }
   ctx.peer_vips.clear();
   for (const IpAddress& a : ctx.own_vips) {
-    ctx.Emit(VirtualIp{false, a, ctx.config.name, ctx.id});
+    ctx.Emit(VirtualIp{false, a, ctx.config->name, ctx.id});
   }
   ctx.own_vips.clear();
 }
 
 TaskOutcome IkeConfig::Build(wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kInitiator) {
-    if (ctx.config.vips.empty()) return TaskResult::kDone;
+    if (ctx.config->vips.empty()) return TaskResult::kDone;
     wire::CpPayload cp;
     cp.cfg_type = wire::CfgType::kRequest;
-    for (const IpAddress& vip : ctx.config.vips) {
+    for (const IpAddress& vip : ctx.config->vips) {
       bool v4 = vip.is_v4();
       if (vip.IsUnspecified()) {
         cp.attributes.push_back(CfgAttribute::Make(
@@ -88,7 +88,7 @@ void IkeConfig::Assign(SaContext& ctx) {
         v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
         AddressValue(a, !v4, 128)));
     const PoolSpec* pool =
-        ctx.pools && !ctx.config.pools.empty() ? ctx.pools->Find(ctx.config.pools.front()) : nullptr;
+        ctx.pools && !ctx.config->pools.empty() ? ctx.pools->Find(ctx.config->pools.front()) : nullptr;
     for (const IpAddress& dns : pool ? pool->dns : std::vector<IpAddress>{}) {
       if (dns.family() != a.family()) continue;
       cp.attributes.push_back(CfgAttribute::Address(
@@ -100,7 +100,7 @@ void IkeConfig::Assign(SaContext& ctx) {
   for (const IpAddress& want : requested_) {
     std::optional<IpAddress> requested;
     if (!want.IsUnspecified()) requested = want;
-    auto grant = ctx.pools->Acquire(ctx.config.pools, want.family(), LeaseIdentity(ctx), requested);
+    auto grant = ctx.pools->Acquire(ctx.config->pools, want.family(), LeaseIdentity(ctx), requested);
     if (!grant) {
       failures += (failures.empty() ? "" : "; ") + grant.error();
       continue;
@@ -167,13 +167,13 @@ TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
     // no CP at all, the CHILD_SA uses the peer's IKE address.
     bool framed = ctx.eap && ctx.eap->framed_ip;
     if (!requested_.empty() && ctx.peer_id &&
-        (framed || (ctx.pools && !ctx.config.pools.empty()))) {
+        (framed || (ctx.pools && !ctx.config->pools.empty()))) {
       Assign(ctx);
     }
     return TaskResult::kDone;
   }
   // Initiator: the response.
-  if (ctx.config.vips.empty()) return TaskResult::kDone;
+  if (ctx.config->vips.empty()) return TaskResult::kDone;
   // Without the address we asked for the tunnel is useless: the IKE_SA
   // (established on the gateway's side) is deleted properly.
   auto give_up = [&](std::string why) -> TaskOutcome {
@@ -195,7 +195,7 @@ TaskOutcome IkeConfig::Process(const wire::Message& msg, SaContext& ctx) {
     if (t == CfgAttributeType::kInternalIp4Address || t == CfgAttributeType::kInternalIp6Address) {
       if (addr->IsUnspecified()) continue;
       ctx.own_vips.push_back(*addr);
-      ctx.Emit(VirtualIp{true, *addr, ctx.config.name, ctx.id});
+      ctx.Emit(VirtualIp{true, *addr, ctx.config->name, ctx.id});
     } else if (t == CfgAttributeType::kInternalIp4Dns || t == CfgAttributeType::kInternalIp6Dns) {
       ctx.received_dns.push_back(*addr);
     } else if (t == CfgAttributeType::kInternalIp4Netmask && addr->is_v4()) {

@@ -82,7 +82,7 @@ TaskOutcome IkeInit::BuildRequest(wire::Message& msg, SaContext& ctx) {
   ctx.state = IkeState::kConnecting;
   if (ctx.nonce_i.empty()) ctx.nonce_i = ctx.env.rng.Generate(kNonceSize);
   if (ctx.ke_group == KeGroup::kNone) {
-    for (const auto& p : ctx.config.ike_proposals) {
+    for (const auto& p : ctx.config->ike_proposals) {
       auto groups = p.KeGroups();
       if (!groups.empty()) {
         ctx.ke_group = groups.front();
@@ -100,7 +100,7 @@ TaskOutcome IkeInit::BuildRequest(wire::Message& msg, SaContext& ctx) {
     msg.payloads.insert(msg.payloads.begin(),
                         wire::NotifyPayload::Make(wire::NotifyType::kCookie, ctx.cookie));
   }
-  ProposalList proposals = ctx.config.ike_proposals;
+  ProposalList proposals = ctx.config->ike_proposals;
   Finalize(proposals, ProtocolId::kIke, {});
   msg.payloads.push_back(ToWireSa(proposals));
   msg.payloads.push_back(wire::KePayload{ctx.ke_group, ctx.ke->PublicValue()});
@@ -118,7 +118,7 @@ TaskOutcome IkeInit::ProcessResponse(const wire::Message& msg, SaContext& ctx) {
   if (const auto* ike = msg.FindNotify(wire::NotifyType::kInvalidKePayload)) {
     if (ike->data.size() != 2) return Fail("malformed INVALID_KE_PAYLOAD");
     auto group = static_cast<KeGroup>(ike->data[0] << 8 | ike->data[1]);
-    if (group == ctx.ke_group || !OffersGroup(ctx.config.ike_proposals, group) ||
+    if (group == ctx.ke_group || !OffersGroup(ctx.config->ike_proposals, group) ||
         !crypto::KeyExchange::IsSupported(group) || ++retries_ > kMaxRetries) {
       return Fail("peer requested unacceptable KE group " +
                   std::to_string(static_cast<unsigned>(group)));
@@ -137,7 +137,7 @@ TaskOutcome IkeInit::ProcessResponse(const wire::Message& msg, SaContext& ctx) {
   if (!sa || !ke || !nonce) return Fail("IKE_SA_INIT response lacks SA, KE or Nonce");
   if (sa->proposals.size() != 1) return Fail("response must contain exactly one proposal");
   Proposal selected = FromWire(sa->proposals.front());
-  if (!ValidateSelected(selected, ctx.config.ike_proposals)) {
+  if (!ValidateSelected(selected, ctx.config->ike_proposals)) {
     return Fail("peer selected a proposal we did not offer: " + selected.ToString());
   }
   if (selected.ke() != ctx.ke_group || ke->group != ctx.ke_group) {
@@ -163,7 +163,7 @@ TaskOutcome IkeInit::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
     return Fail("IKE_SA_INIT request lacks SA, KE or Nonce", wire::NotifyType::kInvalidSyntax);
   }
   ProposalList offered = FromWireSa(*sa);
-  ProposalList configured = SupportedOnly(ctx.config.ike_proposals);
+  ProposalList configured = SupportedOnly(ctx.config->ike_proposals);
   auto selected = SelectProposal(RestrictToGroup(offered, ke->group), configured);
   if (!selected || !Supported(*selected)) {
     selected = SelectProposal(offered, configured);

@@ -51,7 +51,7 @@ std::optional<NatState> CheckNatd(const wire::Message& msg, const Endpoint& loca
 void AddNatd(wire::Message& msg, const SaContext& ctx, const Endpoint& local,
              const Endpoint& remote) {
   Bytes src = NatHash(ctx.spi_i, ctx.spi_r, local);
-  if (ctx.config.force_encap) {
+  if (ctx.config->force_encap) {
     for (auto& b : src) b ^= 0xff;  // a faked NAT, as in IKE_SA_INIT
   }
   msg.payloads.push_back(wire::NotifyPayload::Make(wire::NotifyType::kNatDetectionSourceIp, src));
@@ -96,7 +96,7 @@ void MoveIkeSa(SaContext& ctx, const Endpoint& local, const Endpoint& remote) {
 // --- IKE_AUTH ---
 
 TaskOutcome IkeMobike::Build(wire::Message& msg, SaContext& ctx) {
-  if (!ctx.config.mobike) return TaskResult::kDone;
+  if (!ctx.config->mobike) return TaskResult::kDone;
   if (role_ == Role::kInitiator) {
     if (sent_) return TaskResult::kDone;
     sent_ = true;
@@ -124,7 +124,7 @@ TaskOutcome IkeMobike::Process(const wire::Message& msg, SaContext& ctx) {
   }
   // With several IKE_AUTH rounds (EAP) this runs on the last response,
   // where the peer announces it (the TaskManager holds us until then).
-  if (announced && ctx.config.mobike && sent_) ctx.mobike = true;
+  if (announced && ctx.config->mobike && sent_) ctx.mobike = true;
   return TaskResult::kDone;
 }
 

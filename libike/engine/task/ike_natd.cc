@@ -26,7 +26,7 @@ TaskOutcome IkeNatd::Build(wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kResponder && !peer_sent_) return TaskResult::kDone;
   uint64_t spi_r = role_ == Role::kInitiator ? 0 : ctx.spi_r;
   Bytes src = NatHash(ctx.spi_i, spi_r, ctx.local);
-  if (ctx.config.force_encap) {
+  if (ctx.config->force_encap) {
     // RFC 7296 2.23: faking a NAT makes the peer encapsulate too.
     for (auto& b : src) b ^= 0xff;
   }
@@ -76,11 +76,11 @@ TaskOutcome IkeNatd::Process(const wire::Message& msg, SaContext& ctx) {
 
 TaskOutcome IkeFeatures::Build(wire::Message& msg, SaContext& ctx) {
   bool initiator = role_ == Role::kInitiator;
-  if (ctx.config.fragmentation && (initiator || peer_frag_)) {
+  if (ctx.config->fragmentation && (initiator || peer_frag_)) {
     msg.payloads.push_back(
         wire::NotifyPayload::Make(wire::NotifyType::kIkev2FragmentationSupported));
   }
-  if (ctx.config.signature_authentication && (initiator || peer_hashes_)) {
+  if (ctx.config->signature_authentication && (initiator || peer_hashes_)) {
     msg.payloads.push_back(wire::NotifyPayload::SignatureHashAlgorithms(
         {HashAlgorithm::kSha2_256, HashAlgorithm::kSha2_384, HashAlgorithm::kSha2_512,
          HashAlgorithm::kIdentity}));

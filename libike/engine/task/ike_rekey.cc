@@ -58,7 +58,7 @@ TaskOutcome IkeRekey::Build(wire::Message& msg, SaContext& ctx) {
     auto ke = crypto::KeyExchange::Create(group_, ctx.env.rng);
     if (!ke) return Fail("key exchange: " + ke.error().detail, std::nullopt, {}, false);
     ke_.emplace(std::move(*ke));
-    ProposalList proposals = ctx.config.ike_proposals;
+    ProposalList proposals = ctx.config->ike_proposals;
     Finalize(proposals, ProtocolId::kIke, SpiBytes(new_spi_));
     msg.payloads.push_back(ToWireSa(proposals));
     msg.payloads.push_back(wire::NoncePayload{own_nonce_});
@@ -104,7 +104,7 @@ TaskOutcome IkeRekey::Process(const wire::Message& msg, SaContext& ctx) {
       error_ = wire::NotifyType::kInvalidSyntax;
       return TaskResult::kDone;
     }
-    ProposalList configured = ctx.config.ike_proposals;
+    ProposalList configured = ctx.config->ike_proposals;
     Finalize(configured, ProtocolId::kIke, {});
     auto selected = SelectProposal(FromWireSa(*sa), configured);
     if (!selected || selected->spi.size() != 8) {
@@ -134,7 +134,7 @@ TaskOutcome IkeRekey::Process(const wire::Message& msg, SaContext& ctx) {
   if (const auto* n = msg.FindNotify(wire::NotifyType::kInvalidKePayload);
       n && n->data.size() == 2) {
     auto g = static_cast<KeGroup>(n->data[0] << 8 | n->data[1]);
-    if (g != group_ && OffersGroup(ctx.config.ike_proposals, g) &&
+    if (g != group_ && OffersGroup(ctx.config->ike_proposals, g) &&
         crypto::KeyExchange::IsSupported(g)) {
       group_ = g;
       return TaskResult::kNeedMore;
@@ -148,7 +148,7 @@ TaskOutcome IkeRekey::Process(const wire::Message& msg, SaContext& ctx) {
   const auto* ke = msg.Find<wire::KePayload>();
   if (!sa || !nonce || !ke || sa->proposals.size() != 1) return retry_later("bad response");
   Proposal selected = FromWire(sa->proposals.front());
-  ProposalList offered = ctx.config.ike_proposals;
+  ProposalList offered = ctx.config->ike_proposals;
   Finalize(offered, ProtocolId::kIke, SpiBytes(new_spi_));
   if (!ValidateSelected(selected, offered) || selected.spi.size() != 8 ||
       ke->group != group_ || selected.ke() != group_) {
