@@ -18,6 +18,8 @@
 #   BENCH_N=1000 BENCH_WINDOW=8 BENCH_OUT=DIR (CSV and logs are kept there)
 #   BENCH_PROBE=1: time the responder's stats/list-sas once a second during the load
 #   BENCH_PERF=1 (or dwarf, for whole call stacks): perf record the responder
+#   BENCH_HEAPTRACK=1: run our responder under heaptrack (memory per tunnel by call site,
+#     in heaptrack-ours-*.txt; its bookkeeping inflates our RSS and CPU figures)
 #   during each run (DIR/perf-*.data, flat profile in DIR/perf-*.txt)
 # A benchmark, never a test: it reports numbers, it does not pass or fail on
 # them. Every process it starts is stopped by PID; namespaces are removed on exit.
@@ -121,8 +123,14 @@ start_responder() {  # PEER AUTH DIR -> sets RPID
   if [[ $peer == ours ]]; then
     responder_conf "$d/swanctl.conf" "$auth"
     [[ $auth == ecdsa ]] && pki_install "$work/pki" responder "$d"
-    ns_spawn r "${cpu_r[@]}" "$charon" --config "$d/swanctl.conf" --control-socket "$d/control.sock" \
-      --pid-file "$d/charon.pid" --backend userspace --tun ipsec-r --no-ipv6 --log-level info >/dev/null
+    local pre=()
+    if [[ -n ${BENCH_HEAPTRACK:-} && -f /usr/lib/heaptrack/libheaptrack_preload.so ]]; then
+      # heaptrack runs a thread of its own, so the daemon cannot drop its
+      # capabilities (per thread) and is told to keep them.
+      pre=(env LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so DUMP_HEAPTRACK_OUTPUT="$d/heaptrack.raw")
+    fi
+    ns_spawn r "${cpu_r[@]}" "${pre[@]}" "$charon" --config "$d/swanctl.conf" --control-socket "$d/control.sock" \
+      --pid-file "$d/charon.pid" --backend userspace --tun ipsec-r --no-ipv6 --log-level info ${pre:+--keep-caps} >/dev/null
     RPID=${NS_PIDS[-1]}
     wait_for 15 "$ipsecctl" --socket "$d/control.sock" version || { echo "our daemon did not start" >&2; return 1; }
   else
@@ -217,6 +225,13 @@ for auth in $SCENARIOS; do
     fi
     t1=$(cpu_ticks "$RPID")
     m1=$(rss_kib "$RPID")
+    if [[ -n ${BENCH_HEAPTRACK:-} && $peer == ours ]]; then
+      # heaptrack's raw data is complete once the process has ended.
+      kill "$RPID" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.2; done
+      /usr/lib/heaptrack/libexec/heaptrack_interpret <"$d/heaptrack.raw" | zstd -q -c >"$out/heaptrack-$peer-$auth.zst"
+      heaptrack_print -f "$out/heaptrack-$peer-$auth.zst" -p 0 -a 0 -T 0 -l 1 -n 40 -s 0 >"$out/heaptrack-$peer-$auth.txt" 2>&1 || true
+    fi
     echo "$res" | tee -a "$out/loadgen.log" | sed 's/^/  /'
     line=$(grep '^RESULT' <<<"$res" || true)
     get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
