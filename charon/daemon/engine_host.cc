@@ -106,11 +106,14 @@ struct EngineHost::Impl {
   RouteSourceResolver sources;  // local_addrs = %any initiators
   engine::Engine engine;
   Clock::time_point epoch;
-  struct ArmedTimer {
-    EventLoop::TimerId loop_id;
-    engine::TimePoint deadline;
-  };
-  std::map<engine::TimerId, ArmedTimer> timers;
+  // The engine's timers (several per IKE_SA) are kept here, ordered by
+  // deadline, and the event loop holds one timer for the earliest: a
+  // loop timer each (a hash node, a deadline node and a heap-allocated
+  // callback) cost about twice the memory per tunnel.
+  std::map<engine::TimerId, engine::TimePoint> timers;  // id -> deadline
+  std::set<std::pair<engine::TimePoint, engine::TimerId>> due;
+  EventLoop::TimerId wake = 0;
+  engine::TimePoint wake_at{0};
   std::map<uint64_t, engine::TimePoint> ike_established;  // IKE_SA id -> when it came up
   // EAP-RADIUS (auth = eap-radius) and RADIUS accounting.
   RadiusClient radius{loop, log};
@@ -240,25 +243,51 @@ struct EngineHost::Impl {
   }
   void Do(engine::ArmTimer& e) {
     Cancel(e.id);
-    engine::TimerId id = e.id;
-    auto loop_id = loop.AddTimerIn(e.after, [this, id] {
-      timers.erase(id);
-      Handle(engine::TimerFired{id});
-    });
-    timers[id] = ArmedTimer{loop_id, Now() + e.after};
+    engine::TimePoint deadline = Now() + e.after;
+    timers[e.id] = deadline;
+    due.emplace(deadline, e.id);
+    ArmWake();
   }
   void Do(engine::CancelTimer& e) { Cancel(e.id); }
   void Cancel(const engine::TimerId& id) {
     auto it = timers.find(id);
     if (it == timers.end()) return;
-    loop.CancelTimer(it->second.loop_id);
+    due.erase({it->second, id});
     timers.erase(it);
+    // The loop timer may now be early: it then finds nothing due and re-arms.
+  }
+  // The loop timer follows the earliest deadline.
+  void ArmWake() {
+    if (due.empty()) return;
+    engine::TimePoint first = due.begin()->first;
+    if (wake != 0 && wake_at <= first) return;
+    if (wake != 0) loop.CancelTimer(wake);
+    wake_at = first;
+    wake = loop.AddTimerIn(std::max(first - Now(), engine::Duration{0}), [this] { FireDue(); });
+  }
+  void FireDue() {
+    wake = 0;
+    engine::TimePoint now = Now();
+    // Handle() arms and cancels timers: take one due timer at a time.
+    while (!due.empty() && due.begin()->first <= now) {
+      engine::TimerId id = due.begin()->second;
+      due.erase(due.begin());
+      timers.erase(id);
+      Handle(engine::TimerFired{id});
+    }
+    ArmWake();
+  }
+  void CancelAllTimers() {
+    if (wake != 0) loop.CancelTimer(wake);
+    wake = 0;
+    timers.clear();
+    due.clear();
   }
   // Seconds until a timer fires, or -1 when it is not armed.
   int64_t SecondsUntil(const engine::TimerId& id) const {
     auto it = timers.find(id);
     if (it == timers.end()) return -1;
-    return std::chrono::duration_cast<std::chrono::seconds>(it->second.deadline - Now()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(it->second - Now()).count();
   }
   void Do(engine::InstallSa& e) {
     auto r = backend.AddSa(e.params);
@@ -802,8 +831,7 @@ struct EngineHost::Impl {
     if (!shutdown_done) return;
     auto flushed = backend.FlushOwned();
     if (!flushed) log.Log(Subsystem::kKernel, LogLevel::kWarning, "flushing our SAs/policies: " + flushed.error().ToString());
-    for (auto& [id, t] : timers) loop.CancelTimer(t.loop_id);
-    timers.clear();
+    CancelAllTimers();
     auto done = std::move(shutdown_done);
     shutdown_done = nullptr;
     done();
@@ -846,7 +874,7 @@ EngineHost::~EngineHost() {
     d.loop.RemoveFd(d.wake_fd);
     close(d.wake_fd);
   }
-  for (auto& [id, t] : d.timers) d.loop.CancelTimer(t.loop_id);
+  d.CancelAllTimers();
   (void)d.backend.FlushOwned();
 }
 
