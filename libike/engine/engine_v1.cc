@@ -99,7 +99,7 @@ void Engine::OnV1Datagram(const Datagram& dg, ByteView raw, TimePoint now, Effec
   }
   uint64_t id = next_id_++;
   uint64_t cookie_r = NewSpi();
-  auto fresh = std::make_unique<v1::IsakmpSa>(id, Role::kResponder, config->Clone(), env_,
+  auto fresh = std::make_unique<v1::IsakmpSa>(id, Role::kResponder, SharedConfig(*config), env_,
                                               settings_, counters_, next_reqid_);
   fresh->Accept(dg.to, dg.from, h.initiator_cookie, cookie_r);
   fresh->SetReqidRegistry(&reqids_);
@@ -117,7 +117,7 @@ v1::IsakmpSa& Engine::InitiateV1(const PeerConfig& config, const std::vector<std
                                  TimePoint now, Effects& out) {
   uint64_t id = next_id_++;
   uint64_t cookie_i = NewSpi();
-  auto sa = std::make_unique<v1::IsakmpSa>(id, Role::kInitiator, config.Clone(), env_, settings_,
+  auto sa = std::make_unique<v1::IsakmpSa>(id, Role::kInitiator, SharedConfig(config), env_, settings_,
                                            counters_, next_reqid_);
   v1::IsakmpSa& ref = *sa;
   v1_sas_[id] = std::move(sa);

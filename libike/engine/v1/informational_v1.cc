@@ -141,8 +141,8 @@ void IsakmpSa::OnInformational(const isakmp::Message& msg, ByteView raw) {
           if (n->data.size() == 4 && dpd_outstanding_ != 0 && n->data == U32Bytes(dpd_outstanding_)) {
             dpd_outstanding_ = 0;
             dpd_tries_ = 0;
-            if (ctx_.config.dpd_delay.count() > 0) {
-              ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
+            if (ctx_.config->dpd_delay.count() > 0) {
+              ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
             } else {
               ctx_.CancelTimer(TimerKind::kDpd);
             }
@@ -196,11 +196,11 @@ void IsakmpSa::SendDpd() {
   cookies.insert(cookies.end(), cr.begin(), cr.end());
   SendNotify(isakmp::NotifyType::kDpdRUThere, isakmp::ProtocolId::kIsakmp, cookies,
              U32Bytes(dpd_outstanding_));
-  ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.retransmit.timeout);
+  ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->retransmit.timeout);
 }
 
 void IsakmpSa::OnDpdTimer() {
-  const RetransmitConfig& r = ctx_.config.retransmit;
+  const RetransmitConfig& r = ctx_.config->retransmit;
   if (dpd_outstanding_ != 0) {
     if (++dpd_tries_ > r.tries) {
       Destroy("DPD: giving up after " + std::to_string(r.tries) + " " +
@@ -219,12 +219,12 @@ void IsakmpSa::OnDpdTimer() {
     ctx_.ArmTimer(TimerKind::kDpd, d);
     return;
   }
-  if (ctx_.config.dpd_delay.count() <= 0) return;
+  if (ctx_.config->dpd_delay.count() <= 0) return;
   Duration idle = ctx_.now - ctx_.last_inbound;
-  if (idle >= ctx_.config.dpd_delay) {
+  if (idle >= ctx_.config->dpd_delay) {
     SendDpd();
   } else {
-    ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay - idle);
+    ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay - idle);
   }
 }
 

@@ -17,28 +17,28 @@ struct IsakmpSa::Scope {
   IsakmpSa& sa_;
 };
 
-IsakmpSa::IsakmpSa(uint64_t id, Role role, PeerConfig config, Env env,
+IsakmpSa::IsakmpSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env,
                    const EngineSettings& settings, Counters& counters, uint32_t& next_reqid)
     : ctx_(id, role, std::move(config), env, settings, counters, next_reqid) {}
 
 uint16_t IsakmpSa::AuthMethod() const {
-  if (ctx_.config.local_auth.kind == AuthKind::kPubkey) {
-    return Ikev1SignatureMethod(ctx_.config.local_auth)
+  if (ctx_.config->local_auth.kind == AuthKind::kPubkey) {
+    return Ikev1SignatureMethod(ctx_.config->local_auth)
         .value_or(static_cast<uint16_t>(isakmp::Phase1Auth::kRsaSignature));
   }
   return static_cast<uint16_t>(isakmp::Phase1Auth::kPreSharedKey);
 }
 
 uint32_t IsakmpSa::Phase1LifeSeconds() const {
-  Duration soft = std::max(ctx_.config.rekey_time, ctx_.config.reauth_time);
+  Duration soft = std::max(ctx_.config->rekey_time, ctx_.config->reauth_time);
   if (soft.count() <= 0) return 0;
-  Duration over = ctx_.config.over_time.count() > 0 ? ctx_.config.over_time : soft / 10;
+  Duration over = ctx_.config->over_time.count() > 0 ? ctx_.config->over_time : soft / 10;
   return static_cast<uint32_t>((soft + over).count() / 1000);
 }
 
 const SecretBytes& IsakmpSa::Psk() const {
-  return ctx_.config.remote_auth.psk.empty() ? ctx_.config.local_auth.psk
-                                             : ctx_.config.remote_auth.psk;
+  return ctx_.config->remote_auth.psk.empty() ? ctx_.config->local_auth.psk
+                                             : ctx_.config->remote_auth.psk;
 }
 
 void IsakmpSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t cookie_i,
@@ -49,7 +49,7 @@ void IsakmpSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t 
   ctx_.spi_i = cookie_i;
   pending_children_ = children;
   pending_all_children_ = children.empty();
-  aggressive_ = ctx_.config.aggressive;
+  aggressive_ = ctx_.config->aggressive;
   StartPhase1(now);
 }
 
@@ -66,7 +66,7 @@ void IsakmpSa::InitiateChildren(const std::vector<std::string>& children, bool o
                                 TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   if (!established()) return;
-  for (const ChildConfig& c : ctx_.config.children) {
+  for (const ChildConfig& c : ctx_.config->children) {
     if (!children.empty() &&
         std::find(children.begin(), children.end(), c.name) == children.end()) {
       continue;
@@ -155,7 +155,7 @@ uint32_t IsakmpSa::NewMessageId() {
 }
 
 void IsakmpSa::ArmRetransmit(uint32_t mid, unsigned tries) {
-  const RetransmitConfig& r = ctx_.config.retransmit;
+  const RetransmitConfig& r = ctx_.config->retransmit;
   double t = static_cast<double>(r.timeout.count());
   for (unsigned i = 0; i < tries; ++i) t *= r.base;
   Duration d(static_cast<int64_t>(t));
@@ -164,7 +164,7 @@ void IsakmpSa::ArmRetransmit(uint32_t mid, unsigned tries) {
 }
 
 void IsakmpSa::OnRetransmit(uint32_t mid) {
-  const unsigned max_tries = ctx_.config.retransmit.tries;
+  const unsigned max_tries = ctx_.config->retransmit.tries;
   if (mid == 0) {
     if (p1_stage_ == P1Stage::kDone || p1_last_sent_.empty()) return;
     if (++p1_tries_ > max_tries) {
@@ -296,7 +296,7 @@ void IsakmpSa::OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects&
   child->state = ChildState::kRekeying;
   TsList l = child->ts_local, r = child->ts_remote;
   ChildConfig cfg = child->config;
-  for (const auto& c : ctx_.config.children) {
+  for (const auto& c : ctx_.config->children) {
     if (c.name == cfg.name) cfg = c;  // the configured lifetimes, not the negotiated
   }
   StartQuickMode(cfg, spi_in, &l, &r);
@@ -399,11 +399,11 @@ void IsakmpSa::Destroy(const std::string& reason) {
   Event e;
   e.kind = EventKind::kIkeDown;
   e.sa = ctx_.id;
-  e.connection = ctx_.config.name;
+  e.connection = ctx_.config->name;
   e.reason = reason;
-  if (peer_dead) e.then = ctx_.config.dpd_action;
+  if (peer_dead) e.then = ctx_.config->dpd_action;
   ctx_.Emit(EmitEvent{std::move(e)});
-  if (peer_dead && ctx_.role == Role::kInitiator && ctx_.config.dpd_action == DpdAction::kRestart) {
+  if (peer_dead && ctx_.role == Role::kInitiator && ctx_.config->dpd_action == DpdAction::kRestart) {
     wants_restart_ = true;
   }
 }

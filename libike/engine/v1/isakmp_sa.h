@@ -64,7 +64,7 @@ struct QuickMode {
 
 class IsakmpSa {
  public:
-  IsakmpSa(uint64_t id, Role role, PeerConfig config, Env env, const EngineSettings& settings,
+  IsakmpSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env, const EngineSettings& settings,
            Counters& counters, uint32_t& next_reqid);
 
   // --- Introspection (the control socket, tests) ---
@@ -73,7 +73,7 @@ class IsakmpSa {
   IkeState state() const { return ctx_.state; }
   bool established() const { return ctx_.established(); }
   bool destroyed() const { return ctx_.state == IkeState::kDestroyed; }
-  const PeerConfig& config() const { return ctx_.config; }
+  const PeerConfig& config() const { return *ctx_.config; }
   const std::string& down_reason() const { return ctx_.down_reason; }
   uint64_t cookie_i() const { return ctx_.spi_i; }
   uint64_t cookie_r() const { return ctx_.spi_r; }
@@ -100,7 +100,7 @@ class IsakmpSa {
   uint64_t reestablish_of() const { return reestablish_of_; }
   void set_reestablish_of(uint64_t id) {
     reestablish_of_ = id;
-    if (id) ctx_.config.send_initial_contact = false;
+    if (id) ctx_.suppress_initial_contact = true;
   }
   bool initial_contact() const { return ctx_.initial_contact; }
   void clear_initial_contact() { ctx_.initial_contact = false; }

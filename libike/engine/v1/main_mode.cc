@@ -97,7 +97,7 @@ std::vector<isakmp::Payload> IsakmpSa::NatDPayloads() const {
   bool draft = natt_ == NatTraversal::kDraft;
   // RFC 3947 3.2: the destination first, then the source.
   Endpoint local = ctx_.local;
-  if (ctx_.config.force_encap) local.port = 0;  // a mismatch forces encapsulation
+  if (ctx_.config->force_encap) local.port = 0;  // a mismatch forces encapsulation
   v.push_back(isakmp::NatDPayload{hash_of(ctx_.remote), draft});
   v.push_back(isakmp::NatDPayload{hash_of(local), draft});
   return v;
@@ -121,13 +121,13 @@ void IsakmpSa::CheckNatD(const isakmp::Message& msg) {
 }
 
 void IsakmpSa::FloatPorts() {
-  if (natt_ == NatTraversal::kNone || !(ctx_.nat_detected() || ctx_.config.force_encap)) return;
+  if (natt_ == NatTraversal::kNone || !(ctx_.nat_detected() || ctx_.config->force_encap)) return;
   if (ctx_.local.port == 500) ctx_.local.port = 4500;
   if (ctx_.remote.port == 500) ctx_.remote.port = 4500;
 }
 
 std::optional<isakmp::IdPayload> IsakmpSa::OurId() const {
-  const Identity& id = ctx_.config.local_auth.id;
+  const Identity& id = ctx_.config->local_auth.id;
   if (id.IsAny()) {
     const IpAddress& a = ctx_.local.address;
     Bytes data(a.bytes().begin(), a.bytes().end());
@@ -139,7 +139,7 @@ std::optional<isakmp::IdPayload> IsakmpSa::OurId() const {
 
 bool IsakmpSa::CheckPeerId(const isakmp::IdPayload& id) {
   Identity peer = ToIdentity(id);
-  const Identity& want = ctx_.config.remote_auth.id;
+  const Identity& want = ctx_.config->remote_auth.id;
   if (!want.IsAny() && !want.Matches(peer)) return false;
   ctx_.peer_id = peer;
   return true;
@@ -161,10 +161,10 @@ Result<std::vector<isakmp::Payload>, std::string> IsakmpSa::OwnAuthPayloads(bool
     out.push_back(isakmp::HashPayload{std::move(hash)});
     return out;
   }
-  for (const Bytes& cert : ctx_.config.local_auth.certs) {
+  for (const Bytes& cert : ctx_.config->local_auth.certs) {
     out.push_back(isakmp::CertPayload{isakmp::CertEncoding::kX509Signature, cert});
   }
-  IKE_ASSIGN_OR_RETURN(Bytes sig, Ikev1Sign(ctx_.config.local_auth, hash));
+  IKE_ASSIGN_OR_RETURN(Bytes sig, Ikev1Sign(ctx_.config->local_auth, hash));
   out.push_back(isakmp::SigPayload{std::move(sig)});
   return out;
 }
@@ -189,7 +189,7 @@ Result<void, std::string> IsakmpSa::VerifyPeerAuth(const std::vector<isakmp::Pay
       const auto* c = std::get_if<isakmp::CertPayload>(&p);
       if (c && c->encoding == isakmp::CertEncoding::kX509Signature) certs.push_back(c->data);
     }
-    auto ok = Ikev1VerifyPeer(ctx_.config.remote_auth, ctx_.env.wall_clock, certs,
+    auto ok = Ikev1VerifyPeer(ctx_.config->remote_auth, ctx_.env.wall_clock, certs,
                               ToIdentity(*id), expect, sig->data);
     if (!ok) return MakeUnexpected("authentication failed: " + ok.error());
   }
@@ -201,7 +201,7 @@ Result<void, std::string> IsakmpSa::VerifyPeerAuth(const std::vector<isakmp::Pay
 
 std::vector<isakmp::Payload> IsakmpSa::CertRequests() const {
   std::vector<isakmp::Payload> out;
-  if (UsesSignatures() && ctx_.config.send_certreq) {
+  if (UsesSignatures() && ctx_.config->send_certreq) {
     out.push_back(isakmp::CertReqPayload{isakmp::CertEncoding::kX509Signature, {}});
   }
   return out;
@@ -255,7 +255,7 @@ bool IsakmpSa::DeriveKeys(const Bytes& peer_ke) {
 }
 
 void IsakmpSa::StartPhase1(TimePoint now) {
-  p1_offer_ = Phase1Offer(ctx_.config.ike_proposals, AuthMethod(), Phase1LifeSeconds());
+  p1_offer_ = Phase1Offer(ctx_.config->ike_proposals, AuthMethod(), Phase1LifeSeconds());
   ctx_.state = IkeState::kConnecting;
   if (p1_offer_.empty()) {
     Destroy("no IKEv1 proposal configured");
@@ -371,7 +371,7 @@ void IsakmpSa::InitiatorPhase1(const isakmp::Message& msg, ByteView raw) {
       return;
     }
     std::vector<isakmp::Payload> payloads = std::move(*own);
-    if (ctx_.config.send_initial_contact) {
+    if (ctx_.SendInitialContact()) {
       isakmp::NotifyPayload n;
       n.protocol = isakmp::ProtocolId::kIsakmp;
       n.type = isakmp::NotifyType::kInitialContact;
@@ -434,7 +434,7 @@ void IsakmpSa::ResponderPhase1(const isakmp::Message& msg, ByteView raw) {
     }
     ctx_.state = IkeState::kConnecting;
     ReadVendorIds(msg);
-    auto choice = SelectPhase1(*sa, Phase1Offer(ctx_.config.ike_proposals, AuthMethod(), 0));
+    auto choice = SelectPhase1(*sa, Phase1Offer(ctx_.config->ike_proposals, AuthMethod(), 0));
     if (!choice) {
       SendUnencryptedNotify(isakmp::NotifyType::kNoProposalChosen);
       Destroy("Main Mode: no acceptable proposal (NO-PROPOSAL-CHOSEN)");
@@ -544,12 +544,12 @@ void IsakmpSa::Phase1Done() {
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
   ctx_.ke.reset();
   ctx_.EmitEvent(EventKind::kIkeUp);
-  if (ctx_.config.dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config.dpd_delay);
+  if (ctx_.config->dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
   uint32_t life_s = p1_ && p1_->life_s ? p1_->life_s : Phase1LifeSeconds();
   if (ctx_.role == Role::kInitiator) {
-    Duration soft = std::max(ctx_.config.rekey_time, ctx_.config.reauth_time);
+    Duration soft = std::max(ctx_.config->rekey_time, ctx_.config->reauth_time);
     if (soft.count() > 0) {
-      Duration jitter = ctx_.config.rand_time.count() > 0 ? ctx_.config.rand_time : soft / 10;
+      Duration jitter = ctx_.config->rand_time.count() > 0 ? ctx_.config->rand_time : soft / 10;
       ctx_.ArmTimer(TimerKind::kIkeReauth, soft - ctx_.Jitter(jitter));
     }
   }
@@ -557,7 +557,7 @@ void IsakmpSa::Phase1Done() {
   if (ctx_.role == Role::kInitiator && reestablish_of_ == 0) {
     std::vector<std::string> names = pending_children_;
     pending_children_.clear();
-    for (const ChildConfig& c : ctx_.config.children) {
+    for (const ChildConfig& c : ctx_.config->children) {
       if (pending_all_children_ ||
           std::find(names.begin(), names.end(), c.name) != names.end()) {
         StartQuickMode(c, 0, nullptr, nullptr);
@@ -636,14 +636,14 @@ void IsakmpSa::AggressiveResponder(const isakmp::Message& msg, ByteView raw) {
       return;
     }
     ctx_.state = IkeState::kConnecting;
-    if (!ctx_.config.aggressive) {
+    if (!ctx_.config->aggressive) {
       // It would expose a hash of the PSK to anyone asking.
       SendUnencryptedNotify(isakmp::NotifyType::kNoProposalChosen);
       Destroy("Aggressive Mode refused (aggressive = no)");
       return;
     }
     ReadVendorIds(msg);
-    auto choice = SelectPhase1(*sa, Phase1Offer(ctx_.config.ike_proposals, AuthMethod(), 0));
+    auto choice = SelectPhase1(*sa, Phase1Offer(ctx_.config->ike_proposals, AuthMethod(), 0));
     if (!choice) {
       SendUnencryptedNotify(isakmp::NotifyType::kNoProposalChosen);
       Destroy("Aggressive Mode: no acceptable proposal (NO-PROPOSAL-CHOSEN)");

@@ -333,7 +333,7 @@ void IsakmpSa::QuickModeResponder(const isakmp::Message& msg, ByteView raw, uint
   }
   const ChildConfig* config = nullptr;
   if (tsi && tsr) {
-    for (const ChildConfig& c : ctx_.config.children) {
+    for (const ChildConfig& c : ctx_.config->children) {
       TsList local = ResolveDynamic(c.local_ts, ctx_.local.address);
       TsList remote = ResolveDynamic(c.remote_ts, ctx_.remote.address);
       bool l_ok = std::any_of(local.begin(), local.end(),
