@@ -483,5 +483,65 @@ TEST(Ikev1Cert, UntrustedCaFailsCleanly) {
   EXPECT_EQ(p.sun->backend().sa_count(), 0u);
 }
 
+Bytes B(const char* s) {
+  ByteView v = AsBytes(s);
+  return Bytes(v.begin(), v.end());
+}
+
+void AddXauth(Pair& p, const char* password) {
+  auto mc = V1Config(MoonSpec()), sc = V1Config(SunSpec());
+  mc.xauth_local.enabled = true;
+  mc.xauth_local.id = B("alice");
+  mc.xauth_local.secret = SecretBytes(AsBytes(password));
+  sc.xauth_remote.enabled = true;
+  sc.xauth_remote.users.push_back({B("bob"), SecretBytes(AsBytes("bobs-password"))});
+  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  p.moon->engine().AddConfig(std::move(mc));
+  p.sun->engine().AddConfig(std::move(sc));
+}
+
+TEST(Ikev1Xauth, PskPlusXauthRoadwarrior) {
+  Pair p(17);
+  AddXauth(p, "alices-password");
+  p.net.Initiate(*p.moon, "gw");
+  bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30));
+  if (!up) Dump(p.moon), Dump(p.sun);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(UpV1(p.moon)->algorithms()->auth, 65001);  // XAUTHInitPreShared
+  EXPECT_TRUE(UpV1(p.sun)->xauth_done());
+  // REQUEST/REPLY, SET/ACK.
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 4u);
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 1u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(Ikev1Xauth, WrongPasswordFails) {
+  Pair p(18);
+  AddXauth(p, "guessed");
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil(
+      [&] { return p.moon->engine().v1_sas().empty() && p.sun->engine().v1_sas().empty(); },
+      seconds(60)));
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 0u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeUp), 0u);
+  EXPECT_NE(p.sun->events().back().reason.find("XAuth"), std::string::npos);
+  EXPECT_EQ(p.moon->backend().sa_count() + p.sun->backend().sa_count(), 0u);
+}
+
+TEST(Ikev1Xauth, LossyXauthConverges) {
+  for (uint64_t seed = 200; seed < 210; ++seed) {
+    Pair p(seed);
+    AddXauth(p, "alices-password");
+    p.net.SetLoss(0.2);
+    p.net.Initiate(*p.moon, "gw");
+    bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    if (!up && !UpV1(p.moon)) {
+      p.net.Initiate(*p.moon, "gw");
+      up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    }
+    EXPECT_TRUE(up) << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace ike::sim

@@ -22,11 +22,17 @@ IsakmpSa::IsakmpSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> con
     : ctx_(id, role, std::move(config), env, settings, counters, next_reqid) {}
 
 uint16_t IsakmpSa::AuthMethod() const {
+  uint16_t base = static_cast<uint16_t>(isakmp::Phase1Auth::kPreSharedKey);
   if (ctx_.config->local_auth.kind == AuthKind::kPubkey) {
-    return Ikev1SignatureMethod(ctx_.config->local_auth)
-        .value_or(static_cast<uint16_t>(isakmp::Phase1Auth::kRsaSignature));
+    base = Ikev1SignatureMethod(ctx_.config->local_auth)
+               .value_or(static_cast<uint16_t>(isakmp::Phase1Auth::kRsaSignature));
   }
-  return static_cast<uint16_t>(isakmp::Phase1Auth::kPreSharedKey);
+  if (!XauthClient() && !XauthServer()) return base;
+  // XAuthInit*: the initiator is the XAuth client; XAuthResp*: the responder.
+  bool client_initiates = (ctx_.role == Role::kInitiator) == XauthClient();
+  if (base == 1) return client_initiates ? 65001 : 65002;
+  if (base == 3) return client_initiates ? 65005 : 65006;
+  return base;  // ECDSA has no XAuth method code
 }
 
 uint32_t IsakmpSa::Phase1LifeSeconds() const {
@@ -66,6 +72,11 @@ void IsakmpSa::InitiateChildren(const std::vector<std::string>& children, bool o
                                 TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   if (!established()) return;
+  if (xauth_ == Xauth::kPending) {
+    for (const auto& c : children) pending_children_.push_back(c);
+    if (children.empty()) pending_all_children_ = true;
+    return;
+  }
   for (const ChildConfig& c : ctx_.config->children) {
     if (!children.empty() &&
         std::find(children.begin(), children.end(), c.name) == children.end()) {
@@ -163,6 +174,17 @@ void IsakmpSa::ArmRetransmit(uint32_t mid, unsigned tries) {
   ctx_.ArmTimer(TimerKind::kRetransmit, d, mid);
 }
 
+Duration IsakmpSa::RetransmitSpan() const {
+  const RetransmitConfig& r = ctx_.config->retransmit;
+  double t = 0, step = static_cast<double>(r.timeout.count());
+  for (unsigned i = 0; i <= r.tries; ++i) {
+    double d = r.limit.count() > 0 ? std::min(step, static_cast<double>(r.limit.count())) : step;
+    t += d;
+    step *= r.base;
+  }
+  return Duration(static_cast<int64_t>(t)) + Duration(std::chrono::seconds(10));
+}
+
 void IsakmpSa::OnRetransmit(uint32_t mid) {
   const unsigned max_tries = ctx_.config->retransmit.tries;
   if (mid == 0) {
@@ -174,6 +196,17 @@ void IsakmpSa::OnRetransmit(uint32_t mid) {
     }
     Send(p1_last_sent_);
     ArmRetransmit(0, p1_tries_);
+    return;
+  }
+  if (mid == xauth_mid_ && xauth_ == Xauth::kPending) {
+    if (xauth_last_sent_.empty()) return;
+    if (++xauth_tries_ > max_tries) {
+      Destroy("XAuth: giving up after " + std::to_string(max_tries) + " " +
+              std::string(kReasonRetransmit));
+      return;
+    }
+    Send(xauth_last_sent_);
+    ArmRetransmit(mid, xauth_tries_);
     return;
   }
   auto it = qms_.find(mid);
@@ -240,6 +273,13 @@ void IsakmpSa::OnDatagram(const isakmp::Message& msg, ByteView raw, const Endpoi
       return;
     case isakmp::ExchangeType::kInformational:
       OnInformational(msg, raw);
+      return;
+    case isakmp::ExchangeType::kTransaction:
+      if (!established() || !msg.header.encrypted) {
+        ctx_.counters.Inc(Drop::kUnexpectedExchange);
+        return;
+      }
+      OnTransaction(msg, raw);
       return;
     default:
       ctx_.counters.Inc(Drop::kUnexpectedExchange);

@@ -86,6 +86,8 @@ class IsakmpSa {
   NatTraversal nat_traversal() const { return natt_; }
   bool dpd_supported() const { return peer_dpd_; }
   bool aggressive() const { return aggressive_; }
+  // XAuth finished (or was not configured).
+  bool xauth_done() const { return xauth_ != Xauth::kPending; }
   // The negotiated Phase 1 transform (set once Phase 1 chose one).
   const std::optional<Phase1Transform>& algorithms() const { return p1_; }
   TimePoint established_at() const { return ctx_.established_at; }
@@ -152,7 +154,9 @@ class IsakmpSa {
   std::optional<isakmp::IdPayload> OurId() const;
   bool CheckPeerId(const isakmp::IdPayload& id);
   Result<Bytes, std::string> AuthHash(bool of_initiator, ByteView id_body) const;
-  bool UsesSignatures() const { return p1_ && p1_->auth != 1; }
+  bool UsesSignatures() const {
+    return p1_ && p1_->auth != 1 && p1_->auth != 65001 && p1_->auth != 65002;
+  }
   // ID followed by HASH (PSK) or CERTs and SIG (signatures) for our side.
   Result<std::vector<isakmp::Payload>, std::string> OwnAuthPayloads(bool of_initiator);
   // Checks the peer's ID and HASH or SIG (+ certificate chain).
@@ -171,6 +175,15 @@ class IsakmpSa {
   void QuickModeQm3(QuickMode& qm, const Decrypted& d, ByteView raw);
   bool InstallQuickMode(QuickMode& qm);
   void QmFail(uint32_t mid, const std::string& why);
+  // XAuth (xauth_v1.cc, draft-beaulieu-ike-xauth over Transaction
+  // exchanges): the server asks after Phase 1, the client answers.
+  bool XauthClient() const { return ctx_.config->xauth_local.enabled; }
+  bool XauthServer() const { return ctx_.config->xauth_remote.enabled; }
+  void StartXauthServer();
+  void OnTransaction(const isakmp::Message& msg, ByteView raw);
+  void SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr, bool expect_reply);
+  void XauthFinished(bool ok, const std::string& why);
+  void StartPendingChildren();
   // Informational (informational_v1.cc).
   void OnInformational(const isakmp::Message& msg, ByteView raw);
   void OnUnauthenticatedNotify(const isakmp::Message& msg);
@@ -203,6 +216,9 @@ class IsakmpSa {
   isakmp::Header MakeHeader(isakmp::ExchangeType type, uint32_t mid) const;
   void Send(const Bytes& datagram);
   void ArmRetransmit(uint32_t mid, unsigned tries);
+  // How long a peer may retransmit one message (all tries, plus a margin):
+  // a finished Quick Mode answers retransmits that long.
+  Duration RetransmitSpan() const;
   void OnRetransmit(uint32_t mid);
   uint32_t NewMessageId();
 
@@ -235,6 +251,16 @@ class IsakmpSa {
   uint32_t dpd_outstanding_ = 0;  // sequence number awaiting an ACK, 0: none
   unsigned dpd_tries_ = 0;
   uint32_t peer_dpd_seq_ = 0;
+  // XAuth.
+  enum class Xauth : uint8_t { kNone, kPending, kDone };
+  Xauth xauth_ = Xauth::kNone;
+  uint32_t xauth_mid_ = 0;
+  uint16_t xauth_identifier_ = 0;
+  bool xauth_ok_ = false;  // server: the verdict in our SET
+  Bytes xauth_iv_;
+  Bytes xauth_last_sent_;
+  Bytes xauth_last_received_;
+  unsigned xauth_tries_ = 0;
   // Engine bookkeeping.
   bool wants_restart_ = false;
   bool wants_reestablish_ = false;

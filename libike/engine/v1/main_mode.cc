@@ -543,7 +543,9 @@ void IsakmpSa::Phase1Done() {
   ctx_.CancelTimer(TimerKind::kRetransmit, 0);
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
   ctx_.ke.reset();
-  ctx_.EmitEvent(EventKind::kIkeUp);
+  if (XauthClient() || XauthServer()) xauth_ = Xauth::kPending;
+  // With XAuth the SA counts as up (and Quick Modes start) once it passed.
+  if (xauth_ != Xauth::kPending) ctx_.EmitEvent(EventKind::kIkeUp);
   if (ctx_.config->dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
   uint32_t life_s = p1_ && p1_->life_s ? p1_->life_s : Phase1LifeSeconds();
   if (ctx_.role == Role::kInitiator) {
@@ -554,14 +556,19 @@ void IsakmpSa::Phase1Done() {
     }
   }
   if (life_s > 0) ctx_.ArmTimer(TimerKind::kIkeLifetime, Duration(int64_t{life_s} * 1000));
-  if (ctx_.role == Role::kInitiator && reestablish_of_ == 0) {
-    std::vector<std::string> names = pending_children_;
-    pending_children_.clear();
-    for (const ChildConfig& c : ctx_.config->children) {
-      if (pending_all_children_ ||
-          std::find(names.begin(), names.end(), c.name) != names.end()) {
-        StartQuickMode(c, 0, nullptr, nullptr);
-      }
+  if (XauthServer()) StartXauthServer();
+  if (xauth_ != Xauth::kPending) StartPendingChildren();
+}
+
+void IsakmpSa::StartPendingChildren() {
+  if (ctx_.role != Role::kInitiator || reestablish_of_ != 0) return;
+  std::vector<std::string> names = pending_children_;
+  bool all = pending_all_children_;
+  pending_children_.clear();
+  pending_all_children_ = false;
+  for (const ChildConfig& c : ctx_.config->children) {
+    if (all || std::find(names.begin(), names.end(), c.name) != names.end()) {
+      StartQuickMode(c, 0, nullptr, nullptr);
     }
   }
 }

@@ -512,7 +512,7 @@ void IsakmpSa::QuickModeQm2(QuickMode& qm, const Decrypted& d, ByteView raw) {
     return;
   }
   qm.stage = QuickMode::Stage::kDone;
-  ctx_.ArmTimer(TimerKind::kDeleteGrace, Duration(std::chrono::seconds(60)), mid);
+  ctx_.ArmTimer(TimerKind::kDeleteGrace, RetransmitSpan(), mid);
 }
 
 void IsakmpSa::QuickModeQm3(QuickMode& qm, const Decrypted& d, ByteView raw) {
@@ -532,7 +532,7 @@ void IsakmpSa::QuickModeQm3(QuickMode& qm, const Decrypted& d, ByteView raw) {
     return;
   }
   qm.stage = QuickMode::Stage::kDone;
-  ctx_.ArmTimer(TimerKind::kDeleteGrace, Duration(std::chrono::seconds(60)), mid);
+  ctx_.ArmTimer(TimerKind::kDeleteGrace, RetransmitSpan(), mid);
 }
 
 bool IsakmpSa::InstallQuickMode(QuickMode& qm) {

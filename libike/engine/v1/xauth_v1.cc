@@ -1,0 +1,190 @@
+// XAuth (draft-beaulieu-ike-xauth-02) over Transaction exchanges
+// (draft-dukes-ike-mode-cfg), after Main or Aggressive Mode:
+//
+//   XAuth server (gateway)                    XAuth client
+//   HDR*, HASH, ATTR(REQUEST, USER_NAME, USER_PASSWORD) -->
+//                  <-- HDR*, HASH, ATTR(REPLY, USER_NAME=u, USER_PASSWORD=p)
+//   HDR*, HASH, ATTR(SET, XAUTH_STATUS=1|0)   -->        (a new message ID)
+//                  <-- HDR*, HASH, ATTR(ACK, XAUTH_STATUS)
+//
+// HASH = prf(SKEYID_a, M-ID | ATTR). Each pair shares a message ID and
+// chains the CBC IV; the first message's IV is the Phase 2 IV of its ID.
+// The ISAKMP SA counts as up (kIkeUp, Quick Modes) only once XAuth passed.
+#include <algorithm>
+
+#include "libike/engine/v1/isakmp_sa.h"
+
+namespace ike::engine::v1 {
+
+namespace {
+uint16_t Attr(isakmp::CfgAttr a) { return static_cast<uint16_t>(a); }
+}  // namespace
+
+void IsakmpSa::SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr,
+                               bool expect_reply) {
+  std::vector<isakmp::Payload> after;
+  after.push_back(std::move(attr));
+  auto h = Hash1(*prf_, keys_.skeyid_a.view(), mid, isakmp::EncodePayloadChain(after));
+  if (!h) return;
+  std::vector<isakmp::Payload> all;
+  all.push_back(isakmp::HashPayload{*h});
+  all.push_back(std::move(after.front()));
+  isakmp::Message m;
+  m.header = MakeHeader(isakmp::ExchangeType::kTransaction, mid);
+  auto dg = Encrypt(m, all, iv);
+  if (!dg) return;
+  xauth_last_sent_ = std::move(*dg);
+  Send(xauth_last_sent_);
+  if (expect_reply) {
+    xauth_tries_ = 0;
+    ArmRetransmit(mid, 0);
+  }
+}
+
+void IsakmpSa::StartXauthServer() {
+  xauth_mid_ = NewMessageId();
+  Bytes id = ctx_.env.rng.Generate(2);
+  xauth_identifier_ = static_cast<uint16_t>(id[0] << 8 | id[1]);
+  auto iv = Phase2Iv(xauth_mid_);
+  if (!iv) return;
+  xauth_iv_ = std::move(*iv);
+  isakmp::AttributePayload req;
+  req.type = isakmp::CfgType::kRequest;
+  req.identifier = xauth_identifier_;
+  req.attributes.push_back(isakmp::DataAttribute::Tlv(Attr(isakmp::CfgAttr::kXauthUserName), {}));
+  req.attributes.push_back(
+      isakmp::DataAttribute::Tlv(Attr(isakmp::CfgAttr::kXauthUserPassword), {}));
+  SendTransaction(xauth_mid_, xauth_iv_, std::move(req), /*expect_reply=*/true);
+}
+
+void IsakmpSa::XauthFinished(bool ok, const std::string& why) {
+  ctx_.CancelTimer(TimerKind::kRetransmit, xauth_mid_);
+  if (!ok) {
+    Delete(why);
+    return;
+  }
+  xauth_ = Xauth::kDone;
+  ctx_.EmitEvent(EventKind::kIkeUp);
+  StartPendingChildren();
+}
+
+void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
+  uint32_t mid = msg.header.message_id;
+  // A retransmit (also after we finished: a lost ACK) gets our answer again.
+  if (mid != 0 && mid == xauth_mid_ && xauth_last_received_.size() == raw.size() &&
+      std::equal(raw.begin(), raw.end(), xauth_last_received_.begin())) {
+    ctx_.counters.Inc(Drop::kRetransmittedRequest);
+    if (!xauth_last_sent_.empty()) Send(xauth_last_sent_);
+    return;
+  }
+  if (xauth_ != Xauth::kPending || mid == 0) {
+    ctx_.counters.Inc(Drop::kUnexpectedExchange);
+    return;
+  }
+  Bytes iv;
+  if (mid == xauth_mid_) {
+    iv = xauth_iv_;
+  } else {
+    auto fresh = Phase2Iv(mid);
+    if (!fresh) return;
+    iv = std::move(*fresh);
+  }
+  auto d = Decrypt(msg, iv);
+  const isakmp::HashPayload* hash =
+      d && !d->body.payloads.empty() ? std::get_if<isakmp::HashPayload>(&d->body.payloads.front())
+                                     : nullptr;
+  auto expect = hash ? Hash1(*prf_, keys_.skeyid_a.view(), mid, d->after_first)
+                     : Result<Bytes, std::string>(MakeUnexpected(std::string("no hash")));
+  if (!hash || !expect || !ConstantTimeEqual(*expect, hash->data)) {
+    ctx_.counters.Inc(Drop::kBadIcv);
+    return;
+  }
+  const auto* attr = FindPayload<isakmp::AttributePayload>(d->body.payloads);
+  if (!attr) {
+    ctx_.counters.Inc(Drop::kInvalidPayloads);
+    return;
+  }
+  ctx_.last_inbound = ctx_.now;
+  xauth_iv_ = d->next_iv;
+  xauth_last_received_.assign(raw.begin(), raw.end());
+
+  if (XauthServer()) {
+    if (mid != xauth_mid_ || attr->identifier != xauth_identifier_) {
+      ctx_.counters.Inc(Drop::kUnexpectedResponse);
+      return;
+    }
+    if (attr->type == isakmp::CfgType::kReply) {
+      const auto* user = attr->Find(isakmp::CfgAttr::kXauthUserName);
+      const auto* pass = attr->Find(isakmp::CfgAttr::kXauthUserPassword);
+      SecretBytes password(pass ? ByteView(pass->tlv_value) : ByteView());
+      xauth_ok_ = false;
+      if (user && pass) {
+        for (const EapSecret& u : ctx_.config->xauth_remote.users) {
+          bool name_ok = u.identity.empty() || u.identity == user->tlv_value;
+          if (name_ok && ConstantTimeEqual(u.secret.view(), password.view())) xauth_ok_ = true;
+        }
+      }
+      // HDR*, HASH, ATTR(SET, XAUTH_STATUS) --> (a new exchange)
+      ctx_.CancelTimer(TimerKind::kRetransmit, xauth_mid_);
+      xauth_mid_ = NewMessageId();
+      auto fresh = Phase2Iv(xauth_mid_);
+      if (!fresh) return;
+      xauth_iv_ = std::move(*fresh);
+      xauth_last_received_.clear();
+      isakmp::AttributePayload set;
+      set.type = isakmp::CfgType::kSet;
+      set.identifier = xauth_identifier_;
+      set.attributes.push_back(
+          isakmp::DataAttribute::Tv(Attr(isakmp::CfgAttr::kXauthStatus), xauth_ok_ ? 1 : 0));
+      SendTransaction(xauth_mid_, xauth_iv_, std::move(set), /*expect_reply=*/true);
+      return;
+    }
+    if (attr->type == isakmp::CfgType::kAck) {
+      XauthFinished(xauth_ok_, "XAuth: authentication of the user failed");
+      return;
+    }
+    ctx_.counters.Inc(Drop::kUnexpectedResponse);
+    return;
+  }
+
+  // Client.
+  if (attr->type == isakmp::CfgType::kRequest) {
+    xauth_mid_ = mid;
+    isakmp::AttributePayload reply;
+    reply.type = isakmp::CfgType::kReply;
+    reply.identifier = attr->identifier;
+    const XauthConfig& x = ctx_.config->xauth_local;
+    for (const auto& a : attr->attributes) {
+      if (a.type == Attr(isakmp::CfgAttr::kXauthUserName)) {
+        reply.attributes.push_back(isakmp::DataAttribute::Tlv(a.type, x.id));
+      } else if (a.type == Attr(isakmp::CfgAttr::kXauthUserPassword)) {
+        Bytes secret(x.secret.view().begin(), x.secret.view().end());
+        reply.attributes.push_back(isakmp::DataAttribute::Tlv(a.type, std::move(secret)));
+      } else if (a.type == Attr(isakmp::CfgAttr::kXauthType) && a.format == isakmp::DataAttribute::Format::kTv) {
+        reply.attributes.push_back(a);
+      }
+    }
+    SendTransaction(mid, xauth_iv_, std::move(reply), /*expect_reply=*/false);
+    return;
+  }
+  if (attr->type == isakmp::CfgType::kSet) {
+    const auto* status = attr->Find(isakmp::CfgAttr::kXauthStatus);
+    bool ok = status && status->IntegerValue().value_or(0) == 1;
+    xauth_mid_ = mid;
+    isakmp::AttributePayload ack;
+    ack.type = isakmp::CfgType::kAck;
+    ack.identifier = attr->identifier;
+    ack.attributes.push_back(
+        isakmp::DataAttribute::Tv(Attr(isakmp::CfgAttr::kXauthStatus), ok ? 1 : 0));
+    SendTransaction(mid, xauth_iv_, std::move(ack), /*expect_reply=*/false);
+    if (ok) {
+      XauthFinished(true, {});
+    } else {
+      Destroy("XAuth: the gateway rejected our credentials");
+    }
+    return;
+  }
+  ctx_.counters.Inc(Drop::kUnexpectedExchange);
+}
+
+}  // namespace ike::engine::v1
