@@ -50,7 +50,6 @@ Result<std::unique_ptr<EspCipher>, std::string> EspCipher::Create(const Transfor
                                                                   ByteView integ_key,
                                                                   CipherDirection dir) {
   std::unique_ptr<EspCipher> c(new EspCipher());
-  c->evp_ = std::make_unique<Evp>();
   const EVP_CIPHER* cipher = nullptr;
   size_t key_len = spec.key_bits / 8;
   switch (spec.encr) {
@@ -103,21 +102,9 @@ Result<std::unique_ptr<EspCipher>, std::string> EspCipher::Create(const Transfor
                           std::to_string(enc_key.size()));
   }
 
-  const int enc = dir == CipherDirection::kEncrypt ? 1 : 0;
-  c->evp_->cipher = EVP_CIPHER_CTX_new();
-  if (c->evp_->cipher == nullptr ||
-      EVP_CipherInit_ex(c->evp_->cipher, cipher, nullptr, nullptr, nullptr, enc) != 1) {
-    return MakeUnexpected(std::string("EVP cipher init failed"));
-  }
-  if (c->aead_ &&
-      EVP_CIPHER_CTX_ctrl(c->evp_->cipher, EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr) != 1) {
-    return MakeUnexpected(std::string("EVP set IV length failed"));
-  }
-  if (EVP_CipherInit_ex(c->evp_->cipher, nullptr, nullptr, enc_key.data(), nullptr, enc) != 1) {
-    return MakeUnexpected(std::string("EVP set key failed"));
-  }
-  if (!c->aead_) EVP_CIPHER_CTX_set_padding(c->evp_->cipher, 0);
-
+  c->cipher_ = cipher;
+  c->encrypt_ = dir == CipherDirection::kEncrypt;
+  c->enc_key_ = SecretBytes(enc_key.subspan(0, key_len));
   if (!c->aead_) {
     const char* digest = nullptr;
     size_t mac_key_len = 0;
@@ -142,22 +129,60 @@ Result<std::unique_ptr<EspCipher>, std::string> EspCipher::Create(const Transfor
       return MakeUnexpected("integrity key must be " + std::to_string(mac_key_len) +
                             " bytes, got " + std::to_string(integ_key.size()));
     }
-    c->evp_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (c->evp_->mac == nullptr) return MakeUnexpected(std::string("HMAC not available"));
-    c->evp_->mac_ctx = EVP_MAC_CTX_new(c->evp_->mac);
+    c->digest_ = digest;
+    c->integ_key_ = SecretBytes(integ_key);
+  }
+  // Built once here so that a transform OpenSSL cannot run fails the
+  // install, then released: an SA builds its contexts again on its first
+  // packet (see the header).
+  if (auto built = c->BuildEvp(); !built) return MakeUnexpected(built.error());
+  c->evp_.reset();
+  return c;
+}
+
+Result<void, std::string> EspCipher::BuildEvp() {
+  auto evp = std::make_unique<Evp>();
+  const int enc = encrypt_ ? 1 : 0;
+  evp->cipher = EVP_CIPHER_CTX_new();
+  if (evp->cipher == nullptr ||
+      EVP_CipherInit_ex(evp->cipher, cipher_, nullptr, nullptr, nullptr, enc) != 1) {
+    return MakeUnexpected(std::string("EVP cipher init failed"));
+  }
+  if (aead_ && EVP_CIPHER_CTX_ctrl(evp->cipher, EVP_CTRL_AEAD_SET_IVLEN, 12, nullptr) != 1) {
+    return MakeUnexpected(std::string("EVP set IV length failed"));
+  }
+  if (EVP_CipherInit_ex(evp->cipher, nullptr, nullptr, enc_key_.data(), nullptr, enc) != 1) {
+    return MakeUnexpected(std::string("EVP set key failed"));
+  }
+  if (!aead_) {
+    EVP_CIPHER_CTX_set_padding(evp->cipher, 0);
+    evp->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (evp->mac == nullptr) return MakeUnexpected(std::string("HMAC not available"));
+    evp->mac_ctx = EVP_MAC_CTX_new(evp->mac);
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_), 0),
         OSSL_PARAM_construct_end()};
-    if (c->evp_->mac_ctx == nullptr ||
-        EVP_MAC_init(c->evp_->mac_ctx, integ_key.data(), integ_key.size(), params) != 1) {
+    if (evp->mac_ctx == nullptr ||
+        EVP_MAC_init(evp->mac_ctx, integ_key_.data(), integ_key_.size(), params) != 1) {
       return MakeUnexpected(std::string("HMAC init failed"));
     }
   }
-  return c;
+  evp_ = std::move(evp);
+  return {};
+}
+
+bool EspCipher::Ready() {
+  if (evp_) return true;
+  if (!BuildEvp()) return false;
+  // The contexts hold the keys from now on: no second copy stays.
+  enc_key_ = SecretBytes();
+  integ_key_ = SecretBytes();
+  return true;
 }
 
 bool EspCipher::Seal(const uint8_t* header, uint32_t seq_hi, bool esn, uint64_t seq, uint8_t* iv,
                      uint8_t* body, size_t body_len, uint8_t* icv) {
+  if (!Ready()) return false;
   if (aead_) return SealAead(header, seq_hi, esn, seq, iv, body, body_len, icv);
   // CBC needs an unpredictable IV (RFC 3602 section 2).
   if (RAND_bytes(iv, static_cast<int>(iv_len_)) != 1) return false;
@@ -175,6 +200,7 @@ bool EspCipher::Seal(const uint8_t* header, uint32_t seq_hi, bool esn, uint64_t 
 
 bool EspCipher::Open(const uint8_t* header, uint32_t seq_hi, bool esn, const uint8_t* iv,
                      uint8_t* body, size_t body_len, const uint8_t* icv) {
+  if (!Ready()) return false;
   if (aead_) return OpenAead(header, seq_hi, esn, iv, body, body_len, icv);
   uint8_t full[EVP_MAX_MD_SIZE];
   if (!Mac(header, seq_hi, esn, iv, body, body_len, full)) return false;

@@ -14,6 +14,9 @@
 #include "libike/common/bytes.h"
 #include "libike/common/ike_types.h"
 #include "libike/common/result.h"
+#include "libike/common/secret_bytes.h"
+
+struct evp_cipher_st;  // OpenSSL's EVP_CIPHER
 
 namespace ike::esp {
 
@@ -63,8 +66,20 @@ class EspCipher {
   bool Mac(const uint8_t* header, uint32_t seq_hi, bool esn, const uint8_t* iv,
            const uint8_t* body, size_t body_len, uint8_t* out);
 
+  // The OpenSSL contexts (about 1.2 KiB for AES-GCM) are built on an SA's
+  // first packet, not at install: a gateway's many idle tunnels (and SAs
+  // that a rekey replaces before they carry traffic) then hold only their
+  // keys. Create builds them once to reject what OpenSSL cannot run.
+  Result<void, std::string> BuildEvp();
+  bool Ready();
+
   struct Evp;
   std::unique_ptr<Evp> evp_;
+  const ::evp_cipher_st* cipher_ = nullptr;  // static, owned by OpenSSL
+  const char* digest_ = nullptr;                  // HMAC digest name (CBC)
+  bool encrypt_ = true;
+  SecretBytes enc_key_;    // until the contexts are built (without the salt)
+  SecretBytes integ_key_;
   bool aead_ = false;
   size_t iv_len_ = 0;
   size_t icv_len_ = 0;
