@@ -26,10 +26,11 @@ struct MappedConnection {
 // XAuth backend, Aggressive Mode with certificates, a secret missing, ...)
 // are reported in `skipped` with the reason.
 struct MapOptions {
-  // Whether the engine runs XAuth rounds. Until it does, a connection with an
-  // XAuth round is skipped: a gateway would otherwise let a client in on the
-  // group PSK alone, without its user name and password.
-  bool engine_runs_xauth = false;
+  // Whether the engine runs XAuth rounds (it does, with Mode Config). A
+  // caller that cannot run them gets connections with an XAuth round
+  // skipped: a gateway would otherwise let a client in on the group PSK
+  // alone, without its user name and password.
+  bool engine_runs_xauth = true;
 };
 std::vector<MappedConnection> MapConfig(const conf::Config& config, std::vector<std::string>& skipped,
                                         const MapOptions& options = {});

@@ -551,8 +551,10 @@ struct EngineHost::Impl {
               r ? "removed " + what : "removing " + what + ": " + r.error().ToString());
       return;
     }
-    const auto* sa = engine.FindSa(e.sa);
-    if (!sa) return;
+    std::optional<IpAddress> gateway;
+    if (const auto* sa = engine.FindSa(e.sa)) gateway = sa->remote().address;
+    if (const auto* v1 = engine.FindV1Sa(e.sa)) gateway = v1->remote().address;  // Mode Config
+    if (!gateway) return;
     if (!vip_routes) {
       vip_routes = std::make_unique<xfrm::netlink::RouteManager>();
       if (auto r = vip_routes->Open(); !r) {
@@ -561,7 +563,7 @@ struct EngineHost::Impl {
         return;
       }
     }
-    auto r = vip_routes->AddVirtualIp(e.address, sa->remote().address);
+    auto r = vip_routes->AddVirtualIp(e.address, *gateway);
     log.Log(Subsystem::kIke, r ? LogLevel::kInfo : LogLevel::kError, ctx,
             r ? "installed " + what + " on interface " + std::to_string(vip_routes->VirtualIpInterface(e.address))
               : "installing " + what + ": " + r.error().ToString());
@@ -1206,9 +1208,13 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
         {"proposal", algorithms ? algorithms->ToString() : std::string("-")},
         // IKEv1 has no IKE rekey: the ISAKMP SA is reauthenticated.
         {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa->id(), engine::TimerKind::kIkeReauth, 0})},
-        {"local_vips", nlohmann::json::array()},
-        {"remote_vips", nlohmann::json::array()},
         {"children", ChildrenJson(*sa)}};
+    // Mode Config: our address (client), the leases we handed out (gateway).
+    nlohmann::json local_vips = nlohmann::json::array(), remote_vips = nlohmann::json::array();
+    for (const auto& a : sa->own_vips()) local_vips.push_back(a.ToString());
+    for (const auto& [pool, a] : sa->peer_vips()) remote_vips.push_back(a.ToString());
+    entry["local_vips"] = local_vips;
+    entry["remote_vips"] = remote_vips;
     if (sa->established()) {
       entry["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - sa->established_at()).count();
     }

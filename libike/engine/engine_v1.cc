@@ -103,6 +103,7 @@ void Engine::OnV1Datagram(const Datagram& dg, ByteView raw, TimePoint now, Effec
                                               settings_, counters_, next_reqid_);
   fresh->Accept(dg.to, dg.from, h.initiator_cookie, cookie_r);
   fresh->SetReqidRegistry(&reqids_);
+  fresh->SetAddressPools(&pools_);
   std::string key = dg.from.ToString();
   fresh->set_half_open_key(key);
   v1::IsakmpSa& ref = *fresh;
@@ -123,6 +124,7 @@ v1::IsakmpSa& Engine::InitiateV1(const PeerConfig& config, const std::vector<std
   v1_sas_[id] = std::move(sa);
   v1_by_cookie_[cookie_i] = id;
   ref.SetReqidRegistry(&reqids_);
+  ref.SetAddressPools(&pools_);
   Endpoint local = config.local;
   if (local.address.IsUnspecified() && env_.sources && !config.remote.address.IsUnspecified()) {
     if (auto a = env_.sources->SourceFor(config.remote.address)) local.address = *a;

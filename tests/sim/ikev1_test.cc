@@ -543,5 +543,144 @@ TEST(Ikev1Xauth, LossyXauthConverges) {
   }
 }
 
+// Mode Config (pull) after XAuth or right after Main Mode: moon asks for
+// a virtual IP, sun leases it from its pool.
+engine::TrafficSelector DynamicV4() {
+  return engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv4),
+                                 IpAddress::Any(AddressFamily::kIpv4)};
+}
+
+engine::PeerConfig V1Client(PeerSpec m, bool xauth) {
+  m.local_ts = {};
+  auto mc = V1Config(m);
+  mc.children[0].local_ts = {DynamicV4()};
+  mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+  if (xauth) {
+    mc.xauth_local.enabled = true;
+    mc.xauth_local.id = B("alice");
+    mc.xauth_local.secret = SecretBytes(AsBytes("alices-password"));
+  }
+  return mc;
+}
+
+struct V1VipPair : Pair {
+  V1VipPair(uint64_t seed, bool xauth) : Pair(seed) {
+    moon->engine().AddConfig(V1Client(MoonSpec(), xauth));
+    PeerSpec s = SunSpec();
+    s.remote = IpAddress();
+    s.remote_id = "%any";
+    auto sc = V1Config(s);
+    sc.remote_auth.id = engine::Identity();
+    sc.children[0].remote_ts = {DynamicV4()};
+    sc.pools = {"rw-pool"};
+    if (xauth) {
+      sc.xauth_remote.enabled = true;
+      sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+    }
+    sun->engine().AddConfig(std::move(sc));
+    engine::PoolSpec pool = engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 28);
+    pool.dns = {Ip("10.2.0.53")};
+    sun->engine().SetPools({pool});
+  }
+  bool Up() {
+    net.Initiate(*moon, "gw");
+    bool up = net.RunUntil([&] { return BothUp(moon, sun); }, seconds(30));
+    if (!up) Dump(moon), Dump(sun);
+    return up;
+  }
+};
+
+void ExpectVip(V1VipPair& p, const char* vip) {
+  const auto* m = UpV1(p.moon);
+  const auto* s = UpV1(p.sun);
+  ASSERT_TRUE(m && s);
+  ASSERT_EQ(m->own_vips().size(), 1u);
+  EXPECT_EQ(m->own_vips()[0].ToString(), vip);
+  ASSERT_EQ(s->peer_vips().size(), 1u);
+  EXPECT_EQ(s->peer_vips()[0].second.ToString(), vip);
+  // The Quick Mode selectors carry the virtual IP, not the IKE address.
+  EXPECT_EQ(m->children().at(0).ts_local.at(0).ToString(), std::string(vip) + "/32");
+  EXPECT_EQ(s->children().at(0).ts_remote.at(0).ToString(), std::string(vip) + "/32");
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(Ikev1ModeCfg, XauthThenModeCfgLeasesAndReleases) {
+  V1VipPair p(31, /*xauth=*/true);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.1");
+  // XAuth REQUEST/REPLY, SET/ACK, Mode Config REQUEST/REPLY.
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 6u);
+  EXPECT_TRUE(UpV1(p.moon)->modecfg_done());
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 1u);
+  auto st = p.sun->engine().pools().Status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].online, 1u);
+  ASSERT_EQ(st[0].leases.size(), 1u);
+  EXPECT_EQ(st[0].leases[0].identity, "alice");  // the XAuth user
+  // Delete: the lease goes offline, moon's address is removed.
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{UpV1(p.moon)->id()}});
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.sun->engine().v1_sas().empty(); }, seconds(10)));
+  st = p.sun->engine().pools().Status();
+  EXPECT_EQ(st[0].online, 0u);
+  EXPECT_EQ(st[0].offline, 1u);
+  // Reconnect: the same address for the same user.
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.1");
+}
+
+TEST(Ikev1ModeCfg, ModeCfgWithoutXauth) {
+  V1VipPair p(32, /*xauth=*/false);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.1");
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 2u);
+  EXPECT_EQ(p.sun->engine().pools().Status().at(0).leases.at(0).identity, "moon.example.org");
+}
+
+TEST(Ikev1ModeCfg, ExhaustedPoolFailsCleanly) {
+  V1VipPair p(33, /*xauth=*/false);
+  p.sun->engine().SetPools({engine::PoolFromCidr("rw-pool", Ip("10.3.0.9"), 32)});
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.9");
+  // A second roadwarrior finds the pool exhausted: no SA anywhere for it.
+  SimNode& mars = p.net.AddNode("mars", {Ip("192.0.2.7")});
+  PeerSpec ms = MoonSpec();
+  ms.local = Ip("192.0.2.7");
+  ms.local_id = "mars.example.org";
+  mars.engine().AddConfig(V1Client(ms, false));
+  p.net.Initiate(mars, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return mars.engine().v1_sas().empty(); }, seconds(30)));
+  EXPECT_EQ(mars.backend().sa_count(), 0u);
+  EXPECT_EQ(mars.CountEvents(EventKind::kIkeUp), 0u);
+  EXPECT_NE(mars.events().back().reason.find("Mode Config"), std::string::npos)
+      << mars.events().back().reason;
+  bool reported = false;
+  for (const auto& e : p.sun->events()) {
+    reported = reported || e.reason.find("no virtual IP for mars.example.org") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+  p.net.RunFor(seconds(5));
+  EXPECT_EQ(p.sun->engine().v1_sas().size(), 1u);
+  EXPECT_EQ(p.sun->engine().pools().Status().at(0).online, 1u);
+  ExpectVip(p, "10.3.0.9");
+}
+
+TEST(Ikev1ModeCfg, LossyXauthAndModeCfgConverge) {
+  for (uint64_t seed = 300; seed < 305; ++seed) {
+    V1VipPair p(seed, /*xauth=*/true);
+    p.net.SetLoss(0.2);
+    p.net.Initiate(*p.moon, "gw");
+    bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    if (!up && !UpV1(p.moon)) {
+      p.net.Initiate(*p.moon, "gw");
+      up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    }
+    EXPECT_TRUE(up) << "seed " << seed;
+    if (up) {
+      EXPECT_EQ(UpV1(p.moon)->own_vips().at(0).ToString(), "10.3.0.1") << "seed " << seed;
+      EXPECT_EQ(p.sun->engine().pools().Status().at(0).online, 1u) << "seed " << seed;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ike::sim

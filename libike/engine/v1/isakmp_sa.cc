@@ -5,6 +5,7 @@
 #include "libike/engine/sa/child_install.h"
 #include "libike/engine/sa/codec.h"
 #include "libike/engine/task/ike_auth.h"
+#include "libike/engine/task/ike_config.h"
 
 namespace ike::engine::v1 {
 
@@ -72,7 +73,7 @@ void IsakmpSa::InitiateChildren(const std::vector<std::string>& children, bool o
                                 TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   if (!established()) return;
-  if (xauth_ == Xauth::kPending) {
+  if (SetupPending()) {
     for (const auto& c : children) pending_children_.push_back(c);
     if (children.empty()) pending_all_children_ = true;
     return;
@@ -198,10 +199,11 @@ void IsakmpSa::OnRetransmit(uint32_t mid) {
     ArmRetransmit(0, p1_tries_);
     return;
   }
-  if (mid == xauth_mid_ && xauth_ == Xauth::kPending) {
+  if (mid == xauth_mid_ && SetupPending()) {
     if (xauth_last_sent_.empty()) return;
     if (++xauth_tries_ > max_tries) {
-      Destroy("XAuth: giving up after " + std::to_string(max_tries) + " " +
+      Destroy(std::string(xauth_ == Xauth::kPending ? "XAuth" : "Mode Config") +
+              ": giving up after " + std::to_string(max_tries) + " " +
               std::string(kReasonRetransmit));
       return;
     }
@@ -435,6 +437,7 @@ void IsakmpSa::Destroy(const std::string& reason) {
   }
   qms_.clear();
   ctx_.CancelAllTimers();
+  ReleaseVirtualIps(ctx_);
   bool peer_dead = was_up && reason.find(kReasonRetransmit) != std::string::npos;
   Event e;
   e.kind = EventKind::kIkeDown;

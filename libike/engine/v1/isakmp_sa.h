@@ -88,6 +88,13 @@ class IsakmpSa {
   bool aggressive() const { return aggressive_; }
   // XAuth finished (or was not configured).
   bool xauth_done() const { return xauth_ != Xauth::kPending; }
+  // Mode Config finished (or was not configured); our virtual IPs (client)
+  // and the leases we handed the peer (gateway).
+  bool modecfg_done() const { return modecfg_ != ModeCfg::kPending; }
+  const std::vector<IpAddress>& own_vips() const { return ctx_.own_vips; }
+  const std::vector<std::pair<std::string, IpAddress>>& peer_vips() const {
+    return ctx_.peer_vips;
+  }
   // The negotiated Phase 1 transform (set once Phase 1 chose one).
   const std::optional<Phase1Transform>& algorithms() const { return p1_; }
   TimePoint established_at() const { return ctx_.established_at; }
@@ -111,6 +118,7 @@ class IsakmpSa {
   const std::string& half_open_key() const { return half_open_key_; }
   void set_half_open_key(std::string key) { half_open_key_ = std::move(key); }
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
+  void SetAddressPools(AddressPools* pools) { ctx_.pools = pools; }
 
   // --- Inputs ---
   // Initiator: Main Mode (or Aggressive Mode when config.aggressive) with
@@ -183,6 +191,19 @@ class IsakmpSa {
   void OnTransaction(const isakmp::Message& msg, ByteView raw);
   void SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr, bool expect_reply);
   void XauthFinished(bool ok, const std::string& why);
+  // Mode Config (modecfg_v1.cc, draft-dukes-ike-mode-cfg, pull mode): the
+  // client (config.vips) asks after XAuth / Phase 1, the gateway answers
+  // from its pools.
+  bool ModeCfgClient() const { return !ctx_.config->vips.empty(); }
+  // Quick Modes wait until XAuth and Mode Config are through.
+  bool SetupPending() const { return xauth_ == Xauth::kPending || modecfg_ == ModeCfg::kPending; }
+  void StartModeCfgClient();
+  void ModeCfgRequest(const isakmp::AttributePayload& req, uint32_t mid);
+  void ModeCfgReply(const isakmp::AttributePayload& reply);
+  void SetupFinished();
+  std::string LeaseId() const;
+  TsList LocalTs(const ChildConfig& c) const;
+  TsList RemoteTs(const ChildConfig& c) const;
   void StartPendingChildren();
   // Informational (informational_v1.cc).
   void OnInformational(const isakmp::Message& msg, ByteView raw);
@@ -261,6 +282,15 @@ class IsakmpSa {
   Bytes xauth_last_sent_;
   Bytes xauth_last_received_;
   unsigned xauth_tries_ = 0;
+  std::string xauth_user_;  // server: the user name that passed
+  // The previous Transaction (an XAuth ACK the peer may ask for again once
+  // Mode Config took over the state above).
+  uint32_t tx_prev_mid_ = 0;
+  Bytes tx_prev_received_;
+  Bytes tx_prev_sent_;
+  // Mode Config (shares the Transaction state above).
+  enum class ModeCfg : uint8_t { kNone, kPending, kDone };
+  ModeCfg modecfg_ = ModeCfg::kNone;
   // Engine bookkeeping.
   bool wants_restart_ = false;
   bool wants_reestablish_ = false;

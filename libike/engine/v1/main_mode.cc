@@ -544,8 +544,10 @@ void IsakmpSa::Phase1Done() {
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
   ctx_.ke.reset();
   if (XauthClient() || XauthServer()) xauth_ = Xauth::kPending;
-  // With XAuth the SA counts as up (and Quick Modes start) once it passed.
-  if (xauth_ != Xauth::kPending) ctx_.EmitEvent(EventKind::kIkeUp);
+  if (ModeCfgClient()) modecfg_ = ModeCfg::kPending;
+  // With XAuth / Mode Config the SA counts as up (and Quick Modes start)
+  // once they are through.
+  if (!SetupPending()) ctx_.EmitEvent(EventKind::kIkeUp);
   if (ctx_.config->dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
   uint32_t life_s = p1_ && p1_->life_s ? p1_->life_s : Phase1LifeSeconds();
   if (ctx_.role == Role::kInitiator) {
@@ -557,7 +559,8 @@ void IsakmpSa::Phase1Done() {
   }
   if (life_s > 0) ctx_.ArmTimer(TimerKind::kIkeLifetime, Duration(int64_t{life_s} * 1000));
   if (XauthServer()) StartXauthServer();
-  if (xauth_ != Xauth::kPending) StartPendingChildren();
+  if (xauth_ != Xauth::kPending && modecfg_ == ModeCfg::kPending) StartModeCfgClient();
+  if (!SetupPending()) StartPendingChildren();
 }
 
 void IsakmpSa::StartPendingChildren() {

@@ -182,8 +182,8 @@ void IsakmpSa::StartQuickMode(const ChildConfig& child, uint32_t rekey_of, const
   qm.rekey_of = rekey_of;
   qm.started = ctx_.now;
   const ChildSa* old = rekey_of ? ctx_.FindChildByInbound(rekey_of) : nullptr;
-  qm.ts_i = ts_local ? *ts_local : ResolveDynamic(child.local_ts, ctx_.local.address);
-  qm.ts_r = ts_remote ? *ts_remote : ResolveDynamic(child.remote_ts, ctx_.remote.address);
+  qm.ts_i = ts_local ? *ts_local : LocalTs(child);
+  qm.ts_r = ts_remote ? *ts_remote : RemoteTs(child);
   auto fail = [&](const std::string& why) {
     ctx_.EmitEvent(EventKind::kChildDown, child.name, 0, 0, why);
     if (ChildSa* o = rekey_of ? ctx_.FindChildByInbound(rekey_of) : nullptr) {
@@ -334,8 +334,8 @@ void IsakmpSa::QuickModeResponder(const isakmp::Message& msg, ByteView raw, uint
   const ChildConfig* config = nullptr;
   if (tsi && tsr) {
     for (const ChildConfig& c : ctx_.config->children) {
-      TsList local = ResolveDynamic(c.local_ts, ctx_.local.address);
-      TsList remote = ResolveDynamic(c.remote_ts, ctx_.remote.address);
+      TsList local = LocalTs(c);
+      TsList remote = RemoteTs(c);
       bool l_ok = std::any_of(local.begin(), local.end(),
                               [&](const TrafficSelector& t) { return t.Contains(*tsr); });
       bool r_ok = std::any_of(remote.begin(), remote.end(),

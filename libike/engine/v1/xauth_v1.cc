@@ -18,6 +18,11 @@ namespace ike::engine::v1 {
 
 namespace {
 uint16_t Attr(isakmp::CfgAttr a) { return static_cast<uint16_t>(a); }
+// A request without XAuth attributes (16520-16531) is a Mode Config one.
+bool IsModeCfg(const isakmp::AttributePayload& a) {
+  return std::none_of(a.attributes.begin(), a.attributes.end(),
+                      [](const isakmp::DataAttribute& d) { return d.type >= 16520 && d.type <= 16531; });
+}
 }  // namespace
 
 void IsakmpSa::SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr,
@@ -64,6 +69,14 @@ void IsakmpSa::XauthFinished(bool ok, const std::string& why) {
     return;
   }
   xauth_ = Xauth::kDone;
+  if (modecfg_ == ModeCfg::kPending) {
+    StartModeCfgClient();
+    return;
+  }
+  SetupFinished();
+}
+
+void IsakmpSa::SetupFinished() {
   ctx_.EmitEvent(EventKind::kIkeUp);
   StartPendingChildren();
 }
@@ -77,7 +90,13 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
     if (!xauth_last_sent_.empty()) Send(xauth_last_sent_);
     return;
   }
-  if (xauth_ != Xauth::kPending || mid == 0) {
+  if (mid != 0 && mid == tx_prev_mid_ && tx_prev_received_.size() == raw.size() &&
+      std::equal(raw.begin(), raw.end(), tx_prev_received_.begin())) {
+    ctx_.counters.Inc(Drop::kRetransmittedRequest);
+    if (!tx_prev_sent_.empty()) Send(tx_prev_sent_);
+    return;
+  }
+  if (!established() || mid == 0) {
     ctx_.counters.Inc(Drop::kUnexpectedExchange);
     return;
   }
@@ -104,9 +123,27 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
     ctx_.counters.Inc(Drop::kInvalidPayloads);
     return;
   }
+  bool cfg_request = attr->type == isakmp::CfgType::kRequest && IsModeCfg(*attr);
+  bool cfg_reply = attr->type == isakmp::CfgType::kReply && modecfg_ == ModeCfg::kPending &&
+                   xauth_ != Xauth::kPending && mid == xauth_mid_;
+  // A gateway answers Mode Config requests once XAuth is through; anything
+  // else belongs to a pending XAuth.
+  if ((cfg_request && xauth_ == Xauth::kPending) ||
+      (!cfg_request && !cfg_reply && xauth_ != Xauth::kPending)) {
+    ctx_.counters.Inc(Drop::kUnexpectedExchange);
+    return;
+  }
   ctx_.last_inbound = ctx_.now;
   xauth_iv_ = d->next_iv;
   xauth_last_received_.assign(raw.begin(), raw.end());
+  if (cfg_request) {
+    ModeCfgRequest(*attr, mid);
+    return;
+  }
+  if (cfg_reply) {
+    ModeCfgReply(*attr);
+    return;
+  }
 
   if (XauthServer()) {
     if (mid != xauth_mid_ || attr->identifier != xauth_identifier_) {
@@ -124,6 +161,7 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
           if (name_ok && ConstantTimeEqual(u.secret.view(), password.view())) xauth_ok_ = true;
         }
       }
+      if (xauth_ok_) xauth_user_.assign(user->tlv_value.begin(), user->tlv_value.end());
       // HDR*, HASH, ATTR(SET, XAUTH_STATUS) --> (a new exchange)
       ctx_.CancelTimer(TimerKind::kRetransmit, xauth_mid_);
       xauth_mid_ = NewMessageId();
