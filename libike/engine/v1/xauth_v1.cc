@@ -133,6 +133,13 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
     ctx_.counters.Inc(Drop::kUnexpectedExchange);
     return;
   }
+  // The XAuth server only takes answers to its own exchange (dropped before
+  // the state below records them: a recorded stray would be taken for a
+  // retransmit and answered with our request, which the peer answers again).
+  if (!cfg_request && XauthServer() && mid != xauth_mid_) {
+    ctx_.counters.Inc(Drop::kUnexpectedResponse);
+    return;
+  }
   ctx_.last_inbound = ctx_.now;
   xauth_iv_ = d->next_iv;
   xauth_last_received_.assign(raw.begin(), raw.end());
@@ -146,10 +153,8 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
   }
 
   if (XauthServer()) {
-    if (mid != xauth_mid_ || attr->identifier != xauth_identifier_) {
-      ctx_.counters.Inc(Drop::kUnexpectedResponse);
-      return;
-    }
+    // strongSwan's REPLY does not echo our identifier: the message ID and
+    // the HASH tie it to our REQUEST.
     if (attr->type == isakmp::CfgType::kReply) {
       const auto* user = attr->Find(isakmp::CfgAttr::kXauthUserName);
       const auto* pass = attr->Find(isakmp::CfgAttr::kXauthUserPassword);
