@@ -341,6 +341,10 @@ case $cell in
     grep -q 192.0.2.53 "$work/s/resolv.conf" 2>/dev/null || fail "the client got no DNS server"
     ns_exec s ping -c 3 -i 0.2 -W 2 -I "$vip" 192.0.2.1 >/dev/null || fail "no traffic from the pool address"
     ns_exec o ping -c 3 -i 0.2 -W 2 -I 192.0.2.1 "$vip" >/dev/null || fail "no traffic to the pool address"
+    if [[ $o_kind == ours ]]; then
+      ours --json list-sas | tr -d ' \n' | grep -q "\"remote_vips\":\[\"$vip\"\]" ||
+        { ours --json list-sas >&2; fail "list-sas does not show the client's $vip"; }
+    fi
     echo "XAuth user $xauth_user got $vip and DNS 192.0.2.53; traffic crosses" ;;
 esac
 echo "PASS: ikev1 $cell (side o: $o_kind) in $((SECONDS - started)) s"
