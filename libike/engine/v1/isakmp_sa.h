@@ -250,6 +250,9 @@ class IsakmpSa {
   // Phase 1.
   enum class P1Stage : uint8_t { kStart, kSent1, kSent2, kSent3, kSent4, kSent5, kDone };
   P1Stage p1_stage_ = P1Stage::kStart;
+  // Sends the next Main/Aggressive Mode message, keeps it for retransmits
+  // and answers to a resent peer message, and moves to `next`.
+  void SendPhase1(Bytes datagram, P1Stage next);
   std::vector<Phase1Transform> p1_offer_;
   std::optional<Phase1Transform> p1_;
   Bytes sa_i_b_;  // the initiator's SA payload body

@@ -289,10 +289,7 @@ void IsakmpSa::StartPhase1(TimePoint now) {
     m.payloads.push_back(*id);
   }
   for (auto& v : OurVendorIds()) m.payloads.push_back(std::move(v));
-  p1_last_sent_ = isakmp::EncodeMessage(m);
-  p1_stage_ = P1Stage::kSent1;
-  Send(p1_last_sent_);
-  ArmRetransmit(0, 0);
+  SendPhase1(isakmp::EncodeMessage(m), P1Stage::kSent1);
   (void)now;
 }
 
@@ -344,11 +341,7 @@ void IsakmpSa::InitiatorPhase1(const isakmp::Message& msg, ByteView raw) {
     for (auto& p : CertRequests()) m.payloads.push_back(std::move(p));
     for (auto& p : NatDPayloads()) m.payloads.push_back(std::move(p));
     p1_last_received_.assign(raw.begin(), raw.end());
-    p1_last_sent_ = isakmp::EncodeMessage(m);
-    p1_stage_ = P1Stage::kSent3;
-    p1_tries_ = 0;
-    Send(p1_last_sent_);
-    ArmRetransmit(0, 0);
+    SendPhase1(isakmp::EncodeMessage(m), P1Stage::kSent3);
     return;
   }
   if (p1_stage_ == P1Stage::kSent3) {
@@ -389,11 +382,7 @@ void IsakmpSa::InitiatorPhase1(const isakmp::Message& msg, ByteView raw) {
       return;
     }
     p1_last_received_.assign(raw.begin(), raw.end());
-    p1_last_sent_ = std::move(*dg);
-    p1_stage_ = P1Stage::kSent5;
-    p1_tries_ = 0;
-    Send(p1_last_sent_);
-    ArmRetransmit(0, 0);
+    SendPhase1(std::move(*dg), P1Stage::kSent5);
     return;
   }
   if (p1_stage_ == P1Stage::kSent5) {
@@ -448,10 +437,7 @@ void IsakmpSa::ResponderPhase1(const isakmp::Message& msg, ByteView raw) {
     m.payloads.push_back(std::move(choice->reply));
     for (auto& v : OurVendorIds()) m.payloads.push_back(std::move(v));
     p1_last_received_.assign(raw.begin(), raw.end());
-    p1_last_sent_ = isakmp::EncodeMessage(m);
-    p1_stage_ = P1Stage::kSent2;
-    Send(p1_last_sent_);
-    ArmRetransmit(0, 0);
+    SendPhase1(isakmp::EncodeMessage(m), P1Stage::kSent2);
     ctx_.ArmTimer(TimerKind::kHalfOpenTimeout, ctx_.settings.half_open_timeout);
     return;
   }
@@ -483,11 +469,7 @@ void IsakmpSa::ResponderPhase1(const isakmp::Message& msg, ByteView raw) {
     for (auto& p : CertRequests()) m.payloads.push_back(std::move(p));
     for (auto& p : NatDPayloads()) m.payloads.push_back(std::move(p));
     p1_last_received_.assign(raw.begin(), raw.end());
-    p1_last_sent_ = isakmp::EncodeMessage(m);
-    p1_stage_ = P1Stage::kSent4;
-    p1_tries_ = 0;
-    Send(p1_last_sent_);
-    ArmRetransmit(0, 0);
+    SendPhase1(isakmp::EncodeMessage(m), P1Stage::kSent4);
     return;
   }
   if (p1_stage_ == P1Stage::kSent4) {
@@ -695,10 +677,7 @@ void IsakmpSa::AggressiveResponder(const isakmp::Message& msg, ByteView raw) {
     for (auto& v : OurVendorIds()) m.payloads.push_back(std::move(v));
     for (auto& p : NatDPayloads()) m.payloads.push_back(std::move(p));
     p1_last_received_.assign(raw.begin(), raw.end());
-    p1_last_sent_ = isakmp::EncodeMessage(m);
-    p1_stage_ = P1Stage::kSent2;
-    Send(p1_last_sent_);
-    ArmRetransmit(0, 0);
+    SendPhase1(isakmp::EncodeMessage(m), P1Stage::kSent2);
     ctx_.ArmTimer(TimerKind::kHalfOpenTimeout, ctx_.settings.half_open_timeout);
     return;
   }
@@ -731,6 +710,14 @@ void IsakmpSa::AggressiveResponder(const isakmp::Message& msg, ByteView raw) {
     return;
   }
   ctx_.counters.Inc(Drop::kUnexpectedExchange);
+}
+
+void IsakmpSa::SendPhase1(Bytes datagram, P1Stage next) {
+  p1_last_sent_ = std::move(datagram);
+  p1_stage_ = next;
+  p1_tries_ = 0;
+  Send(p1_last_sent_);
+  ArmRetransmit(0, 0);
 }
 
 }  // namespace ike::engine::v1
