@@ -104,6 +104,7 @@ void Engine::OnV1Datagram(const Datagram& dg, ByteView raw, TimePoint now, Effec
   fresh->Accept(dg.to, dg.from, h.initiator_cookie, cookie_r);
   fresh->SetReqidRegistry(&reqids_);
   fresh->SetAddressPools(&pools_);
+  fresh->SetConfigCandidates(&configs_);
   std::string key = dg.from.ToString();
   fresh->set_half_open_key(key);
   v1::IsakmpSa& ref = *fresh;
@@ -177,17 +178,35 @@ void Engine::V1Housekeeping(TimePoint now, Effects& out) {
   auto same_peer = [&](const v1::IsakmpSa& a, const v1::IsakmpSa& b) {
     return a.config().name == b.config().name && a.remote().address == b.remote().address;
   };
+  // INITIAL-CONTACT speaks for the peer's identity (an address may hide
+  // several peers behind a NAT; a peer may come back from a new address).
+  auto same_identity = [&](const v1::IsakmpSa& a, const v1::IsakmpSa& b) {
+    if (a.config().name != b.config().name) return false;
+    if (a.peer_id() && b.peer_id()) return *a.peer_id() == *b.peer_id();
+    return a.remote().address == b.remote().address;
+  };
   std::vector<const PeerConfig*> restart;
   for (uint64_t id : ids) {
     v1::IsakmpSa* sa = FindV1ById(id);
     if (!sa) continue;
+    if (!sa->destroyed() && sa->established() && sa->housekept() && sa->initial_contact()) {
+      // INITIAL-CONTACT in an Informational exchange after Phase 1 (some
+      // peers send it there rather than in MM5 / AM3): the same as below,
+      // and the IPsec SAs adopted from them meanwhile go too.
+      sa->clear_initial_contact();
+      sa->DropAdoptedChildren("replaced (INITIAL-CONTACT)", now, out);
+      for (auto& [oid, other] : v1_sas_) {
+        if (oid >= sa->id() || other->destroyed() || !same_identity(*sa, *other)) continue;
+        TouchV1(other.get())->Abort("replaced (INITIAL-CONTACT)", now, out);
+      }
+    }
     if (!sa->destroyed() && sa->established() && !sa->housekept()) {
       sa->set_housekept();
       if (sa->initial_contact()) {
         // RFC 2407 4.6.3.3: the peer forgot every SA with us.
         sa->clear_initial_contact();
         for (auto& [oid, other] : v1_sas_) {
-          if (other.get() == sa || other->destroyed() || !same_peer(*sa, *other)) continue;
+          if (other.get() == sa || other->destroyed() || !same_identity(*sa, *other)) continue;
           TouchV1(other.get())->Abort("replaced (INITIAL-CONTACT)", now, out);
         }
       } else {

@@ -22,6 +22,11 @@
 #                            other), then kill -9 strongSwan: DPD clears its SA
 #   ikev1.sh xauth           strongSwan as an XAuth + Mode Config client of our
 #                            gateway (remote-xauth / local-xauth, pool address, DNS)
+#   ikev1.sh cert-xauth      the same with RSA certificates instead of the PSK
+#                            ("certificate + XAuth", XAUTHInitRSA 65005)
+#   ikev1.sh xauth-client    our daemon as the PSK + XAuth + Mode Config client of
+#                            a strongSwan gateway: a wrong XAuth password fails
+#                            cleanly, then the right one gets the pool address
 #
 # IKEV1_O=strongswan runs a second strongSwan in namespace o instead of our
 # daemon, with the very same swanctl.conf: the strongSwan-side configurations
@@ -79,10 +84,16 @@ case $cell in
   nat) s_addr=10.77.0.2 o_version=0 ;;  # also: version = 0 answers IKEv1
   dpd) ;;
   xauth) ;;
+  cert-xauth) auth=pubkey ;;
+  xauth-client) ;;
   *) fail "unknown cell $cell" ;;
 esac
 psk=$(openssl rand -base64 24)
 xauth_user=alice xauth_pw=$(openssl rand -hex 12)
+pki_kind=ecdsa
+# strongSwan 5.9 signs XAUTHInitRSA (65005) with an RSA key only: it has no
+# "ECDSA + XAuth" method, so certificate + XAuth interop is RSA.
+[[ $cell == cert-xauth ]] && pki_kind=rsa
 
 # swanctl.conf for one side (the same syntax for our daemon and strongSwan).
 #   side_conf ME PEER MY_ADDR PEER_ADDRS MY_TS PEER_TS AGGRESSIVE ROLE
@@ -142,7 +153,7 @@ secrets {
   }
   xauth-$xauth_user {
     id = $xauth_user
-    secret = "$xauth_pw"
+    secret = "${side_xauth_pw:-$xauth_pw}"
   }
 }
 CONF
@@ -152,8 +163,10 @@ mkdir -p "$work/o/swanctl" "$work/s/swanctl"
 o_conf=$work/o/swanctl.conf
 [[ $o_kind == strongswan ]] && o_conf=$work/o/swanctl/swanctl.conf
 write_o_conf() {  # AGGRESSIVE
-  if [[ $cell == xauth ]]; then
+  if [[ $cell == xauth || $cell == cert-xauth ]]; then
     side_conf $ours_id $ss_id $o_addr %any 192.0.2.0/24 dynamic "$1" gateway >"$o_conf"
+  elif [[ $cell == xauth-client ]]; then
+    side_conf $ours_id $ss_id $o_addr $s_addr dynamic 203.0.113.0/24 "$1" client >"$o_conf"
   elif [[ $cell == nat ]]; then
     side_conf $ours_id $ss_id $o_addr %any 192.0.2.0/24 203.0.113.0/24 "$1" plain >"$o_conf"
   else
@@ -161,15 +174,17 @@ write_o_conf() {  # AGGRESSIVE
   fi
 }
 write_o_conf $aggr_o
-if [[ $cell == xauth ]]; then
+if [[ $cell == xauth || $cell == cert-xauth ]]; then
   side_conf $ss_id $ours_id $s_addr $s_remote dynamic 192.0.2.0/24 $aggr_s client >"$work/s/swanctl/swanctl.conf"
+elif [[ $cell == xauth-client ]]; then
+  side_conf $ss_id $ours_id $s_addr $s_remote 203.0.113.0/24 dynamic $aggr_s gateway >"$work/s/swanctl/swanctl.conf"
 else
   side_conf $ss_id $ours_id $s_addr $s_remote 203.0.113.0/24 192.0.2.0/24 $aggr_s plain >"$work/s/swanctl/swanctl.conf"
 fi
 if [[ $auth == pubkey ]]; then
-  pki_ca "$work/pki" ecdsa
-  pki_cert "$work/pki" ecdsa ours $ours_id
-  pki_cert "$work/pki" ecdsa strongswan $ss_id
+  pki_ca "$work/pki" $pki_kind
+  pki_cert "$work/pki" $pki_kind ours $ours_id
+  pki_cert "$work/pki" $pki_kind strongswan $ss_id
   pki_install "$work/pki" ours "$(dirname "$o_conf")"
   pki_install "$work/pki" strongswan "$work/s/swanctl"
 fi
@@ -199,7 +214,7 @@ fi
 # Side o: our daemon or (IKEV1_O=strongswan) a second strongSwan.
 export SS_EXTRA_PLUGINS="xauth-generic resolve"
 export SS_CHARON_EXTRA="i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
-[[ $cell == xauth ]] && export SS_INSTALL_VIP=yes
+[[ $cell == xauth || $cell == cert-xauth || $cell == xauth-client ]] && export SS_INSTALL_VIP=yes
 if [[ $o_kind == ours ]]; then
   ours() { "$ipsecctl" --socket "$work/o/control.sock" "$@"; }
   ns_spawn o "$charon" --config "$o_conf" --control-socket "$work/o/control.sock" \
@@ -224,7 +239,7 @@ else
   o_spis() { ss_swanctl "$work/o" --list-sas | grep -o ' in  [0-9a-f]*' | sort | tr '\n' ' '; }
   o_terminate() { ss_swanctl "$work/o" --terminate --ike iop --timeout 15; }
   o_rekey_child() { ss_swanctl "$work/o" --rekey --child net; }
-  o_reload() { ss_swanctl "$work/o" --load-conns; }
+  o_reload() { ss_swanctl "$work/o" --load-all; }
 fi
 ss_start s "$work/s"
 s_initiate() { ss_swanctl "$work/s" --initiate --child net --timeout 30; }
@@ -333,7 +348,7 @@ case $cell in
     ss_kill "$work/s"
     wait_for 40 o_down || { o_list >&2; fail "DPD did not clear the dead peer's SAs"; }
     echo "DPD cleared the dead peer's SAs" ;;
-  xauth)
+  xauth|cert-xauth)
     s_initiate || fail "strongSwan's XAuth initiate failed"
     wait_up "XAuth + Mode Config"
     vip=$(ss_swanctl "$work/s" --list-sas | grep -o '\[10\.3\.7\.[0-9]*\]' | head -1 | tr -d '[]')
@@ -345,6 +360,37 @@ case $cell in
       ours --json list-sas | tr -d ' \n' | grep -q "\"remote_vips\":\[\"$vip\"\]" ||
         { ours --json list-sas >&2; fail "list-sas does not show the client's $vip"; }
     fi
+    if [[ $cell == cert-xauth ]]; then
+      grep -q "authentication of '$ours_id' with RSA.* successful" "$work/s/charon.log" ||
+        fail "strongSwan did not authenticate us with an RSA signature"
+    fi
     echo "XAuth user $xauth_user got $vip and DNS 192.0.2.53; traffic crosses" ;;
+  xauth-client)
+    # A wrong password: strongSwan's SET says FAILED, we give up cleanly.
+    side_xauth_pw=wrong-$xauth_pw write_o_conf no
+    o_reload
+    if o_initiate >"$work/wrong.log" 2>&1; then fail "initiate succeeded with a wrong XAuth password"; fi
+    wait_for 10 both_down || { o_list >&2; s_list >&2; fail "SAs left after the failed XAuth"; }
+    if [[ $o_kind == ours ]]; then
+      ours version >/dev/null || fail "our daemon died after the failed XAuth"
+      grep -q 'XAuth: the gateway rejected our credentials' "$work/o/charon.log" ||
+        fail "no clear log line for the rejected XAuth password"
+      grep -m1 'XAuth: the gateway rejected' "$work/o/charon.log"
+    fi
+    # The right password.
+    write_o_conf no
+    o_reload
+    o_initiate || fail "our XAuth initiate failed"
+    wait_up "our XAuth + Mode Config client"
+    if [[ $o_kind == ours ]]; then
+      vip=$(ours --json list-sas | tr -d ' \n' | sed -n 's/.*"local_vips":\["\([0-9.]*\)"\].*/\1/p')
+    else
+      vip=$(o_list | grep -o '\[10\.3\.7\.[0-9]*\]' | head -1 | tr -d '[]')
+    fi
+    [[ $vip == 10.3.7.1 ]] || { o_list >&2; fail "we got no pool address from strongSwan (got '$vip')"; }
+    ss_swanctl "$work/s" --list-sas | grep -q "10.3.7.1" || fail "strongSwan does not show our $vip"
+    ns_exec o ping -c 3 -i 0.2 -W 2 -I "$vip" 203.0.113.1 >/dev/null || fail "no traffic from our pool address"
+    ns_exec s ping -c 3 -i 0.2 -W 2 -I 203.0.113.1 "$vip" >/dev/null || fail "no traffic to our pool address"
+    echo "our XAuth client $xauth_user got $vip from strongSwan; traffic crosses" ;;
 esac
 echo "PASS: ikev1 $cell (side o: $o_kind) in $((SECONDS - started)) s"

@@ -684,3 +684,201 @@ TEST(Ikev1ModeCfg, LossyXauthAndModeCfgConverge) {
 
 }  // namespace
 }  // namespace ike::sim
+
+namespace ike::sim {
+namespace {
+
+// "Certificate + XAuth": Main Mode with signatures, then XAuth. RSA keys
+// negotiate XAUTHInitRSA (65005, as strongSwan does); ECDSA keys have no
+// XAuth method code, so the ECDSA method is negotiated and XAuth follows.
+class Ikev1CertXauth : public ::testing::TestWithParam<KeyKind> {};
+
+TEST_P(Ikev1CertXauth, SignaturesThenXauth) {
+  V1Pki pki(GetParam());
+  Pair p(19);
+  auto mc = V1CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert);
+  auto sc = V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert);
+  mc.xauth_local.enabled = true;
+  mc.xauth_local.id = B("alice");
+  mc.xauth_local.secret = SecretBytes(AsBytes("alices-password"));
+  sc.xauth_remote.enabled = true;
+  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  p.moon->engine().AddConfig(std::move(mc));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.net.Initiate(*p.moon, "gw");
+  bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30));
+  if (!up) Dump(p.moon), Dump(p.sun);
+  ASSERT_TRUE(up);
+  uint16_t method = GetParam() == KeyKind::kEcP256 ? 9 : 65005;  // ECDSA-256 / XAUTHInitRSA
+  EXPECT_EQ(UpV1(p.moon)->algorithms()->auth, method);
+  EXPECT_EQ(UpV1(p.sun)->algorithms()->auth, method);
+  EXPECT_TRUE(UpV1(p.sun)->xauth_done());
+  EXPECT_EQ(UpV1(p.sun)->peer_id()->ToString(), "moon.example.org");
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 4u);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Keys, Ikev1CertXauth, ::testing::Values(KeyKind::kRsa2048, KeyKind::kEcP256));
+
+TEST(Ikev1CertXauth, WrongPasswordAfterSignaturesFails) {
+  V1Pki pki(KeyKind::kRsa2048);
+  Pair p(20);
+  auto mc = V1CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert);
+  auto sc = V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert);
+  mc.xauth_local.enabled = true;
+  mc.xauth_local.id = B("alice");
+  mc.xauth_local.secret = SecretBytes(AsBytes("guessed"));
+  sc.xauth_remote.enabled = true;
+  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  p.moon->engine().AddConfig(std::move(mc));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil(
+      [&] { return p.moon->engine().v1_sas().empty() && p.sun->engine().v1_sas().empty(); },
+      seconds(60)));
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp) + p.sun->CountEvents(EventKind::kIkeUp), 0u);
+  EXPECT_NE(p.moon->events().back().reason.find("XAuth: the gateway rejected"), std::string::npos)
+      << p.moon->events().back().reason;
+  EXPECT_EQ(p.moon->backend().sa_count() + p.sun->backend().sa_count(), 0u);
+}
+
+// Responder configuration selection by the initiator's identity: sun has two
+// connections for moon's address; the first (chosen by address) expects
+// another identity, the second names moon.
+engine::PeerConfig Decoy(engine::PeerConfig c) {
+  c.name = "decoy";
+  c.children[0].name = "decoy-net";
+  c.remote_auth.id = *engine::Identity::Parse("other.example.org");
+  c.local_auth.psk = c.remote_auth.psk.empty() ? SecretBytes() : SecretBytes(AsBytes("decoy-secret"));
+  c.remote_auth.psk = c.remote_auth.psk.empty() ? SecretBytes() : SecretBytes(AsBytes("decoy-secret"));
+  return c;
+}
+
+TEST(Ikev1Select, AggressiveModeByIdentity) {
+  Pair p(21);
+  auto mc = V1Config(MoonSpec()), sc = V1Config(SunSpec());
+  mc.aggressive = sc.aggressive = true;
+  auto decoy = Decoy(V1Config(SunSpec()));
+  decoy.aggressive = false;  // chosen by address, it would refuse Aggressive Mode
+  p.sun->engine().AddConfig(std::move(decoy));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.moon->engine().AddConfig(std::move(mc));
+  p.net.Initiate(*p.moon, "gw");
+  bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30));
+  if (!up) Dump(p.moon), Dump(p.sun);
+  ASSERT_TRUE(up);
+  ASSERT_EQ(p.sun->engine().v1_sas().size(), 1u);
+  EXPECT_EQ(p.sun->engine().v1_sas()[0]->config().name, "gw");
+  EXPECT_EQ(UpV1(p.sun, "decoy"), nullptr);
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+TEST(Ikev1Select, MainModeSignaturesSwitchAfterMm5) {
+  V1Pki pki(KeyKind::kEcP256);
+  Pair p(22);
+  auto sc = V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert);
+  p.sun->engine().AddConfig(Decoy(V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert)));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.moon->engine().AddConfig(V1CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert));
+  p.net.Initiate(*p.moon, "gw");
+  bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30));
+  if (!up) Dump(p.moon), Dump(p.sun);
+  ASSERT_TRUE(up);
+  ASSERT_EQ(p.sun->engine().v1_sas().size(), 1u);
+  EXPECT_EQ(p.sun->engine().v1_sas()[0]->config().name, "gw");
+  EXPECT_EQ(UpV1(p.sun)->peer_id()->ToString(), "moon.example.org");
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+// Main Mode PSK cannot switch: MM5 is encrypted with a key that depends on
+// the PSK of the connection the address chose.
+TEST(Ikev1Select, MainModePskStaysWithTheAddressChoice) {
+  Pair p(23);
+  auto sc = V1Config(SunSpec());
+  p.sun->engine().AddConfig(Decoy(V1Config(SunSpec())));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.moon->engine().AddConfig(V1Config(MoonSpec()));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.sun->CountEvents(EventKind::kIkeDown) >= 1; },
+                             seconds(60)));
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeUp), 0u);
+  EXPECT_NE(p.sun->events().back().reason.find("MM5 undecodable"), std::string::npos)
+      << p.sun->events().back().reason;
+}
+
+// INITIAL-CONTACT in its own Informational exchange (our Aggressive Mode
+// initiator sends it there: AM3 is not encrypted) clears the older SAs of
+// the same identity, as the one inside MM5 does.
+bool IsV1Informational(const Packet& pkt) {
+  ByteView v(pkt.bytes);
+  if (pkt.to.port != 500 && v.size() >= 4) v = v.subspan(4);
+  auto h = ::ike::v1::PeekHeader(v);
+  return h && h->header.exchange_type == ::ike::v1::ExchangeType::kInformational;
+}
+
+TEST(Ikev1InitialContact, InformationalClearsStaleSas) {
+  Pair p(24);
+  auto mc = V1Config(MoonSpec()), sc = V1Config(SunSpec());
+  mc.aggressive = sc.aggressive = true;
+  p.moon->engine().AddConfig(std::move(mc));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30)));
+  uint64_t stale = UpV1(p.sun)->id();
+  // moon "reboots": it forgets its SAs without a DELETE reaching sun.
+  p.net.AddFilter([](const Packet& pkt) {
+    return FilterResult{IsV1Informational(pkt) ? Verdict::kDrop : Verdict::kPass, {}};
+  });
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{UpV1(p.moon)->id()}});
+  p.net.RunFor(seconds(5));
+  ASSERT_TRUE(p.moon->engine().v1_sas().empty());
+  ASSERT_EQ(p.sun->engine().v1_sas().size(), 1u);
+  p.net.ClearFilters();
+  size_t before = p.net.captured().size();
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil(
+      [&] {
+        return UpV1(p.moon) && UpV1(p.moon)->children().size() == 1 &&
+               p.sun->engine().v1_sas().size() == 1 && p.sun->engine().v1_sas()[0]->id() != stale;
+      },
+      seconds(30)))
+      << (Dump(p.sun), "");
+  // The INITIAL-CONTACT travelled in an Informational exchange from moon.
+  size_t infos = 0;
+  for (size_t i = before; i < p.net.captured().size(); ++i) {
+    const Packet& pkt = p.net.captured()[i];
+    if (IsV1Informational(pkt) && pkt.from.address == Ip("192.0.2.1")) ++infos;
+  }
+  EXPECT_GE(infos, 1u);
+  EXPECT_EQ(p.sun->engine().FindV1Sa(stale), nullptr);
+  // Only the new IPsec SA pair is left on sun (none adopted from the stale SA).
+  EXPECT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(10)))
+      << p.sun->backend().sa_count();
+  EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
+}
+
+// Without INITIAL-CONTACT (send_initial_contact = no) the stale SA stays.
+TEST(Ikev1InitialContact, WithoutItTheStaleSaStays) {
+  Pair p(25);
+  auto mc = V1Config(MoonSpec()), sc = V1Config(SunSpec());
+  mc.aggressive = sc.aggressive = true;
+  mc.send_initial_contact = false;
+  p.moon->engine().AddConfig(std::move(mc));
+  p.sun->engine().AddConfig(std::move(sc));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(30)));
+  uint64_t stale = UpV1(p.sun)->id();
+  p.net.AddFilter([](const Packet& pkt) {
+    return FilterResult{IsV1Informational(pkt) ? Verdict::kDrop : Verdict::kPass, {}};
+  });
+  p.net.Input(*p.moon, engine::Command{engine::TerminateIkeCommand{UpV1(p.moon)->id()}});
+  p.net.RunFor(seconds(5));
+  p.net.ClearFilters();
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.sun->engine().v1_sas().size() == 2; }, seconds(30)));
+  p.net.RunFor(seconds(2));
+  EXPECT_NE(p.sun->engine().FindV1Sa(stale), nullptr);
+}
+
+}  // namespace
+}  // namespace ike::sim

@@ -22,18 +22,24 @@ IsakmpSa::IsakmpSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> con
                    const EngineSettings& settings, Counters& counters, uint32_t& next_reqid)
     : ctx_(id, role, std::move(config), env, settings, counters, next_reqid) {}
 
-uint16_t IsakmpSa::AuthMethod() const {
+uint16_t IsakmpSa::AuthMethod() const { return AuthMethodFor(*ctx_.config, ctx_.role); }
+
+uint16_t IsakmpSa::AuthMethodFor(const PeerConfig& config, Role role) {
   uint16_t base = static_cast<uint16_t>(isakmp::Phase1Auth::kPreSharedKey);
-  if (ctx_.config->local_auth.kind == AuthKind::kPubkey) {
-    base = Ikev1SignatureMethod(ctx_.config->local_auth)
+  if (config.local_auth.kind == AuthKind::kPubkey) {
+    base = Ikev1SignatureMethod(config.local_auth)
                .value_or(static_cast<uint16_t>(isakmp::Phase1Auth::kRsaSignature));
   }
-  if (!XauthClient() && !XauthServer()) return base;
+  bool client = config.xauth_local.enabled;
+  if (!client && !config.xauth_remote.enabled) return base;
   // XAuthInit*: the initiator is the XAuth client; XAuthResp*: the responder.
-  bool client_initiates = (ctx_.role == Role::kInitiator) == XauthClient();
+  bool client_initiates = (role == Role::kInitiator) == client;
   if (base == 1) return client_initiates ? 65001 : 65002;
   if (base == 3) return client_initiates ? 65005 : 65006;
-  return base;  // ECDSA has no XAuth method code
+  // ECDSA has no XAuth method code (strongSwan 5.9 signs XAUTHInitRSA with
+  // RSA keys only): between our own daemons the ECDSA method is negotiated
+  // and XAuth follows as configured.
+  return base;
 }
 
 uint32_t IsakmpSa::Phase1LifeSeconds() const {
@@ -408,6 +414,7 @@ void IsakmpSa::AdoptChildren(IsakmpSa& old, TimePoint now, Effects& out) {
     ChildSa moved = c;
     moved.state = ChildState::kInstalled;
     ctx_.children.push_back(moved);
+    adopted_.push_back(c.spi_in);
     uint32_t left = life.count() > age.count()
                         ? static_cast<uint32_t>((life - age).count() / 1000)
                         : 1;
@@ -415,6 +422,12 @@ void IsakmpSa::AdoptChildren(IsakmpSa& old, TimePoint now, Effects& out) {
     ArmChildTimers(ctx_.children.back(), rekeyer, std::max<uint32_t>(left, 1));
   }
   old.ctx_.children.clear();
+}
+
+void IsakmpSa::DropAdoptedChildren(const std::string& reason, TimePoint now, Effects& out) {
+  Scope scope(*this, now, out);
+  for (uint32_t spi_in : adopted_) RemoveChild(spi_in, reason, /*notify_peer=*/false);
+  adopted_.clear();
 }
 
 void IsakmpSa::Delete(const std::string& reason) {

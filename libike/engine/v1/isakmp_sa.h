@@ -119,6 +119,12 @@ class IsakmpSa {
   void set_half_open_key(std::string key) { half_open_key_ = std::move(key); }
   void SetReqidRegistry(std::map<std::string, uint32_t>* r) { ctx_.reqid_by_child = r; }
   void SetAddressPools(AddressPools* pools) { ctx_.pools = pools; }
+  // Responder: the configurations Phase 1 may switch to once the peer's
+  // identity is known (Aggressive Mode: its first message; Main Mode with
+  // signatures: MM5). Main Mode PSK cannot switch: the key protects MM5.
+  void SetConfigCandidates(const std::vector<std::shared_ptr<const PeerConfig>>* c) {
+    ctx_.config_candidates = c;
+  }
 
   // --- Inputs ---
   // Initiator: Main Mode (or Aggressive Mode when config.aggressive) with
@@ -142,6 +148,9 @@ class IsakmpSa {
   // Moves the CHILD_SAs of `old` (same connection and peer) to this SA
   // (Phase 1 re-establishment keeps the IPsec SAs).
   void AdoptChildren(IsakmpSa& old, TimePoint now, Effects& out);
+  // Removes (without telling the peer) the IPsec SAs AdoptChildren moved
+  // here: INITIAL-CONTACT after they were adopted says the peer forgot them.
+  void DropAdoptedChildren(const std::string& reason, TimePoint now, Effects& out);
   // Tear down without telling the peer (INITIAL-CONTACT from it, shutdown).
   void Abort(const std::string& reason, TimePoint now, Effects& out);
 
@@ -211,6 +220,10 @@ class IsakmpSa {
   void SendNotify(isakmp::NotifyType type, isakmp::ProtocolId protocol, Bytes spi, Bytes data = {});
   void SendUnencryptedNotify(isakmp::NotifyType type);
   uint16_t AuthMethod() const;
+  static uint16_t AuthMethodFor(const PeerConfig& config, Role role);
+  // Responder: switches to the configuration that best fits the peer's ID
+  // (and, in Aggressive Mode, `offered`); keeps the current one otherwise.
+  void SelectConfigByIdentity(const isakmp::IdPayload& id, const isakmp::SaPayload* offered);
   uint32_t Phase1LifeSeconds() const;
   const SecretBytes& Psk() const;
   void ArmChildTimers(const ChildSa& child, bool rekeyer, uint32_t life_s);
@@ -300,6 +313,7 @@ class IsakmpSa {
   uint64_t reestablish_of_ = 0;
   bool housekept_ = false;
   std::string half_open_key_;
+  std::vector<uint32_t> adopted_;  // inbound SPIs of adopted CHILD_SAs
 };
 
 }  // namespace ike::engine::v1

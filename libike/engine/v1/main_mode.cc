@@ -485,6 +485,11 @@ void IsakmpSa::ResponderPhase1(const isakmp::Message& msg, ByteView raw) {
       Destroy("Main Mode: authentication of the initiator failed (MM5 undecodable)");
       return;
     }
+    // With signatures the ID can still choose the connection (with a PSK
+    // the key was needed to read this message: the address chose it).
+    if (const auto* id = FindPayload<isakmp::IdPayload>(d->body.payloads); id && UsesSignatures()) {
+      SelectConfigByIdentity(*id, nullptr);
+    }
     if (auto ok = VerifyPeerAuth(d->body.payloads, true); !ok) {
       ctx_.counters.Inc(Drop::kBadIcv);
       Destroy("Main Mode: initiator " + ok.error());
@@ -611,6 +616,16 @@ void IsakmpSa::AggressiveInitiator(const isakmp::Message& msg, ByteView raw) {
   p1_last_received_.assign(raw.begin(), raw.end());
   p1_last_sent_ = isakmp::EncodeMessage(m);
   Send(p1_last_sent_);
+  // AM3 goes in the clear: INITIAL-CONTACT follows in its own protected
+  // Informational exchange (before any Quick Mode).
+  p1_stage_ = P1Stage::kDone;
+  if (ctx_.SendInitialContact()) {
+    Bytes cookies = U64Bytes(ctx_.spi_i);
+    Bytes cr = U64Bytes(ctx_.spi_r);
+    cookies.insert(cookies.end(), cr.begin(), cr.end());
+    SendNotify(isakmp::NotifyType::kInitialContact, isakmp::ProtocolId::kIsakmp, std::move(cookies));
+    sent_initial_contact_ = true;
+  }
   Phase1Done();
 }
 
@@ -628,6 +643,8 @@ void IsakmpSa::AggressiveResponder(const isakmp::Message& msg, ByteView raw) {
       return;
     }
     ctx_.state = IkeState::kConnecting;
+    // The initiator's ID is here: pick the connection it names.
+    SelectConfigByIdentity(*id, sa);
     if (!ctx_.config->aggressive) {
       // It would expose a hash of the PSK to anyone asking.
       SendUnencryptedNotify(isakmp::NotifyType::kNoProposalChosen);
@@ -718,6 +735,37 @@ void IsakmpSa::SendPhase1(Bytes datagram, P1Stage next) {
   p1_tries_ = 0;
   Send(p1_last_sent_);
   ArmRetransmit(0, 0);
+}
+
+void IsakmpSa::SelectConfigByIdentity(const isakmp::IdPayload& id, const isakmp::SaPayload* offered) {
+  if (!ctx_.config_candidates || ctx_.role != Role::kResponder) return;
+  Identity peer = ToIdentity(id);
+  std::shared_ptr<const PeerConfig> best;
+  int best_score = -1;
+  for (const std::shared_ptr<const PeerConfig>& candidate : *ctx_.config_candidates) {
+    const PeerConfig& c = *candidate;
+    if (c.version != 1 && c.version != 0) continue;
+    int score = AddressMatch(c, ctx_.local, ctx_.remote);
+    if (score < 0 || !c.remote_auth.id.Matches(peer)) continue;
+    uint16_t method = AuthMethodFor(c, Role::kResponder);
+    if (offered) {
+      // Aggressive Mode: the first message carries the SA offer.
+      if (!c.aggressive || !SelectPhase1(*offered, Phase1Offer(c.ike_proposals, method, 0))) continue;
+    } else {
+      // Main Mode: the suite (authentication method included) is fixed.
+      bool fits = false;
+      for (const Phase1Transform& t : Phase1Offer(c.ike_proposals, method, 0)) {
+        fits = fits || (p1_ && t.SameSuite(*p1_));
+      }
+      if (!fits) continue;
+    }
+    score += c.remote_auth.id.IsAny() ? 0 : 4;
+    if (score > best_score || (score == best_score && c.name == ctx_.config->name)) {
+      best = candidate;
+      best_score = score;
+    }
+  }
+  if (best && best->name != ctx_.config->name) ctx_.config = std::move(best);
 }
 
 }  // namespace ike::engine::v1
