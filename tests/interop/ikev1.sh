@@ -14,7 +14,8 @@
 #   ikev1.sh main-cert       Main Mode with ECDSA certificates, both directions
 #   ikev1.sh aggressive-psk  strongSwan initiates Aggressive Mode PSK: refused by
 #                            our responder without `aggressive = yes`, accepted
-#                            after a reload with it
+#                            after a reload with it; then we initiate it (our
+#                            INITIAL-CONTACT follows AM3 in an Informational)
 #   ikev1.sh nat             strongSwan behind a NAT namespace (nft masquerade)
 #                            initiates Main Mode; floats to 4500, ESP in UDP;
 #                            our connection has version = 0 (answers either)
@@ -318,7 +319,18 @@ case $cell in
     o_reload
     s_initiate || fail "strongSwan's Aggressive Mode initiate failed after aggressive = yes"
     wait_up "Aggressive Mode"
-    ping_both 203.0.113.1 "Aggressive Mode" ;;
+    ping_both 203.0.113.1 "Aggressive Mode"
+    # Now we initiate Aggressive Mode: AM3 goes in the clear, so our
+    # INITIAL-CONTACT follows in a protected Informational exchange.
+    o_terminate
+    wait_for 10 both_down || { o_list >&2; s_list >&2; fail "SAs left after terminate"; }
+    o_initiate || fail "our Aggressive Mode initiate failed"
+    wait_up "we initiated Aggressive Mode"
+    ping_both 203.0.113.1 "we initiated Aggressive Mode"
+    if [[ $o_kind == ours ]]; then
+      grep -q 'parsed INFORMATIONAL_V1 request [0-9]* \[ HASH N(INITIAL_CONTACT) \]' "$work/s/charon.log" ||
+        fail "strongSwan did not get our INITIAL-CONTACT Informational"
+    fi ;;
   nat)
     s_initiate || fail "strongSwan's initiate through the NAT failed"
     wait_up "behind a NAT"
