@@ -1,11 +1,13 @@
 #include "libike/crypto/rng.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace ike::crypto {
 
@@ -21,7 +23,44 @@ SecretBytes Rng::GenerateSecret(size_t size) {
   return out;
 }
 
+namespace {
+
+// Small requests (SPIs, nonces, ephemeral keys, timer jitter: about ten per
+// handshake) are served from a per-thread block drawn from the DRBG in one
+// call; each RAND_bytes call costs a thread-local lookup, a lock and a DRBG
+// update whatever its size. Served bytes are wiped from the block at once and
+// the rest on thread exit, so no output is ever handed out twice or left
+// behind.
+class RandomBlock {
+ public:
+  static constexpr size_t kSize = 512;
+  static constexpr size_t kMaxServed = 64;
+
+  ~RandomBlock() { OPENSSL_cleanse(block_, sizeof(block_)); }
+
+  void Take(uint8_t* out, size_t size) {
+    if (kSize - used_ < size) {
+      if (RAND_bytes(block_, static_cast<int>(kSize)) != 1) std::abort();
+      used_ = 0;
+    }
+    std::memcpy(out, block_ + used_, size);
+    OPENSSL_cleanse(block_ + used_, size);
+    used_ += size;
+  }
+
+ private:
+  uint8_t block_[kSize] = {};
+  size_t used_ = kSize;
+};
+
+}  // namespace
+
 void OpenSslRng::Fill(MutableByteView out) {
+  if (out.size() <= RandomBlock::kMaxServed) {
+    thread_local RandomBlock block;
+    block.Take(out.data(), out.size());
+    return;
+  }
   size_t done = 0;
   while (done < out.size()) {
     size_t chunk = std::min<size_t>(out.size() - done, 1 << 20);

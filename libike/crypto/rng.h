@@ -21,7 +21,8 @@ class Rng {
   SecretBytes GenerateSecret(size_t size);
 };
 
-// OpenSSL's default DRBG (RAND_bytes).
+// OpenSSL's default DRBG (RAND_bytes); requests up to 64 bytes are served
+// from a per-thread block drawn from it 512 bytes at a time.
 class OpenSslRng final : public Rng {
  public:
   void Fill(MutableByteView out) override;
