@@ -121,6 +121,7 @@ struct UserspaceBackend::SaState {
   uint32_t integrity_failures = 0;
   bool soft_sent = false;
   std::atomic<bool> hard_sent{false};  // read by workers searching SAs
+  uint64_t deadline = 0;  // time of this SA's entry in deadlines_ (0: none queued)
   std::optional<Endpoint> peer;  // last UDP-encapsulated source (NAT mapping)
 };
 
@@ -373,6 +374,7 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
   state->add_time = NowSeconds();
   SaState* raw = state.get();
   sas_.emplace(key, std::move(state));
+  ScheduleLocked(key, *raw);
   if (sa.direction == Direction::kIn) {
     inbound_by_spi_[sa.id.spi] = raw;
     reserved_spis_.erase(sa.id.spi);
@@ -396,6 +398,8 @@ BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
   p.hard = sa.hard;
   p.selector = sa.selector;
   p.reqid = sa.reqid;
+  it->second->deadline = 0;  // the lifetimes may have moved either way
+  ScheduleLocked(it->first, *it->second);
   return {};
 }
 
@@ -424,6 +428,8 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   }
   node.key() = key;
   sas_.insert(std::move(node));
+  s.deadline = 0;  // its queued entry names the old key
+  ScheduleLocked(key, s);
   return {};
 }
 
@@ -661,13 +667,22 @@ bool UserspaceBackend::LifetimeAllows(SaState& s) {
   if (s.hard_sent) return false;
   const Lifetime& hard = s.params.hard;
   const Lifetime& soft = s.params.soft;
-  if ((hard.bytes && s.bytes >= hard.bytes) || (hard.packets && s.packets >= hard.packets)) {
+  // Sequence-number exhaustion counts like a lifetime (RFC 4303 3.3.3:
+  // never wrap; rekey well before).
+  const bool seq_hard = s.out && s.out->seq_exhausted();
+  const bool seq_soft = s.out && s.out->seq_soft_limit_reached();
+  if ((hard.bytes && s.bytes >= hard.bytes) || (hard.packets && s.packets >= hard.packets) ||
+      seq_hard) {
     s.hard_sent = true;
     Emit(ExpireEvent{s.params.id, s.params.reqid, true});
+    // Removed by the next tick (which needs the exclusive lock).
+    std::lock_guard lock(expired_mu_);
+    expired_.push_back(KeyOf(s.params.id));
+    expired_pending_.store(true, std::memory_order_release);
     return false;
   }
-  if (!s.soft_sent &&
-      ((soft.bytes && s.bytes >= soft.bytes) || (soft.packets && s.packets >= soft.packets))) {
+  if (!s.soft_sent && ((soft.bytes && s.bytes >= soft.bytes) ||
+                       (soft.packets && s.packets >= soft.packets) || seq_soft)) {
     s.soft_sent = true;
     Emit(ExpireEvent{s.params.id, s.params.reqid, false});
   }
@@ -680,31 +695,72 @@ void UserspaceBackend::Account(SaState& sa, size_t bytes, uint64_t now) {
   if (sa.use_time == 0) sa.use_time = now;
 }
 
+// The time of an SA's next time-based expire (soft while not yet raised,
+// hard), 0 when it has none.
+uint64_t UserspaceBackend::NextDeadline(const SaState& s) {
+  if (s.hard_sent) return 0;
+  uint64_t next = 0;
+  auto consider = [&](uint64_t seconds) {
+    if (seconds == 0) return;
+    const uint64_t at = s.add_time + seconds;
+    if (next == 0 || at < next) next = at;
+  };
+  if (!s.soft_sent) consider(s.params.soft.seconds);
+  consider(s.params.hard.seconds);
+  return next;
+}
+
+void UserspaceBackend::ScheduleLocked(const SaKey& key, SaState& s) {
+  const uint64_t at = NextDeadline(s);
+  if (at == 0 || at == s.deadline) return;
+  s.deadline = at;
+  deadlines_.push(Deadline{at, key});
+  next_deadline_.store(deadlines_.top().when, std::memory_order_release);
+}
+
+// Time-based lifetimes come from a heap ordered by deadline, so a tick costs
+// nothing until an SA is due (no walk over every SA, no exclusive lock that
+// would stall the workers). Stale entries (SA gone, rekeyed, moved or its
+// lifetimes changed) are recognised when they come up: the SA is looked up
+// again and its real age decides.
 void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
-  for (auto it = sas_.begin(); it != sas_.end();) {
+  std::vector<SaKey> expired;
+  {
+    std::lock_guard lock(expired_mu_);
+    expired.swap(expired_);
+    expired_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (const SaKey& key : expired) {
+    auto it = sas_.find(key);
+    if (it != sas_.end() && it->second->hard_sent) RemoveSaLocked(it);
+  }
+  while (!deadlines_.empty() && deadlines_.top().when <= now) {
+    const SaKey key = deadlines_.top().key;
+    const uint64_t when = deadlines_.top().when;
+    deadlines_.pop();
+    auto it = sas_.find(key);
+    if (it == sas_.end()) continue;
     SaState& s = *it->second;
+    if (s.deadline == when) s.deadline = 0;
     const Lifetime& soft = s.params.soft;
     const Lifetime& hard = s.params.hard;
     const uint64_t age = now - s.add_time;
-    // Sequence-number exhaustion counts like a lifetime (RFC 4303 3.3.3:
-    // never wrap; rekey well before).
-    const bool seq_soft = s.out && s.out->seq_soft_limit_reached();
-    const bool seq_hard = s.out && s.out->seq_exhausted();
-    if (!s.hard_sent && ((hard.seconds && age >= hard.seconds) || seq_hard)) {
+    if (!s.hard_sent && hard.seconds && age >= hard.seconds) {
       s.hard_sent = true;
       Emit(ExpireEvent{s.params.id, s.params.reqid, true});
     }
     if (s.hard_sent) {
-      auto dead = it++;
-      RemoveSaLocked(dead);
+      RemoveSaLocked(it);
       continue;
     }
-    if (!s.soft_sent && ((soft.seconds && age >= soft.seconds) || seq_soft)) {
+    if (!s.soft_sent && soft.seconds && age >= soft.seconds) {
       s.soft_sent = true;
       Emit(ExpireEvent{s.params.id, s.params.reqid, false});
     }
-    ++it;
+    ScheduleLocked(key, s);
   }
+  next_deadline_.store(deadlines_.empty() ? UINT64_MAX : deadlines_.top().when,
+                       std::memory_order_release);
 }
 
 void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len,
@@ -1177,8 +1233,12 @@ void UserspaceBackend::Run(Worker& w, size_t index) {
     const uint64_t ms = NowMs();
     if (index == 0 && ms - last_tick >= 200) {
       last_tick = ms;
-      std::unique_lock lock(mu_);
-      CheckLifetimesLocked(NowSeconds());
+      const uint64_t now = NowSeconds();
+      if (expired_pending_.load(std::memory_order_acquire) ||
+          now >= next_deadline_.load(std::memory_order_acquire)) {
+        std::unique_lock lock(mu_);
+        CheckLifetimesLocked(now);
+      }
     }
   }
   close(ep);

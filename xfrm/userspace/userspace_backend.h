@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -190,6 +191,8 @@ class UserspaceBackend : public Backend {
   bool LifetimeAllows(SaState& sa);
   void Account(SaState& sa, size_t bytes, uint64_t now);
   void CheckLifetimesLocked(uint64_t now);
+  static uint64_t NextDeadline(const SaState& s);
+  void ScheduleLocked(const SaKey& key, SaState& s);
 
   // Data plane (mu_ held).
   void OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len, uint64_t now);
@@ -231,6 +234,20 @@ class UserspaceBackend : public Backend {
   std::unordered_map<uint32_t, SaState*> inbound_by_spi_;
   std::vector<SaState*> outbound_;  // oldest first; the newest matching wins
   std::set<uint32_t> reserved_spis_;
+  // Time-based lifetimes: (deadline, SA) entries, earliest first; the
+  // earliest is mirrored in next_deadline_ so a worker's tick can skip the
+  // exclusive lock when nothing is due. Hard limits reached on the data path
+  // (bytes, packets, sequence numbers) queue the SA in expired_ for removal.
+  struct Deadline {
+    uint64_t when;
+    SaKey key;
+    bool operator>(const Deadline& o) const { return when > o.when; }
+  };
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  std::atomic<uint64_t> next_deadline_{UINT64_MAX};
+  std::mutex expired_mu_;
+  std::vector<SaKey> expired_;
+  std::atomic<bool> expired_pending_{false};
   PolicyTable spd_;
   std::map<RouteKey, int> route_refs_;
   std::vector<std::pair<IpAddress, uint8_t>> tun_addresses_;

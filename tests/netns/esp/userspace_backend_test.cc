@@ -327,6 +327,37 @@ TEST_F(UserspaceBackendTest, HardExpireOnTime) {
   EXPECT_TRUE(std::get<ExpireEvent>(events_[0]).hard);
 }
 
+// Time lifetimes come from the deadline queue: soft first, then hard, which
+// also removes the SA; an SA whose lifetimes an update lengthened expires at
+// the new time, not the queued old one.
+TEST_F(UserspaceBackendTest, SoftThenHardExpireOnTimeAndUpdateMovesDeadline) {
+  SaParams out = Sa(Direction::kOut, kSpiOut, Key(1));
+  out.soft.seconds = 1;
+  out.hard.seconds = 2;
+  const SaId out_id = out.id;
+  ASSERT_TRUE(backend_->AddSa(out).has_value());
+  SaParams in = Sa(Direction::kIn, kSpiIn, Key(2));
+  in.hard.seconds = 1;
+  const SaId in_id = in.id;
+  ASSERT_TRUE(backend_->AddSa(in).has_value());
+  in.hard.seconds = 30;  // lengthened before it was due
+  ASSERT_TRUE(backend_->UpdateSa(in).has_value());
+  WaitEvents(2);
+  ASSERT_EQ(events_.size(), 2u);
+  const auto& soft = std::get<ExpireEvent>(events_[0]);
+  const auto& hard = std::get<ExpireEvent>(events_[1]);
+  EXPECT_FALSE(soft.hard);
+  EXPECT_EQ(soft.sa, out_id);
+  EXPECT_TRUE(hard.hard);
+  EXPECT_EQ(hard.sa, out_id);
+  usleep(400000);
+  EXPECT_EQ(backend_->QuerySa(out_id).error().code, BackendError::Code::kNotFound);
+  EXPECT_TRUE(backend_->QuerySa(in_id).has_value());
+  // Nothing more for the updated SA within its old lifetime.
+  WaitEvents(3);
+  EXPECT_EQ(events_.size(), 2u);
+}
+
 TEST_F(UserspaceBackendTest, AcquireForTrapPolicyWithoutSa) {
   AddPolicies(/*trap=*/true);
   int app = UdpSocket("192.0.2.1", 7002);
