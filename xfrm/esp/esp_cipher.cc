@@ -6,6 +6,10 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <tuple>
 
 namespace ike::esp {
 namespace {
@@ -132,12 +136,32 @@ Result<std::unique_ptr<EspCipher>, std::string> EspCipher::Create(const Transfor
     c->digest_ = digest;
     c->integ_key_ = SecretBytes(integ_key);
   }
-  // Built once here so that a transform OpenSSL cannot run fails the
-  // install, then released: an SA builds its contexts again on its first
-  // packet (see the header).
-  if (auto built = c->BuildEvp(); !built) return MakeUnexpected(built.error());
-  c->evp_.reset();
+  // Built once per transform and process so that a transform OpenSSL
+  // cannot run fails the install; whether it runs does not depend on the
+  // key (its length is checked above), so later SAs of the same transform
+  // skip the trial. An SA builds its own contexts on its first packet (see
+  // the header).
+  if (!c->TransformKnownGood()) {
+    if (auto built = c->BuildEvp(); !built) return MakeUnexpected(built.error());
+    c->evp_.reset();
+    c->RememberTransformGood();
+  }
   return c;
+}
+
+namespace {
+std::mutex known_good_mu;
+std::set<std::tuple<const EVP_CIPHER*, std::string_view, bool>> known_good;
+}  // namespace
+
+bool EspCipher::TransformKnownGood() const {
+  std::lock_guard lock(known_good_mu);
+  return known_good.count({cipher_, digest_ ? std::string_view(digest_) : "", encrypt_}) != 0;
+}
+
+void EspCipher::RememberTransformGood() const {
+  std::lock_guard lock(known_good_mu);
+  known_good.insert({cipher_, digest_ ? std::string_view(digest_) : "", encrypt_});
 }
 
 Result<void, std::string> EspCipher::BuildEvp() {

@@ -69,8 +69,11 @@ class EspCipher {
   // The OpenSSL contexts (about 1.2 KiB for AES-GCM) are built on an SA's
   // first packet, not at install: a gateway's many idle tunnels (and SAs
   // that a rekey replaces before they carry traffic) then hold only their
-  // keys. Create builds them once to reject what OpenSSL cannot run.
+  // keys. Create builds them once per transform and process to reject what
+  // OpenSSL cannot run.
   Result<void, std::string> BuildEvp();
+  bool TransformKnownGood() const;
+  void RememberTransformGood() const;
   bool Ready();
 
   struct Evp;
