@@ -10,6 +10,8 @@
 #include <mutex>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "charon/daemon/address_monitor.h"
 #include "charon/daemon/config_map.h"
@@ -106,12 +108,27 @@ struct EngineHost::Impl {
   RouteSourceResolver sources;  // local_addrs = %any initiators
   engine::Engine engine;
   Clock::time_point epoch;
-  // The engine's timers (several per IKE_SA) are kept here, ordered by
-  // deadline, and the event loop holds one timer for the earliest: a
-  // loop timer each (a hash node, a deadline node and a heap-allocated
-  // callback) cost about twice the memory per tunnel.
-  std::map<engine::TimerId, engine::TimePoint> timers;  // id -> deadline
-  std::set<std::pair<engine::TimePoint, engine::TimerId>> due;
+  // The engine's timers (several per IKE_SA) are kept here and the event
+  // loop holds one timer for the earliest: a loop timer each (a hash node,
+  // a deadline node and a heap-allocated callback) cost about twice the
+  // memory per tunnel. `timers` says which are armed and when; `due` is a
+  // min-heap of (deadline, id) in which a cancelled or re-armed timer's old
+  // entry stays until it surfaces (then `timers` disowns it) or a
+  // compaction drops it: arming costs a hash insert and a push onto a flat
+  // array instead of two balanced-tree insertions and a removal.
+  struct TimerIdHash {
+    size_t operator()(const engine::TimerId& id) const noexcept {
+      uint64_t h = id.sa * 0x9E3779B97F4A7C15ull;
+      h ^= (static_cast<uint64_t>(id.kind) << 32 | id.aux) + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+      return static_cast<size_t>(h);
+    }
+  };
+  using Due = std::pair<engine::TimePoint, engine::TimerId>;
+  struct DueLater {
+    bool operator()(const Due& a, const Due& b) const { return a.first > b.first; }
+  };
+  std::unordered_map<engine::TimerId, engine::TimePoint, TimerIdHash> timers;  // id -> deadline
+  std::vector<Due> due;  // heap ordered by DueLater
   EventLoop::TimerId wake = 0;
   engine::TimePoint wake_at{0};
   std::map<uint64_t, engine::TimePoint> ike_established;  // IKE_SA id -> when it came up
@@ -242,24 +259,42 @@ struct EngineHost::Impl {
     }
   }
   void Do(engine::ArmTimer& e) {
-    Cancel(e.id);
     engine::TimePoint deadline = Now() + e.after;
-    timers[e.id] = deadline;
-    due.emplace(deadline, e.id);
+    timers[e.id] = deadline;  // replaces an earlier arming: its entry goes stale
+    due.emplace_back(deadline, e.id);
+    std::push_heap(due.begin(), due.end(), DueLater{});
     ArmWake();
   }
   void Do(engine::CancelTimer& e) { Cancel(e.id); }
   void Cancel(const engine::TimerId& id) {
-    auto it = timers.find(id);
-    if (it == timers.end()) return;
-    due.erase({it->second, id});
-    timers.erase(it);
-    // The loop timer may now be early: it then finds nothing due and re-arms.
+    // The heap entry goes stale; the loop timer may now be early: it then
+    // finds nothing due and re-arms.
+    if (timers.erase(id) != 0) CompactDue();
+  }
+  // Drops stale heap entries once they outnumber the armed timers (long
+  // timers re-armed often would otherwise pile up).
+  void CompactDue() {
+    if (due.size() <= 2 * timers.size() + 1024) return;
+    std::erase_if(due, [this](const Due& d) { return !Live(d); });
+    std::make_heap(due.begin(), due.end(), DueLater{});
+  }
+  bool Live(const Due& d) const {
+    auto it = timers.find(d.second);
+    return it != timers.end() && it->second == d.first;
+  }
+  // Pops stale entries off the top, so the top is the earliest armed timer.
+  void PruneDue() {
+    while (!due.empty() && !Live(due.front())) {
+      std::pop_heap(due.begin(), due.end(), DueLater{});
+      due.pop_back();
+    }
   }
   // The loop timer follows the earliest deadline.
   void ArmWake() {
+    PruneDue();
+    CompactDue();
     if (due.empty()) return;
-    engine::TimePoint first = due.begin()->first;
+    engine::TimePoint first = due.front().first;
     if (wake != 0 && wake_at <= first) return;
     if (wake != 0) loop.CancelTimer(wake);
     wake_at = first;
@@ -269,9 +304,10 @@ struct EngineHost::Impl {
     wake = 0;
     engine::TimePoint now = Now();
     // Handle() arms and cancels timers: take one due timer at a time.
-    while (!due.empty() && due.begin()->first <= now) {
-      engine::TimerId id = due.begin()->second;
-      due.erase(due.begin());
+    for (PruneDue(); !due.empty() && due.front().first <= now; PruneDue()) {
+      engine::TimerId id = due.front().second;
+      std::pop_heap(due.begin(), due.end(), DueLater{});
+      due.pop_back();
       timers.erase(id);
       Handle(engine::TimerFired{id});
     }
