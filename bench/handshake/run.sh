@@ -18,6 +18,7 @@
 #   BENCH_N=1000 BENCH_WINDOW=8 BENCH_OUT=DIR (CSV and logs are kept there)
 #   BENCH_PROBE=1: time the responder's stats/list-sas once a second during the load
 #   BENCH_PERF=1 (or dwarf, for whole call stacks): perf record the responder
+#     (BENCH_PERF_FREQ samples per second, default 499)
 #   BENCH_HEAPTRACK=1: run our responder under heaptrack (memory per tunnel by call site,
 #     in heaptrack-ours-*.txt; its bookkeeping inflates our RSS and CPU figures)
 #   during each run (DIR/perf-*.data, flat profile in DIR/perf-*.txt)
@@ -201,7 +202,7 @@ for auth in $SCENARIOS; do
     if [[ -n ${BENCH_PERF:-} ]] && command -v perf >/dev/null; then
       cg=(-g)
       [[ $BENCH_PERF == dwarf ]] && cg=(--call-graph dwarf,16384)
-      perf record -q -F 499 "${cg[@]}" -o "$out/perf-$peer-$auth.data" -p "$RPID" >/dev/null 2>&1 &
+      perf record -q -F "${BENCH_PERF_FREQ:-499}" "${cg[@]}" -o "$out/perf-$peer-$auth.data" -p "$RPID" >/dev/null 2>&1 &
       perf_pid=$!
       sleep 0.3
     fi
