@@ -334,6 +334,14 @@ BackendResult<uint32_t> UserspaceBackend::AllocateSpi(const IpAddress& src, cons
   return MakeUnexpected(Error(BackendError::Code::kSystem, "no free SPI"));
 }
 
+size_t UserspaceBackend::SaKeyHash::operator()(const SaKey& k) const noexcept {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a over the address, then the rest mixed in
+  for (uint8_t b : k.dst.bytes()) h = (h ^ b) * 0x100000001b3ull;
+  h ^= (static_cast<uint64_t>(k.spi) << 32) ^ (static_cast<uint64_t>(k.protocol) << 24) ^ k.mark;
+  h *= 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
 BackendResult<void> UserspaceBackend::AddSa(const SaParams& sa) {
   std::unique_lock lock(mu_);
   return AddSaLocked(sa);
@@ -433,7 +441,7 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   return {};
 }
 
-void UserspaceBackend::RemoveSaLocked(std::map<SaKey, std::unique_ptr<SaState>>::iterator it) {
+void UserspaceBackend::RemoveSaLocked(SaMap::iterator it) {
   SaState* s = it->second.get();
   if (s->in) {
     auto f = inbound_by_spi_.find(s->params.id.spi);
