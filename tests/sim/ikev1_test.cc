@@ -550,11 +550,18 @@ engine::TrafficSelector DynamicV4() {
                                  IpAddress::Any(AddressFamily::kIpv4)};
 }
 
-engine::PeerConfig V1Client(PeerSpec m, bool xauth) {
+engine::TrafficSelector DynamicV6() {
+  return engine::TrafficSelector{0, 0, 65535, IpAddress::Any(AddressFamily::kIpv6),
+                                 IpAddress::Any(AddressFamily::kIpv6)};
+}
+
+engine::PeerConfig V1Client(PeerSpec m, bool xauth, bool push = false, bool v6 = false) {
   m.local_ts = {};
+  if (v6) m.remote_ts = {Ts("fd00:2::/64")};
   auto mc = V1Config(m);
-  mc.children[0].local_ts = {DynamicV4()};
-  mc.vips = {IpAddress::Any(AddressFamily::kIpv4)};
+  mc.children[0].local_ts = {v6 ? DynamicV6() : DynamicV4()};
+  mc.vips = {IpAddress::Any(v6 ? AddressFamily::kIpv6 : AddressFamily::kIpv4)};
+  mc.modecfg_push = push;
   if (xauth) {
     mc.xauth_local.enabled = true;
     mc.xauth_local.id = B("alice");
@@ -563,23 +570,30 @@ engine::PeerConfig V1Client(PeerSpec m, bool xauth) {
   return mc;
 }
 
+// push: Mode Config SET from sun (`pull = no` on both); v6: an IPv6 pool
+// and IPv6 selectors over the IPv4 ISAKMP SA.
 struct V1VipPair : Pair {
-  V1VipPair(uint64_t seed, bool xauth) : Pair(seed) {
-    moon->engine().AddConfig(V1Client(MoonSpec(), xauth));
+  V1VipPair(uint64_t seed, bool xauth, bool push = false, bool v6 = false) : Pair(seed) {
+    moon->engine().AddConfig(V1Client(MoonSpec(), xauth, push, v6));
     PeerSpec s = SunSpec();
     s.remote = IpAddress();
     s.remote_id = "%any";
+    if (v6) s.local_ts = {Ts("fd00:2::/64")};
     auto sc = V1Config(s);
     sc.remote_auth.id = engine::Identity();
-    sc.children[0].remote_ts = {DynamicV4()};
+    sc.children[0].remote_ts = {v6 ? DynamicV6() : DynamicV4()};
     sc.pools = {"rw-pool"};
+    sc.modecfg_push = push;
     if (xauth) {
       sc.xauth_remote.enabled = true;
       sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
     }
     sun->engine().AddConfig(std::move(sc));
-    engine::PoolSpec pool = engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 28);
-    pool.dns = {Ip("10.2.0.53")};
+    engine::PoolSpec pool = v6 ? engine::PoolFromCidr("rw-pool", Ip("fd00:3::"), 120)
+                               : engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 28);
+    pool.dns = {v6 ? Ip("fd00:2::53") : Ip("10.2.0.53")};
+    // Split networks (pool subnet / split_include): INTERNAL_IP4/6_SUBNET.
+    pool.subnets = {{v6 ? Ip("fd00:2::") : Ip("10.2.0.0"), static_cast<uint8_t>(v6 ? 64 : 16)}};
     sun->engine().SetPools({pool});
   }
   bool Up() {
@@ -590,7 +604,7 @@ struct V1VipPair : Pair {
   }
 };
 
-void ExpectVip(V1VipPair& p, const char* vip) {
+void ExpectVip(V1VipPair& p, const char* vip, bool subnets = true) {
   const auto* m = UpV1(p.moon);
   const auto* s = UpV1(p.sun);
   ASSERT_TRUE(m && s);
@@ -598,9 +612,17 @@ void ExpectVip(V1VipPair& p, const char* vip) {
   EXPECT_EQ(m->own_vips()[0].ToString(), vip);
   ASSERT_EQ(s->peer_vips().size(), 1u);
   EXPECT_EQ(s->peer_vips()[0].second.ToString(), vip);
+  bool v6 = m->own_vips()[0].is_v6();
   // The Quick Mode selectors carry the virtual IP, not the IKE address.
-  EXPECT_EQ(m->children().at(0).ts_local.at(0).ToString(), std::string(vip) + "/32");
-  EXPECT_EQ(s->children().at(0).ts_remote.at(0).ToString(), std::string(vip) + "/32");
+  std::string host = std::string(vip) + (v6 ? "/128" : "/32");
+  EXPECT_EQ(m->children().at(0).ts_local.at(0).ToString(), host);
+  EXPECT_EQ(s->children().at(0).ts_remote.at(0).ToString(), host);
+  // The split network of the pool reached the client.
+  if (subnets) {
+    ASSERT_EQ(m->split_networks().size(), 1u);
+    EXPECT_EQ(m->split_networks()[0].first.ToString(), v6 ? "fd00:2::" : "10.2.0.0");
+    EXPECT_EQ(m->split_networks()[0].second, v6 ? 64 : 16);
+  }
   EXPECT_EQ(CheckSaPairs(p.moon->backend(), p.sun->backend()), "");
 }
 
@@ -640,7 +662,7 @@ TEST(Ikev1ModeCfg, ExhaustedPoolFailsCleanly) {
   V1VipPair p(33, /*xauth=*/false);
   p.sun->engine().SetPools({engine::PoolFromCidr("rw-pool", Ip("10.3.0.9"), 32)});
   ASSERT_TRUE(p.Up());
-  ExpectVip(p, "10.3.0.9");
+  ExpectVip(p, "10.3.0.9", /*subnets=*/false);
   // A second roadwarrior finds the pool exhausted: no SA anywhere for it.
   SimNode& mars = p.net.AddNode("mars", {Ip("192.0.2.7")});
   PeerSpec ms = MoonSpec();
@@ -661,7 +683,7 @@ TEST(Ikev1ModeCfg, ExhaustedPoolFailsCleanly) {
   p.net.RunFor(seconds(5));
   EXPECT_EQ(p.sun->engine().v1_sas().size(), 1u);
   EXPECT_EQ(p.sun->engine().pools().Status().at(0).online, 1u);
-  ExpectVip(p, "10.3.0.9");
+  ExpectVip(p, "10.3.0.9", /*subnets=*/false);
 }
 
 TEST(Ikev1ModeCfg, LossyXauthAndModeCfgConverge) {
@@ -680,6 +702,83 @@ TEST(Ikev1ModeCfg, LossyXauthAndModeCfgConverge) {
       EXPECT_EQ(p.sun->engine().pools().Status().at(0).online, 1u) << "seed " << seed;
     }
   }
+}
+
+// The attribute payloads of the Transaction exchanges are encrypted: count
+// them by exchange and tell SET/ACK from REQUEST/REPLY by what each side
+// did (moon sent no REQUEST: it has nothing but the gateway's SET).
+TEST(Ikev1ModeCfg, PushAfterXauthSetAndAck) {
+  V1VipPair p(41, /*xauth=*/true, /*push=*/true);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.1");
+  // XAuth REQUEST/REPLY, SET/ACK, Mode Config SET/ACK.
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 6u);
+  EXPECT_TRUE(UpV1(p.moon)->modecfg_done());
+  EXPECT_TRUE(UpV1(p.sun)->modecfg_done());
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 1u);
+  EXPECT_EQ(p.sun->CountEvents(EventKind::kIkeUp), 1u);
+  ASSERT_EQ(UpV1(p.moon)->own_vips().size(), 1u);
+  EXPECT_EQ(p.sun->engine().pools().Status().at(0).leases.at(0).identity, "alice");
+  // Nothing was dropped as unexpected on either side.
+  EXPECT_EQ(p.moon->engine().counters().Get(engine::Drop::kUnexpectedExchange), 0u);
+  EXPECT_EQ(p.sun->engine().counters().Get(engine::Drop::kUnexpectedExchange), 0u);
+}
+
+TEST(Ikev1ModeCfg, PushWithoutXauth) {
+  V1VipPair p(42, /*xauth=*/false, /*push=*/true);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "10.3.0.1");
+  EXPECT_EQ(CountIsakmp(p.net, ::ike::v1::ExchangeType::kTransaction), 2u);
+}
+
+TEST(Ikev1ModeCfg, PushClientAgainstPullGatewayGivesUp) {
+  // moon waits for a SET that sun (pull) never sends: moon deletes the SA
+  // after the retransmission span instead of hanging.
+  V1VipPair p(43, /*xauth=*/false, /*push=*/false);
+  std::vector<engine::PeerConfig> push_client;
+  push_client.push_back(V1Client(MoonSpec(), false, /*push=*/true));
+  p.moon->engine().SetConfigs(std::move(push_client));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return p.moon->engine().v1_sas().empty(); }, seconds(300)));
+  EXPECT_EQ(p.moon->CountEvents(EventKind::kIkeUp), 0u);
+  bool said = false;
+  for (const auto& e : p.moon->events()) said = said || e.reason.find("no SET") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(Ikev1ModeCfg, LossyPushConverges) {
+  for (uint64_t seed = 400; seed < 410; ++seed) {
+    V1VipPair p(seed, /*xauth=*/true, /*push=*/true);
+    p.net.SetLoss(0.2);
+    p.net.Initiate(*p.moon, "gw");
+    bool up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    if (!up && !UpV1(p.moon)) {
+      p.net.Initiate(*p.moon, "gw");
+      up = p.net.RunUntil([&] { return BothUp(p.moon, p.sun); }, seconds(120));
+    }
+    EXPECT_TRUE(up) << "seed " << seed;
+    if (up) {
+      EXPECT_EQ(UpV1(p.moon)->own_vips().at(0).ToString(), "10.3.0.1") << "seed " << seed;
+      // A lost ACK: the gateway's SET retransmit gets it again.
+      EXPECT_TRUE(p.net.RunUntil([&] { return UpV1(p.sun) && UpV1(p.sun)->modecfg_done(); }, seconds(30)))
+          << "seed " << seed;
+      EXPECT_EQ(p.sun->engine().pools().Status().at(0).online, 1u) << "seed " << seed;
+    }
+  }
+}
+
+TEST(Ikev1ModeCfg, Ipv6AddressPull) {
+  V1VipPair p(44, /*xauth=*/true, /*push=*/false, /*v6=*/true);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "fd00:3::1");
+  const auto* m = UpV1(p.moon);
+  EXPECT_EQ(m->children().at(0).ts_remote.at(0).ToString(), "fd00:2::/64");
+}
+
+TEST(Ikev1ModeCfg, Ipv6AddressPush) {
+  V1VipPair p(45, /*xauth=*/false, /*push=*/true, /*v6=*/true);
+  ASSERT_TRUE(p.Up());
+  ExpectVip(p, "fd00:3::1");
 }
 
 }  // namespace

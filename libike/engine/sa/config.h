@@ -206,6 +206,10 @@ struct PeerConfig {
   bool aggressive = false;
   XauthConfig xauth_local;   // IKEv1: we answer the peer's XAuth request
   XauthConfig xauth_remote;  // IKEv1: we ask the peer for XAuth credentials
+  // IKEv1 Mode Config push (swanctl.conf `pull = no`): a gateway (pools)
+  // sends SET with the lease unasked, a client (vips) waits for it and
+  // ACKs; false: the client asks with REQUEST (pull).
+  bool modecfg_push = false;
 
   PeerConfig Clone() const {
     PeerConfig c;
@@ -238,6 +242,7 @@ struct PeerConfig {
     c.aggressive = aggressive;
     c.xauth_local = xauth_local.Clone();
     c.xauth_remote = xauth_remote.Clone();
+    c.modecfg_push = modecfg_push;
     return c;
   }
 };

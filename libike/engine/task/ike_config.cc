@@ -40,6 +40,59 @@ void ReleaseVirtualIps(SaContext& ctx) {
   ctx.own_vips.clear();
 }
 
+std::vector<VipAttribute> LeaseVipAttributes(SaContext& ctx, const std::vector<IpAddress>& requested,
+                                             bool netmask, const std::string& lease_id,
+                                             std::string& failures) {
+  std::vector<VipAttribute> out;
+  auto add = [&out](CfgAttributeType t, Bytes v) { out.push_back({static_cast<uint16_t>(t), std::move(v)}); };
+  if (!ctx.pools) return out;
+  for (const IpAddress& want : requested) {
+    std::optional<std::pair<std::string, IpAddress>> lease;
+    for (const auto& pv : ctx.peer_vips) {
+      if (pv.second.family() == want.family()) lease = pv;  // asked again: the same lease
+    }
+    if (!lease) {
+      std::optional<IpAddress> wish;
+      if (!want.IsUnspecified()) wish = want;
+      auto grant = ctx.pools->Acquire(ctx.config->pools, want.family(), lease_id, wish);
+      if (!grant) {
+        failures += (failures.empty() ? "" : "; ") + grant.error();
+        continue;
+      }
+      lease.emplace(grant->pool, grant->address);
+      ctx.peer_vips.push_back(*lease);
+    }
+    const IpAddress& address = lease->second;
+    bool v4 = address.is_v4();
+    add(v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
+        AddressValue(address, !v4, 128));
+    const PoolSpec* pool = ctx.pools->Find(lease->first);
+    if (!pool) continue;
+    if (v4 && netmask) {
+      // RFC 7296 3.15.1: the netmask of the internal network the address
+      // is on (a range pool: the address alone).
+      add(CfgAttributeType::kInternalIp4Netmask, MaskOf(pool->prefix ? pool->prefix : 32));
+    }
+    for (const IpAddress& dns : pool->dns) {
+      if (dns.family() != address.family()) continue;
+      add(v4 ? CfgAttributeType::kInternalIp4Dns : CfgAttributeType::kInternalIp6Dns,
+          AddressValue(dns, false, 0));
+    }
+    for (const auto& [net, prefix] : pool->subnets) {
+      if (net.family() != address.family()) continue;
+      Bytes v = AddressValue(net, false, 0);
+      if (v4) {
+        Bytes m = MaskOf(prefix);
+        v.insert(v.end(), m.begin(), m.end());
+      } else {
+        v.push_back(prefix);
+      }
+      add(v4 ? CfgAttributeType::kInternalIp4Subnet : CfgAttributeType::kInternalIp6Subnet, std::move(v));
+    }
+  }
+  return out;
+}
+
 TaskOutcome IkeConfig::Build(wire::Message& msg, SaContext& ctx) {
   if (role_ == Role::kInitiator) {
     if (ctx.config->vips.empty()) return TaskResult::kDone;
@@ -97,44 +150,9 @@ void IkeConfig::Assign(SaContext& ctx) {
     reply_ = std::move(cp);
     return;
   }
-  for (const IpAddress& want : requested_) {
-    std::optional<IpAddress> requested;
-    if (!want.IsUnspecified()) requested = want;
-    auto grant = ctx.pools->Acquire(ctx.config->pools, want.family(), LeaseIdentity(ctx), requested);
-    if (!grant) {
-      failures += (failures.empty() ? "" : "; ") + grant.error();
-      continue;
-    }
-    ctx.peer_vips.emplace_back(grant->pool, grant->address);
-    bool v4 = grant->address.is_v4();
-    cp.attributes.push_back(CfgAttribute::Make(
-        v4 ? CfgAttributeType::kInternalIp4Address : CfgAttributeType::kInternalIp6Address,
-        AddressValue(grant->address, !v4, 128)));
-    const PoolSpec* pool = ctx.pools->Find(grant->pool);
-    if (!pool) continue;
-    if (v4 && netmask_requested_) {
-      // RFC 7296 3.15.1: the netmask of the internal network the address
-      // is on (a range pool: the address alone).
-      cp.attributes.push_back(CfgAttribute::Make(CfgAttributeType::kInternalIp4Netmask,
-                                                 MaskOf(pool->prefix ? pool->prefix : 32)));
-    }
-    for (const IpAddress& dns : pool->dns) {
-      if (dns.family() != grant->address.family()) continue;
-      cp.attributes.push_back(CfgAttribute::Address(
-          v4 ? CfgAttributeType::kInternalIp4Dns : CfgAttributeType::kInternalIp6Dns, dns));
-    }
-    for (const auto& [net, prefix] : pool->subnets) {
-      if (net.family() != grant->address.family()) continue;
-      Bytes v = AddressValue(net, false, 0);
-      if (v4) {
-        Bytes m = MaskOf(prefix);
-        v.insert(v.end(), m.begin(), m.end());
-      } else {
-        v.push_back(prefix);
-      }
-      cp.attributes.push_back(CfgAttribute::Make(
-          v4 ? CfgAttributeType::kInternalIp4Subnet : CfgAttributeType::kInternalIp6Subnet, v));
-    }
+  for (VipAttribute& a : LeaseVipAttributes(ctx, requested_, netmask_requested_, LeaseIdentity(ctx),
+                                            failures)) {
+    cp.attributes.push_back(CfgAttribute::Make(static_cast<CfgAttributeType>(a.type), std::move(a.value)));
   }
   if (ctx.peer_vips.empty()) {
     ctx.vip_failed = true;

@@ -40,6 +40,25 @@ class IkeConfig final : public Task {
   void Assign(SaContext& ctx);
 };
 
+// A configuration attribute as both versions carry it: IKEv2's CP and
+// IKEv1's Mode Config attribute payload share the type numbers and value
+// encodings (INTERNAL_IP6_ADDRESS with its prefix octet, subnets as
+// address+mask or address+prefix).
+struct VipAttribute {
+  uint16_t type = 0;
+  Bytes value;
+};
+
+// Leases one address per entry of `requested` (unspecified: any address of
+// that family) from the connection's pools under `lease_id`, or reuses the
+// lease ctx.peer_vips already holds for the family, and returns the reply's
+// attributes: the address, the pool's netmask (IPv4, if `netmask`), its DNS
+// servers and its split networks (INTERNAL_IP4/6_SUBNET). `failures` says
+// why a family got nothing.
+std::vector<VipAttribute> LeaseVipAttributes(SaContext& ctx, const std::vector<IpAddress>& requested,
+                                             bool netmask, const std::string& lease_id,
+                                             std::string& failures);
+
 // The identity string a lease is kept under.
 std::string LeaseIdentity(const SaContext& ctx);
 // Releases the peer's leases and removes our own virtual IPs (IKE_SA gone).

@@ -304,7 +304,11 @@ void IsakmpSa::OnTimer(const TimerId& id, TimePoint now, Effects& out) {
       OnRetransmit(id.aux);
       break;
     case TimerKind::kHalfOpenTimeout:
-      if (!established()) Destroy("half-open timeout");
+      if (!established()) {
+        Destroy("half-open timeout");
+      } else if (modecfg_ == ModeCfg::kPending && ModeCfgClient()) {
+        Delete("Mode Config: no SET from the gateway (it does not push? use pull = yes)");
+      }
       break;
     case TimerKind::kDpd:
       OnDpdTimer();

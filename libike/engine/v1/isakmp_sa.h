@@ -95,6 +95,8 @@ class IsakmpSa {
   const std::vector<std::pair<std::string, IpAddress>>& peer_vips() const {
     return ctx_.peer_vips;
   }
+  // Client: the split networks (INTERNAL_IP4/6_SUBNET) the gateway sent.
+  const std::vector<std::pair<IpAddress, uint8_t>>& split_networks() const { return split_networks_; }
   // The negotiated Phase 1 transform (set once Phase 1 chose one).
   const std::optional<Phase1Transform>& algorithms() const { return p1_; }
   TimePoint established_at() const { return ctx_.established_at; }
@@ -200,10 +202,23 @@ class IsakmpSa {
   void OnTransaction(const isakmp::Message& msg, ByteView raw);
   void SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr, bool expect_reply);
   void XauthFinished(bool ok, const std::string& why);
-  // Mode Config (modecfg_v1.cc, draft-dukes-ike-mode-cfg, pull mode): the
-  // client (config.vips) asks after XAuth / Phase 1, the gateway answers
-  // from its pools.
+  // Mode Config (modecfg_v1.cc, draft-dukes-ike-mode-cfg): pull, the
+  // client (config.vips) asks after XAuth / Phase 1 and the gateway answers
+  // from its pools; push (config.modecfg_push), the gateway sends SET and
+  // the client ACKs.
   bool ModeCfgClient() const { return !ctx_.config->vips.empty(); }
+  bool ModeCfgPush() const {
+    return ctx_.config->modecfg_push && !ModeCfgClient() && !ctx_.config->pools.empty() && ctx_.pools;
+  }
+  // After XAuth (or Phase 1): the client's REQUEST, or the gateway's SET,
+  // or (push client) waiting for the SET.
+  void StartModeCfg();
+  void StartModeCfgPush();
+  void ModeCfgSet(const isakmp::AttributePayload& set, uint32_t mid);
+  void ModeCfgAck();
+  // Takes the addresses, DNS servers, netmask and split networks of a REPLY
+  // or SET; returns the types taken.
+  std::vector<uint16_t> TakeModeCfg(const isakmp::AttributePayload& attrs);
   // Quick Modes wait until XAuth and Mode Config are through.
   bool SetupPending() const { return xauth_ == Xauth::kPending || modecfg_ == ModeCfg::kPending; }
   void StartModeCfgClient();
@@ -307,6 +322,7 @@ class IsakmpSa {
   // Mode Config (shares the Transaction state above).
   enum class ModeCfg : uint8_t { kNone, kPending, kDone };
   ModeCfg modecfg_ = ModeCfg::kNone;
+  std::vector<std::pair<IpAddress, uint8_t>> split_networks_;
   // Engine bookkeeping.
   bool wants_restart_ = false;
   bool wants_reestablish_ = false;

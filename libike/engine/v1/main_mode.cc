@@ -531,7 +531,7 @@ void IsakmpSa::Phase1Done() {
   ctx_.CancelTimer(TimerKind::kHalfOpenTimeout);
   ctx_.ke.reset();
   if (XauthClient() || XauthServer()) xauth_ = Xauth::kPending;
-  if (ModeCfgClient()) modecfg_ = ModeCfg::kPending;
+  if (ModeCfgClient() || ModeCfgPush()) modecfg_ = ModeCfg::kPending;
   // With XAuth / Mode Config the SA counts as up (and Quick Modes start)
   // once they are through.
   if (!SetupPending()) ctx_.EmitEvent(EventKind::kIkeUp);
@@ -546,7 +546,7 @@ void IsakmpSa::Phase1Done() {
   }
   if (life_s > 0) ctx_.ArmTimer(TimerKind::kIkeLifetime, Duration(int64_t{life_s} * 1000));
   if (XauthServer()) StartXauthServer();
-  if (xauth_ != Xauth::kPending && modecfg_ == ModeCfg::kPending) StartModeCfgClient();
+  if (xauth_ != Xauth::kPending && modecfg_ == ModeCfg::kPending) StartModeCfg();
   if (!SetupPending()) StartPendingChildren();
 }
 

@@ -70,7 +70,7 @@ void IsakmpSa::XauthFinished(bool ok, const std::string& why) {
   }
   xauth_ = Xauth::kDone;
   if (modecfg_ == ModeCfg::kPending) {
-    StartModeCfgClient();
+    StartModeCfg();
     return;
   }
   SetupFinished();
@@ -126,10 +126,15 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
   bool cfg_request = attr->type == isakmp::CfgType::kRequest && IsModeCfg(*attr);
   bool cfg_reply = attr->type == isakmp::CfgType::kReply && modecfg_ == ModeCfg::kPending &&
                    xauth_ != Xauth::kPending && mid == xauth_mid_;
+  // Mode Config push: the client takes the gateway's SET, the gateway its ACK.
+  bool cfg_set = attr->type == isakmp::CfgType::kSet && IsModeCfg(*attr) && ModeCfgClient() &&
+                 modecfg_ == ModeCfg::kPending && xauth_ != Xauth::kPending;
+  bool cfg_ack = attr->type == isakmp::CfgType::kAck && IsModeCfg(*attr) && ModeCfgPush() &&
+                 modecfg_ == ModeCfg::kPending && xauth_ != Xauth::kPending && mid == xauth_mid_;
   // A gateway answers Mode Config requests once XAuth is through; anything
   // else belongs to a pending XAuth.
   if ((cfg_request && xauth_ == Xauth::kPending) ||
-      (!cfg_request && !cfg_reply && xauth_ != Xauth::kPending)) {
+      (!cfg_request && !cfg_reply && !cfg_set && !cfg_ack && xauth_ != Xauth::kPending)) {
     ctx_.counters.Inc(Drop::kUnexpectedExchange);
     return;
   }
@@ -149,6 +154,14 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
   }
   if (cfg_reply) {
     ModeCfgReply(*attr);
+    return;
+  }
+  if (cfg_set) {
+    ModeCfgSet(*attr, mid);
+    return;
+  }
+  if (cfg_ack) {
+    ModeCfgAck();
     return;
   }
 
