@@ -759,6 +759,12 @@ ConnectionConfig BuildConnection(const AstSection& sec, const std::string& path,
     c.over_time = Seconds(std::max(c.rekey_time, c.reauth_time).count() / 10);
   }
   if (!seen.count("rand_time")) c.rand_time = c.over_time;
+  if (!c.pull && c.version == 2) {
+    // IKEv2 has no push: the configuration payload is always requested.
+    ctx.diags.Error(sec.loc, Join(path, "pull"),
+                    "pull = no (Mode Config push) is an IKEv1 mode, but version = 2 (IKEv2 clients "
+                    "always request their address in IKE_AUTH)");
+  }
   if (c.version == 1 && seen.count("proposals")) {
     for (const auto& p : c.proposals) {
       for (const auto& slot : p.additional_ke) {

@@ -114,8 +114,10 @@ std::string MapIkev1(const conf::ConnectionConfig& c, const conf::Config& config
   }
   if (c.version == 1 && any_eap) return "EAP needs IKEv2 (version = 1)";
   p.aggressive = c.aggressive;
+  p.modecfg_push = !c.pull;
   if (p.version == 2) {
     if (c.aggressive) m.notes.push_back("aggressive = yes applies to IKEv1 only");
+    if (!c.pull) m.notes.push_back("pull = no (Mode Config push) applies to IKEv1 only");
     return "";
   }
   if (c.aggressive && c.local.front().auth.cls == conf::AuthSpec::Class::kPubkey) {

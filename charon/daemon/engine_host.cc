@@ -1251,6 +1251,12 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
     for (const auto& [pool, a] : sa->peer_vips()) remote_vips.push_back(a.ToString());
     entry["local_vips"] = local_vips;
     entry["remote_vips"] = remote_vips;
+    // Client: the split networks the gateway sent (INTERNAL_IP4/6_SUBNET).
+    nlohmann::json split = nlohmann::json::array();
+    for (const auto& [net, prefix] : sa->split_networks()) {
+      split.push_back(net.ToString() + "/" + std::to_string(prefix));
+    }
+    entry["split_networks"] = split;
     if (sa->established()) {
       entry["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - sa->established_at()).count();
     }

@@ -28,6 +28,10 @@
 #   ikev1.sh xauth-client    our daemon as the PSK + XAuth + Mode Config client of
 #                            a strongSwan gateway: a wrong XAuth password fails
 #                            cleanly, then the right one gets the pool address
+#   ikev1.sh push            as xauth, with Mode Config push (`pull = no` on both
+#                            sides): our gateway sends SET, strongSwan ACKs; the
+#                            pool's split network (subnet) reaches it as
+#                            INTERNAL_IP4_SUBNET (strongSwan logs and ignores it)
 #
 # IKEV1_O=strongswan runs a second strongSwan in namespace o instead of our
 # daemon, with the very same swanctl.conf: the strongSwan-side configurations
@@ -84,7 +88,7 @@ case $cell in
   aggressive-psk) aggr_s=yes ;;
   nat) s_addr=10.77.0.2 o_version=0 ;;  # also: version = 0 answers IKEv1
   dpd) ;;
-  xauth) ;;
+  xauth|push) ;;
   cert-xauth) auth=pubkey ;;
   xauth-client) ;;
   *) fail "unknown cell $cell" ;;
@@ -106,12 +110,14 @@ side_conf() {
   else
     rounds=$(printf '    local {\n      auth = pubkey\n      certs = %s.pem\n      id = %s\n    }\n    remote {\n      auth = pubkey\n      id = %s\n    }' "${me%%.*}" "$me" "$peer")
   fi
+  local pull=
+  [[ $cell == push ]] && pull=$'\n    pull = no'
   case $role in
     gateway)
-      extra="pools = rw"
+      extra="pools = rw$pull"
       rounds+=$'\n    remote-xauth {\n      auth = xauth\n    }' ;;
     client)
-      extra="vips = 0.0.0.0"
+      extra="vips = 0.0.0.0$pull"
       rounds+=$'\n    local-xauth {\n      auth = xauth\n      xauth_id = '"$xauth_user"$'\n    }' ;;
   esac
   cat <<CONF
@@ -144,6 +150,7 @@ pools {
   rw {
     addrs = 10.3.7.0/28
     dns = 192.0.2.53
+    subnet = 192.0.2.0/24
   }
 }
 secrets {
@@ -164,7 +171,7 @@ mkdir -p "$work/o/swanctl" "$work/s/swanctl"
 o_conf=$work/o/swanctl.conf
 [[ $o_kind == strongswan ]] && o_conf=$work/o/swanctl/swanctl.conf
 write_o_conf() {  # AGGRESSIVE
-  if [[ $cell == xauth || $cell == cert-xauth ]]; then
+  if [[ $cell == xauth || $cell == cert-xauth || $cell == push ]]; then
     side_conf $ours_id $ss_id $o_addr %any 192.0.2.0/24 dynamic "$1" gateway >"$o_conf"
   elif [[ $cell == xauth-client ]]; then
     side_conf $ours_id $ss_id $o_addr $s_addr dynamic 203.0.113.0/24 "$1" client >"$o_conf"
@@ -175,7 +182,7 @@ write_o_conf() {  # AGGRESSIVE
   fi
 }
 write_o_conf $aggr_o
-if [[ $cell == xauth || $cell == cert-xauth ]]; then
+if [[ $cell == xauth || $cell == cert-xauth || $cell == push ]]; then
   side_conf $ss_id $ours_id $s_addr $s_remote dynamic 192.0.2.0/24 $aggr_s client >"$work/s/swanctl/swanctl.conf"
 elif [[ $cell == xauth-client ]]; then
   side_conf $ss_id $ours_id $s_addr $s_remote 203.0.113.0/24 dynamic $aggr_s gateway >"$work/s/swanctl/swanctl.conf"
@@ -215,12 +222,13 @@ fi
 # Side o: our daemon or (IKEV1_O=strongswan) a second strongSwan.
 export SS_EXTRA_PLUGINS="xauth-generic resolve"
 export SS_CHARON_EXTRA="i_dont_care_about_security_and_use_aggressive_mode_psk = yes"
-[[ $cell == xauth || $cell == cert-xauth || $cell == xauth-client ]] && export SS_INSTALL_VIP=yes
+[[ $cell == xauth || $cell == cert-xauth || $cell == xauth-client || $cell == push ]] && export SS_INSTALL_VIP=yes
 if [[ $o_kind == ours ]]; then
   ours() { "$ipsecctl" --socket "$work/o/control.sock" "$@"; }
   ns_spawn o "$charon" --config "$o_conf" --control-socket "$work/o/control.sock" \
     --pid-file "$work/o/charon.pid" --backend userspace --tun ipsec-o --log-level info,ike=debug \
-    --retransmit-timeout 1 --retransmit-base 1.5 --retransmit-tries 3 >/dev/null
+    --retransmit-timeout 1 --retransmit-base 1.5 --retransmit-tries 3 \
+    --keepalive-interval "$([[ $cell == nat ]] && echo 1 || echo 20)" >/dev/null
   wait_for 10 ours version || fail "our daemon did not start"
   ln -sf "$(ls "$work"/charon-o-*.log)" "$work/o/charon.log"
   o_initiate() { ours initiate --child net --timeout 30; }
@@ -337,7 +345,14 @@ case $cell in
     ss_swanctl "$work/s" --list-sas | grep -q 'TUNNEL-in-UDP' || fail "strongSwan does not use ESP in UDP"
     grep -q 'local host is behind NAT' "$work/s/charon.log" || fail "strongSwan did not detect its NAT"
     o_list | grep -q "198.51.100.2\[4500\]" || fail "our side did not float to port 4500"
-    ping_both 203.0.113.1 "behind a NAT" ;;
+    ping_both 203.0.113.1 "behind a NAT"
+    if [[ $o_kind == ours ]]; then
+      # NAT-T keepalives (RFC 3948) for the ISAKMP SA, every second here.
+      sleep 2
+      kas=$(ours --json stats | tr -d ' \n' | grep -o '"natt_keepalives_sent":[0-9]*' | cut -d: -f2)
+      ((${kas:-0} > 0)) || { ours --json stats >&2; fail "no NAT-T keepalives sent for the IKEv1 SA"; }
+      echo "$kas NAT-T keepalives sent for the IKEv1 SA"
+    fi ;;
   dpd)
     o_initiate || fail "our initiate failed"
     wait_up "first"
@@ -360,7 +375,7 @@ case $cell in
     ss_kill "$work/s"
     wait_for 40 o_down || { o_list >&2; fail "DPD did not clear the dead peer's SAs"; }
     echo "DPD cleared the dead peer's SAs" ;;
-  xauth|cert-xauth)
+  xauth|cert-xauth|push)
     s_initiate || fail "strongSwan's XAuth initiate failed"
     wait_up "XAuth + Mode Config"
     vip=$(ss_swanctl "$work/s" --list-sas | grep -o '\[10\.3\.7\.[0-9]*\]' | head -1 | tr -d '[]')
@@ -376,7 +391,19 @@ case $cell in
       grep -q "authentication of '$ours_id' with RSA.* successful" "$work/s/charon.log" ||
         fail "strongSwan did not authenticate us with an RSA signature"
     fi
-    echo "XAuth user $xauth_user got $vip and DNS 192.0.2.53; traffic crosses" ;;
+    # The split network (INTERNAL_IP4_SUBNET): strongSwan as an IKEv1 client
+    # has no handler for it and says so (it keeps its configured remote_ts).
+    grep -q 'handling INTERNAL_IP4_SUBNET attribute failed' "$work/s/charon.log" ||
+      fail "strongSwan got no INTERNAL_IP4_SUBNET (pool subnet) from the gateway"
+    if [[ $cell == push ]]; then
+      # The gateway's SET (CPS) and strongSwan's ACK (CPA) carried it.
+      grep -Eq 'parsed TRANSACTION .*CPS\(ADDR' "$work/s/charon.log" ||
+        fail "strongSwan did not receive a Mode Config SET"
+      grep -Eq 'generating TRANSACTION .*CPA' "$work/s/charon.log" ||
+        fail "strongSwan did not ACK the Mode Config SET"
+      ! grep -q 'CPRQ(ADDR' "$work/s/charon.log" || fail "strongSwan pulled although pull = no"
+    fi
+    echo "XAuth user $xauth_user got $vip ($cell) and DNS 192.0.2.53; traffic crosses" ;;
   xauth-client)
     # A wrong password: strongSwan's SET says FAILED, we give up cleanly.
     side_xauth_pw=wrong-$xauth_pw write_o_conf no

@@ -429,5 +429,16 @@ TEST(Ikev1, XauthIsASecondIkev1Round) {
   EXPECT_NE(first[0].find("XAuth is a second round"), std::string::npos) << first[0];
 }
 
+TEST(Ikev1, PullNoIsModeConfigPushOfIkev1) {
+  auto v1 = MustParse(V1Conn("    pull = no\n"));
+  EXPECT_FALSE(v1.connections.at(0).pull);
+  MustParse(V1Conn("    pull = no\n", "0"));
+  auto v2 = ErrorsOf(V1Conn("    pull = no\n", "2"));
+  ASSERT_EQ(v2.size(), 1u);
+  EXPECT_NE(v2[0].find("connections.v1.pull: pull = no (Mode Config push) is an IKEv1 mode, but version = 2"),
+            std::string::npos)
+      << v2[0];
+}
+
 }  // namespace
 }  // namespace ike::conf
