@@ -24,6 +24,7 @@ void Prepare(PeerConfig& config) {
 void Engine::AddConfig(PeerConfig config) {
   Prepare(config);
   configs_.push_back(std::make_shared<const PeerConfig>(std::move(config)));
+  config_index_.emplace(configs_.back()->name, configs_.size() - 1);
 }
 
 void Engine::SetConfigs(std::vector<PeerConfig> configs) {
@@ -32,16 +33,22 @@ void Engine::SetConfigs(std::vector<PeerConfig> configs) {
     Prepare(c);
     configs_.push_back(std::make_shared<const PeerConfig>(std::move(c)));
   }
+  IndexConfigs();
+}
+
+void Engine::IndexConfigs() {
+  config_index_.clear();
+  for (size_t i = 0; i < configs_.size(); ++i) config_index_.emplace(configs_[i]->name, i);
 }
 
 const PeerConfig* Engine::FindConfig(const std::string& name) const {
-  for (const auto& c : configs_) {
-    if (c->name == name) return c.get();
-  }
-  return nullptr;
+  auto it = config_index_.find(name);
+  return it == config_index_.end() ? nullptr : configs_[it->second].get();
 }
 
 std::shared_ptr<const PeerConfig> Engine::SharedConfig(const PeerConfig& config) const {
+  auto it = config_index_.find(config.name);
+  if (it != config_index_.end() && configs_[it->second].get() == &config) return configs_[it->second];
   for (const auto& c : configs_) {
     if (c.get() == &config) return c;
   }
@@ -63,11 +70,23 @@ const IkeSa* Engine::FindSa(uint64_t id) const {
   return s == by_spi_.end() ? nullptr : s->second.get();
 }
 
+size_t Engine::child_sa_count() const {
+  size_t n = 0;
+  for (const auto& [spi, sa] : by_spi_) n += sa->children().size();
+  for (const auto& [id, sa] : v1_sas_) n += sa->children().size();
+  return n;
+}
+
 IkeSa* Engine::FindById(uint64_t id) { return const_cast<IkeSa*>(FindSa(id)); }
 
 const IkeSa* Engine::FindEstablished(const std::string& connection) const {
-  for (const IkeSa* sa : sas()) {
-    if (sa->established() && !sa->rekeyed_away() && sa->config().name == connection) return sa;
+  // by_connection_ holds every established SA (Housekeeping indexes the SAs
+  // an input touched), in id order as sas() lists them.
+  auto b = by_connection_.find(connection);
+  if (b == by_connection_.end()) return nullptr;
+  for (uint64_t id : b->second) {
+    const IkeSa* sa = FindSa(id);
+    if (sa && sa->established() && !sa->rekeyed_away() && sa->config().name == connection) return sa;
   }
   return nullptr;
 }
@@ -127,6 +146,7 @@ void Engine::IndexPeer(IkeSa& sa) {
     UnindexPeer(sa.id());
   }
   by_peer_[key].push_back(sa.id());
+  by_connection_[sa.config().name].insert(sa.id());
   peer_key_of_[sa.id()] = std::move(key);
 }
 
@@ -138,6 +158,12 @@ void Engine::UnindexPeer(uint64_t id) {
     auto& ids = b->second;
     ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
     if (ids.empty()) by_peer_.erase(b);
+  }
+  // The key starts with the connection name, up to a NUL.
+  auto c = by_connection_.find(it->second.substr(0, it->second.find('\0')));
+  if (c != by_connection_.end()) {
+    c->second.erase(id);
+    if (c->second.empty()) by_connection_.erase(c);
   }
   peer_key_of_.erase(it);
 }

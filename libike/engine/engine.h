@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,6 +45,10 @@ class Engine {
   const Counters& counters() const { return counters_; }
   std::vector<const IkeSa*> sas() const;
   const IkeSa* FindSa(uint64_t id) const;
+  // IKEv2 and IKEv1 SAs held, without building a list (O(1)).
+  size_t sa_count() const { return by_spi_.size() + v1_sas_.size(); }
+  // Their CHILD_SAs (a walk over the SAs, no list built or sorted).
+  size_t child_sa_count() const;
   // The first established IKE_SA of a connection, if any.
   const IkeSa* FindEstablished(const std::string& connection) const;
   // An IKE_SA we initiate for `connection` is being set up.
@@ -111,6 +116,10 @@ class Engine {
   // Shared with the IKE_SAs made from them (one copy per connection, not
   // per SA); a reload replaces the pointers, SAs keep their snapshot.
   std::vector<std::shared_ptr<const PeerConfig>> configs_;
+  // Name -> position in configs_ (the first of a name), so that initiating
+  // does not scan every connection (a load generator has one per SA).
+  std::unordered_map<std::string, size_t> config_index_;
+  void IndexConfigs();
   std::map<uint64_t, std::unique_ptr<IkeSa>> by_spi_;  // our SPI -> SA
   std::map<uint64_t, uint64_t> id_to_spi_;
   // Responder: (initiator SPI, peer) -> our SPI, to spot retransmitted
@@ -123,6 +132,9 @@ class Engine {
   std::unordered_set<uint64_t> half_open_ids_;
   std::unordered_map<std::string, std::vector<uint64_t>> by_peer_;
   std::unordered_map<uint64_t, std::string> peer_key_of_;
+  // Established SAs by connection name (kept with by_peer_), so that
+  // FindEstablished does not list and sort every SA per initiate.
+  std::unordered_map<std::string, std::set<uint64_t>> by_connection_;
   AddressPools pools_;
   struct PolicyKey {
     xfrm::Selector selector;
