@@ -263,8 +263,8 @@ nlohmann::json Daemon::Version() const {
           {"backend", engine_ ? engine_->backend_name() : "none"}};
 }
 
-nlohmann::json Daemon::Stats() const {
-  nlohmann::json s = engine_->Stats();
+nlohmann::json Daemon::Stats(bool traffic_detail) const {
+  nlohmann::json s = engine_->Stats(traffic_detail);
   s["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
   s["backend"] = engine_->backend_name();
   auto& c = s["counters"];
@@ -428,7 +428,7 @@ void Daemon::OnControl(const ReplyTo& to, const control::Request& request) {
   }
   switch (request.command) {
     case Command::kVersion: return reply(Version());
-    case Command::kStats: return reply(Stats());
+    case Command::kStats: return reply(Stats(args.contains("traffic") && args["traffic"] == true));
     case Command::kListConns: return reply(ListConns());
     case Command::kListCerts: return reply(ListCerts());
     case Command::kListPools: return reply(ListPools());

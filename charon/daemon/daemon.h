@@ -68,7 +68,7 @@ class Daemon {
   // Control commands.
   void OnControl(const ReplyTo& to, const control::Request& request);
   nlohmann::json Version() const;
-  nlohmann::json Stats() const;
+  nlohmann::json Stats(bool traffic_detail = false) const;
   nlohmann::json ListConns() const;
   nlohmann::json ListCerts() const;
   nlohmann::json ListPools() const;

@@ -71,7 +71,8 @@ class EngineHost {
   void Rekey(const nlohmann::json& selector, Completion done);
 
   nlohmann::json ListSas(const std::string& ike_filter) const;
-  nlohmann::json Stats() const;
+  // traffic_detail: also the per-CHILD_SA byte/packet counters.
+  nlohmann::json Stats(bool traffic_detail = false) const;
   // Virtual IP pools with their leases (list-pools).
   nlohmann::json ListPools() const;
   nlohmann::json DataPathAlgorithms() const;

@@ -50,7 +50,7 @@ class Client {
   explicit Client(int fd) : fd_(fd) {}
   int fd_ = -1;
   uint64_t next_id_ = 1;
-  FrameDecoder decoder_;
+  FrameDecoder decoder_{kMaxResponseFrameSize};
 };
 
 }  // namespace ike::control

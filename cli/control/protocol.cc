@@ -232,9 +232,9 @@ Result<std::optional<std::string>, Error> FrameDecoder::Next() {
   const uint8_t* p = buffer_.data() + consumed_;
   uint32_t n = uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
   if (n == 0) return MakeUnexpected(BadRequest("empty frame"));
-  if (n > kMaxFrameSize) {
+  if (n > max_frame_) {
     return MakeUnexpected(BadRequest("frame of " + std::to_string(n) + " bytes exceeds the limit of " +
-                                     std::to_string(kMaxFrameSize)));
+                                     std::to_string(max_frame_)));
   }
   if (avail - 4 < n) return std::optional<std::string>();
   std::string body(reinterpret_cast<const char*>(p + 4), n);

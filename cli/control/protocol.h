@@ -17,7 +17,9 @@
 namespace ike::control {
 
 inline constexpr int kProtocolVersion = 1;
-inline constexpr size_t kMaxFrameSize = 1 << 20;  // 1 MiB
+inline constexpr size_t kMaxFrameSize = 1 << 20;  // 1 MiB: requests, events
+// Answers the client accepts: list-sas with 100,000 SAs is ~80 MiB of JSON.
+inline constexpr size_t kMaxResponseFrameSize = size_t{512} << 20;
 inline constexpr const char* kDefaultSocketPath = "/run/ikedaemon/control.sock";
 inline constexpr const char* kSocketEnvVar = "IPSECCTL_SOCKET";
 
@@ -107,12 +109,14 @@ Bytes EncodeFrame(const nlohmann::json& value);
 // zero length is a protocol error; the stream is then unusable.
 class FrameDecoder {
  public:
+  explicit FrameDecoder(size_t max_frame = kMaxFrameSize) : max_frame_(max_frame) {}
   void Append(ByteView data);
   // A complete body, nothing (need more bytes), or an error.
   Result<std::optional<std::string>, Error> Next();
   size_t buffered() const { return buffer_.size() - consumed_; }
 
  private:
+  size_t max_frame_;
   Bytes buffer_;
   size_t consumed_ = 0;
 };

@@ -74,6 +74,7 @@ int ParseCommandArgs(Command command, const std::vector<std::string>& rest, nloh
     opts.add_options()("timeout", po::value<int>(&timeout_s), "seconds to wait for completion");
   }
   if (command == Command::kRekey) opts.add_options()("reauth", "reauthenticate instead of rekeying");
+  if (command == Command::kStats) opts.add_options()("traffic", "also each CHILD_SA's bytes and packets");
   if (command == Command::kLoad) {
     opts.add_options()("all", "connections, credentials and pools (default)")("conns", "connections")(
         "creds", "credentials")("pools", "pools")("file", po::value<std::string>(),
@@ -102,6 +103,7 @@ int ParseCommandArgs(Command command, const std::vector<std::string>& rest, nloh
     }
   }
   if (vm.count("reauth")) args["reauth"] = true;
+  if (vm.count("traffic")) args["traffic"] = true;
   if (command == Command::kLoad) {
     std::string what = "all";
     int chosen = 0;

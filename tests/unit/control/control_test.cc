@@ -98,6 +98,19 @@ TEST(FrameDecoder, ReassemblesSplitFramesAndRejectsBadLengths) {
   EXPECT_FALSE(empty.Next());
 }
 
+// The daemon reads requests up to 1 MiB; the client takes answers as large
+// as list-sas with many thousand SAs (2 MiB here: waits for the body).
+TEST(FrameDecoder, ClientTakesLargeAnswers) {
+  FrameDecoder server;
+  server.Append(HexOrDie("00200000"));
+  EXPECT_FALSE(server.Next());
+  FrameDecoder client(kMaxResponseFrameSize);
+  client.Append(HexOrDie("00200000"));
+  auto r = client.Next();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_value());
+}
+
 TEST(Render, TablesAndSaListing) {
   ipsecctl::Table t({"A", "LONGER"});
   t.AddRow({"x1", "y"});
