@@ -64,8 +64,10 @@ ns_add g
 ns_link r g 198.51.100.1/24 198.51.100.2/24
 sock=$work/control.sock
 ctl() { "$ipsecctl" --socket "$sock" "$@"; }
-rpid=$(ns_spawn r "$charon" --config "$work/swanctl.conf" --control-socket "$sock" \
-  --pid-file "$work/charon.pid" --backend userspace --tun ipsec-s --no-ipv6 --log-level warning)
+# Not in $( ): ns_spawn records the PID for the cleanup on exit.
+ns_spawn r "$charon" --config "$work/swanctl.conf" --control-socket "$sock" \
+  --pid-file "$work/charon.pid" --backend userspace --tun ipsec-s --no-ipv6 --log-level warning >/dev/null
+rpid=${NS_PIDS[-1]}
 wait_for 15 ctl version || { echo "FAIL: the daemon did not start" >&2; exit 1; }
 
 t0=$SECONDS
