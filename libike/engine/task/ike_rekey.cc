@@ -84,9 +84,9 @@ TaskOutcome IkeRekey::Build(wire::Message& msg, SaContext& ctx) {
   msg.payloads.push_back(wire::NoncePayload{own_nonce_});
   msg.payloads.push_back(wire::KePayload{group_, ke_->PublicValue()});
   if (mode_ == Mode::kCollision) {
-    ctx.rekey_collision = std::move(*result);
+    ctx.rekey_collision = std::make_unique<IkeRekeyResult>(std::move(*result));
   } else {
-    ctx.rekeyed = std::move(*result);
+    ctx.rekeyed = std::make_unique<IkeRekeyResult>(std::move(*result));
   }
   return TaskResult::kDone;
 }
@@ -157,7 +157,7 @@ TaskOutcome IkeRekey::Process(const wire::Message& msg, SaContext& ctx) {
   auto result = Derive(ctx, Role::kInitiator, new_spi_, U64(selected.spi), own_nonce_,
                        nonce->data, selected, *ke_, ke->data);
   if (!result) return retry_later(result.error());
-  ctx.rekeyed = std::move(*result);
+  ctx.rekeyed = std::make_unique<IkeRekeyResult>(std::move(*result));
   return TaskResult::kDone;
 }
 
