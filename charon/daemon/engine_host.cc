@@ -125,7 +125,10 @@ struct EngineHost::Impl {
   };
   using Due = std::pair<engine::TimePoint, engine::TimerId>;
   struct DueLater {
-    bool operator()(const Due& a, const Due& b) const { return a.first > b.first; }
+    // Same-millisecond timers fire in TimerId order (a rekey before a hard expire).
+    bool operator()(const Due& a, const Due& b) const {
+      return a.first != b.first ? a.first > b.first : b.second < a.second;
+    }
   };
   std::unordered_map<engine::TimerId, engine::TimePoint, TimerIdHash> timers;  // id -> deadline
   std::vector<Due> due;  // heap ordered by DueLater

@@ -56,6 +56,7 @@ class RandomBlock {
 }  // namespace
 
 void OpenSslRng::Fill(MutableByteView out) {
+  if (out.empty()) return;
   if (out.size() <= RandomBlock::kMaxServed) {
     thread_local RandomBlock block;
     block.Take(out.data(), out.size());

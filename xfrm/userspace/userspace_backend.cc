@@ -406,8 +406,12 @@ BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
   p.hard = sa.hard;
   p.selector = sa.selector;
   p.reqid = sa.reqid;
-  it->second->deadline = 0;  // the lifetimes may have moved either way
-  ScheduleLocked(it->first, *it->second);
+  // The lifetimes may have moved either way: queue the new deadline unless
+  // it is the one already queued.
+  if (NextDeadline(*it->second) != it->second->deadline) {
+    it->second->deadline = 0;
+    ScheduleLocked(it->first, *it->second);
+  }
   return {};
 }
 
@@ -438,6 +442,12 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   sas_.insert(std::move(node));
   s.deadline = 0;  // its queued entry names the old key
   ScheduleLocked(key, s);
+  if (s.hard_sent) {
+    // A hard limit queued it for removal under the old key.
+    std::lock_guard expired_lock(expired_mu_);
+    expired_.push_back(key);
+    expired_pending_.store(true, std::memory_order_release);
+  }
   return {};
 }
 
@@ -551,6 +561,12 @@ BackendResult<void> UserspaceBackend::FlushOwned() {
   inbound_by_spi_.clear();
   outbound_.clear();
   reserved_spis_.clear();
+  deadlines_ = {};
+  next_deadline_.store(UINT64_MAX, std::memory_order_release);
+  {
+    std::lock_guard expired_lock(expired_mu_);
+    expired_.clear();
+  }
   return {};
 }
 
@@ -723,7 +739,22 @@ void UserspaceBackend::ScheduleLocked(const SaKey& key, SaState& s) {
   if (at == 0 || at == s.deadline) return;
   s.deadline = at;
   deadlines_.push(Deadline{at, key});
-  next_deadline_.store(deadlines_.top().when, std::memory_order_release);
+  // Entries of SAs deleted before their deadline stay until it comes; drop
+  // them once they outnumber the live SAs (a peer cycling CHILD_SAs would
+  // otherwise grow the heap by its rate times the lifetime).
+  if (deadlines_.size() > 2 * sas_.size() + 1024) {
+    std::vector<Deadline> live;
+    live.reserve(sas_.size());
+    while (!deadlines_.empty()) {
+      const Deadline& d = deadlines_.top();
+      auto it = sas_.find(d.key);
+      if (it != sas_.end() && it->second->deadline == d.when) live.push_back(d);
+      deadlines_.pop();
+    }
+    deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
+  }
+  next_deadline_.store(deadlines_.empty() ? UINT64_MAX : deadlines_.top().when,
+                       std::memory_order_release);
 }
 
 // Time-based lifetimes come from a heap ordered by deadline, so a tick costs
@@ -752,7 +783,9 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     if (s.deadline == when) s.deadline = 0;
     const Lifetime& soft = s.params.soft;
     const Lifetime& hard = s.params.hard;
-    const uint64_t age = now - s.add_time;
+    // Saturating: an SA added after `now` was read (or a wall clock that
+    // stepped back) is young, not ancient.
+    const uint64_t age = now > s.add_time ? now - s.add_time : 0;
     if (!s.hard_sent && hard.seconds && age >= hard.seconds) {
       s.hard_sent = true;
       Emit(ExpireEvent{s.params.id, s.params.reqid, true});
@@ -1241,11 +1274,10 @@ void UserspaceBackend::Run(Worker& w, size_t index) {
     const uint64_t ms = NowMs();
     if (index == 0 && ms - last_tick >= 200) {
       last_tick = ms;
-      const uint64_t now = NowSeconds();
       if (expired_pending_.load(std::memory_order_acquire) ||
-          now >= next_deadline_.load(std::memory_order_acquire)) {
+          NowSeconds() >= next_deadline_.load(std::memory_order_acquire)) {
         std::unique_lock lock(mu_);
-        CheckLifetimesLocked(now);
+        CheckLifetimesLocked(NowSeconds());  // read under the lock: no SA is younger
       }
     }
   }
