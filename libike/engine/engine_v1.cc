@@ -180,16 +180,28 @@ void Engine::V1Housekeeping(TimePoint now, Effects& out) {
   };
   // INITIAL-CONTACT speaks for the peer's identity (an address may hide
   // several peers behind a NAT; a peer may come back from a new address).
+  // Only a certificate binds the ID to one peer: with a PSK (often a group
+  // PSK whose clients share one ID) the address must match too, and with
+  // XAuth the user name, so one client never clears another's SAs.
   auto same_identity = [&](const v1::IsakmpSa& a, const v1::IsakmpSa& b) {
     if (a.config().name != b.config().name) return false;
-    if (a.peer_id() && b.peer_id()) return *a.peer_id() == *b.peer_id();
-    return a.remote().address == b.remote().address;
+    if (a.xauth_server() && a.xauth_user() != b.xauth_user()) return false;
+    const bool same_address = a.remote().address == b.remote().address;
+    if (!a.peer_id() || !b.peer_id()) return same_address;
+    if (!(*a.peer_id() == *b.peer_id())) return false;
+    return (a.signature_auth() && b.signature_auth()) || same_address;
+  };
+  // Before XAuth has passed, the peer has shown only the (group) PSK or its
+  // certificate: what it claims about older SAs waits until the user is known.
+  auto may_clear = [](const v1::IsakmpSa& sa) {
+    return !sa.xauth_server() || (sa.xauth_done() && !sa.xauth_user().empty());
   };
   std::vector<const PeerConfig*> restart;
   for (uint64_t id : ids) {
     v1::IsakmpSa* sa = FindV1ById(id);
     if (!sa) continue;
-    if (!sa->destroyed() && sa->established() && sa->housekept() && sa->initial_contact()) {
+    if (!sa->destroyed() && sa->established() && sa->housekept() && sa->initial_contact() &&
+        may_clear(*sa)) {
       // INITIAL-CONTACT in an Informational exchange after Phase 1 (some
       // peers send it there rather than in MM5 / AM3): the same as below,
       // and the IPsec SAs adopted from them meanwhile go too.
@@ -200,7 +212,9 @@ void Engine::V1Housekeeping(TimePoint now, Effects& out) {
         TouchV1(other.get())->Abort("replaced (INITIAL-CONTACT)", now, out);
       }
     }
-    if (!sa->destroyed() && sa->established() && !sa->housekept()) {
+    // An XAuth peer's SA is taken as the peer's (INITIAL-CONTACT, adopting
+    // its older IPsec SAs) only once its user has passed.
+    if (!sa->destroyed() && sa->established() && !sa->housekept() && may_clear(*sa)) {
       sa->set_housekept();
       if (sa->initial_contact()) {
         // RFC 2407 4.6.3.3: the peer forgot every SA with us.
@@ -214,7 +228,8 @@ void Engine::V1Housekeeping(TimePoint now, Effects& out) {
         // this peer move here (RFC 2409 does not tie them to Phase 1).
         for (auto& [oid, other] : v1_sas_) {
           if (other.get() == sa || other->destroyed() || !other->established() ||
-              !same_peer(*sa, *other) || other->children().empty()) {
+              !same_peer(*sa, *other) || !same_identity(*sa, *other) ||
+              other->children().empty()) {
             continue;
           }
           sa->AdoptChildren(*other, now, out);

@@ -979,5 +979,38 @@ TEST(Ikev1InitialContact, WithoutItTheStaleSaStays) {
   EXPECT_NE(p.sun->engine().FindV1Sa(stale), nullptr);
 }
 
+// A PSK does not bind the ID to one peer: two clients of a group PSK that
+// send the same ID from different addresses are two peers, and the second
+// one's INITIAL-CONTACT (in MM5, on its first connection) leaves the first
+// one's SAs alone.
+TEST(Ikev1InitialContact, SharedPskIdFromAnotherAddressClearsNothing) {
+  Pair p(26);
+  SimNode* carol = &p.net.AddNode("carol", {Ip("192.0.2.3")});
+  PeerSpec ss = SunSpec();
+  ss.remote = IpAddress();  // a roadwarrior gateway: any address
+  ss.remote_ts = {Ts("10.0.0.0/8")};
+  p.moon->engine().AddConfig(V1Config(MoonSpec()));
+  p.sun->engine().AddConfig(V1Config(ss));
+  PeerSpec cs = MoonSpec();  // same ID and PSK as moon
+  cs.local = Ip("192.0.2.3");
+  cs.local_ts = {Ts("10.3.0.0/16")};
+  carol->engine().AddConfig(V1Config(cs));
+  p.net.Initiate(*p.moon, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return UpV1(p.moon) && UpV1(p.moon)->children().size() == 1; },
+                             seconds(30)));
+  ASSERT_EQ(p.sun->engine().v1_sas().size(), 1u);
+  const uint64_t moons = p.sun->engine().v1_sas()[0]->id();
+  p.net.Initiate(*carol, "gw");
+  ASSERT_TRUE(p.net.RunUntil([&] { return UpV1(carol) && UpV1(carol)->children().size() == 1; },
+                             seconds(30)))
+      << (Dump(p.sun), "");
+  p.net.RunFor(seconds(2));
+  ASSERT_NE(p.sun->engine().FindV1Sa(moons), nullptr);
+  EXPECT_TRUE(p.sun->engine().FindV1Sa(moons)->established());
+  EXPECT_EQ(p.sun->engine().FindV1Sa(moons)->children().size(), 1u);
+  EXPECT_EQ(p.sun->engine().v1_sas().size(), 2u);
+  EXPECT_TRUE(UpV1(p.moon) != nullptr);
+}
+
 }  // namespace
 }  // namespace ike::sim

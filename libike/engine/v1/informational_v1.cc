@@ -27,12 +27,12 @@ const char* NotifyName(isakmp::NotifyType t) {
 }
 }  // namespace
 
-void IsakmpSa::SendInformational(std::vector<isakmp::Payload> payloads) {
-  if (!cipher_ || !prf_ || p1_stage_ != P1Stage::kDone) return;
+Bytes IsakmpSa::SendInformational(std::vector<isakmp::Payload> payloads) {
+  if (!cipher_ || !prf_ || p1_stage_ != P1Stage::kDone) return {};
   uint32_t mid = NewMessageId();
   auto h = Hash1(*prf_, keys_.skeyid_a.view(), mid, isakmp::EncodePayloadChain(payloads));
   auto iv = Phase2Iv(mid);
-  if (!h || !iv) return;
+  if (!h || !iv) return {};
   std::vector<isakmp::Payload> all;
   all.push_back(isakmp::HashPayload{*h});
   for (auto& p : payloads) all.push_back(std::move(p));
@@ -40,17 +40,19 @@ void IsakmpSa::SendInformational(std::vector<isakmp::Payload> payloads) {
   m.header = MakeHeader(isakmp::ExchangeType::kInformational, mid);
   Bytes ivb = std::move(*iv);
   auto dg = Encrypt(m, all, ivb);
-  if (dg) Send(*dg);
+  if (!dg) return {};
+  Send(*dg);
+  return std::move(*dg);
 }
 
-void IsakmpSa::SendNotify(isakmp::NotifyType type, isakmp::ProtocolId protocol, Bytes spi,
-                          Bytes data) {
+Bytes IsakmpSa::SendNotify(isakmp::NotifyType type, isakmp::ProtocolId protocol, Bytes spi,
+                           Bytes data) {
   isakmp::NotifyPayload n;
   n.protocol = protocol;
   n.type = type;
   n.spi = std::move(spi);
   n.data = std::move(data);
-  SendInformational({std::move(n)});
+  return SendInformational({std::move(n)});
 }
 
 void IsakmpSa::SendUnencryptedNotify(isakmp::NotifyType type) {

@@ -253,6 +253,7 @@ void IsakmpSa::OnDatagram(const isakmp::Message& msg, ByteView raw, const Endpoi
         // A retransmitted message: our answer to it got lost.
         ctx_.counters.Inc(Drop::kRetransmittedRequest);
         if (!p1_last_sent_.empty()) Send(p1_last_sent_);
+        if (!am_initial_contact_.empty()) Send(am_initial_contact_);
         return;
       }
       if (p1_stage_ == P1Stage::kDone) {

@@ -88,6 +88,11 @@ class IsakmpSa {
   bool aggressive() const { return aggressive_; }
   // XAuth finished (or was not configured).
   bool xauth_done() const { return xauth_ != Xauth::kPending; }
+  // Phase 1 authenticated by signatures (with or without XAuth): the peer's
+  // ID is bound to its certificate, unlike a (possibly group) PSK's.
+  bool signature_auth() const { return UsesSignatures(); }
+  bool xauth_server() const { return XauthServer(); }
+  const std::string& xauth_user() const { return xauth_user_; }
   // Mode Config finished (or was not configured); our virtual IPs (client)
   // and the leases we handed the peer (gateway).
   bool modecfg_done() const { return modecfg_ != ModeCfg::kPending; }
@@ -232,7 +237,8 @@ class IsakmpSa {
   // Informational (informational_v1.cc).
   void OnInformational(const isakmp::Message& msg, ByteView raw);
   void OnUnauthenticatedNotify(const isakmp::Message& msg);
-  void SendNotify(isakmp::NotifyType type, isakmp::ProtocolId protocol, Bytes spi, Bytes data = {});
+  // Both return the datagram sent (empty if none was).
+  Bytes SendNotify(isakmp::NotifyType type, isakmp::ProtocolId protocol, Bytes spi, Bytes data = {});
   void SendUnencryptedNotify(isakmp::NotifyType type);
   uint16_t AuthMethod() const;
   static uint16_t AuthMethodFor(const PeerConfig& config, Role role);
@@ -242,7 +248,7 @@ class IsakmpSa {
   uint32_t Phase1LifeSeconds() const;
   const SecretBytes& Psk() const;
   void ArmChildTimers(const ChildSa& child, bool rekeyer, uint32_t life_s);
-  void SendInformational(std::vector<isakmp::Payload> payloads);
+  Bytes SendInformational(std::vector<isakmp::Payload> payloads);
   void SendDeleteChild(const ChildSa& child);
   void SendDeleteIsakmp();
   void SendDpd();
@@ -296,6 +302,11 @@ class IsakmpSa {
   NatTraversal natt_ = NatTraversal::kNone;
   bool peer_dpd_ = false;
   bool sent_initial_contact_ = false;
+  // Aggressive Mode initiator: the INITIAL-CONTACT Informational that
+  // follows AM3, re-sent with AM3 when the responder repeats AM2 (had AM3
+  // been lost, the Informational reached a responder not yet up). Dropped
+  // once the responder speaks in Quick Mode.
+  Bytes am_initial_contact_;
   // Quick Modes and informational exchanges.
   std::map<uint32_t, QuickMode> qms_;
   std::vector<uint32_t> seen_info_mids_;

@@ -623,7 +623,8 @@ void IsakmpSa::AggressiveInitiator(const isakmp::Message& msg, ByteView raw) {
     Bytes cookies = U64Bytes(ctx_.spi_i);
     Bytes cr = U64Bytes(ctx_.spi_r);
     cookies.insert(cookies.end(), cr.begin(), cr.end());
-    SendNotify(isakmp::NotifyType::kInitialContact, isakmp::ProtocolId::kIsakmp, std::move(cookies));
+    am_initial_contact_ = SendNotify(isakmp::NotifyType::kInitialContact,
+                                     isakmp::ProtocolId::kIsakmp, std::move(cookies));
     sent_initial_contact_ = true;
   }
   Phase1Done();

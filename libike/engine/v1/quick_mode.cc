@@ -278,6 +278,7 @@ void IsakmpSa::OnQuickMode(const isakmp::Message& msg, ByteView raw) {
     ctx_.counters.Inc(Drop::kBadIcv);
     return;
   }
+  am_initial_contact_.clear();  // the peer is up: it answers in Quick Mode
   if (qm.role == Role::kInitiator && qm.stage == QuickMode::Stage::kSentQm1) {
     QuickModeQm2(qm, *d, raw);
   } else if (qm.role == Role::kResponder && qm.stage == QuickMode::Stage::kSentQm2) {
@@ -301,6 +302,7 @@ void IsakmpSa::QuickModeResponder(const isakmp::Message& msg, ByteView raw, uint
     ctx_.counters.Inc(Drop::kBadIcv);
     return;
   }
+  am_initial_contact_.clear();  // the peer is up: it speaks Quick Mode
   ctx_.last_inbound = ctx_.now;
   const auto& payloads = d->body.payloads;
   const auto* sa = FindPayload<isakmp::SaPayload>(payloads);
