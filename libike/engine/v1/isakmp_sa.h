@@ -205,6 +205,10 @@ class IsakmpSa {
   bool XauthServer() const { return ctx_.config->xauth_remote.enabled; }
   void StartXauthServer();
   void OnTransaction(const isakmp::Message& msg, ByteView raw);
+  // A new Transaction exchange of ours (XAuth, Mode Config): a fresh
+  // message ID and its phase-2 IV, and (unless the exchange continues an
+  // attribute conversation, like XAuth's status SET) a fresh identifier.
+  bool BeginTransaction(bool new_identifier);
   void SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload attr, bool expect_reply);
   void XauthFinished(bool ok, const std::string& why);
   // Mode Config (modecfg_v1.cc, draft-dukes-ike-mode-cfg): pull, the

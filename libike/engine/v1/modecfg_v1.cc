@@ -75,12 +75,7 @@ void IsakmpSa::StartModeCfg() {
 }
 
 void IsakmpSa::StartModeCfgClient() {
-  xauth_mid_ = NewMessageId();
-  Bytes id = ctx_.env.rng.Generate(2);
-  xauth_identifier_ = static_cast<uint16_t>(id[0] << 8 | id[1]);
-  auto iv = Phase2Iv(xauth_mid_);
-  if (!iv) return;
-  xauth_iv_ = std::move(*iv);
+  if (!BeginTransaction(/*new_identifier=*/true)) return;
   isakmp::AttributePayload req;
   req.type = isakmp::CfgType::kRequest;
   req.identifier = xauth_identifier_;
@@ -147,12 +142,7 @@ void IsakmpSa::ModeCfgRequest(const isakmp::AttributePayload& req, uint32_t mid)
 }
 
 void IsakmpSa::StartModeCfgPush() {
-  xauth_mid_ = NewMessageId();
-  Bytes id = ctx_.env.rng.Generate(2);
-  xauth_identifier_ = static_cast<uint16_t>(id[0] << 8 | id[1]);
-  auto iv = Phase2Iv(xauth_mid_);
-  if (!iv) return;
-  xauth_iv_ = std::move(*iv);
+  if (!BeginTransaction(/*new_identifier=*/true)) return;
   // One address of each family the connection's pools serve.
   std::vector<IpAddress> families;
   for (const std::string& name : ctx_.config->pools) {

@@ -46,13 +46,20 @@ void IsakmpSa::SendTransaction(uint32_t mid, Bytes& iv, isakmp::AttributePayload
   }
 }
 
-void IsakmpSa::StartXauthServer() {
+bool IsakmpSa::BeginTransaction(bool new_identifier) {
   xauth_mid_ = NewMessageId();
-  Bytes id = ctx_.env.rng.Generate(2);
-  xauth_identifier_ = static_cast<uint16_t>(id[0] << 8 | id[1]);
+  if (new_identifier) {
+    Bytes id = ctx_.env.rng.Generate(2);
+    xauth_identifier_ = static_cast<uint16_t>(id[0] << 8 | id[1]);
+  }
   auto iv = Phase2Iv(xauth_mid_);
-  if (!iv) return;
+  if (!iv) return false;
   xauth_iv_ = std::move(*iv);
+  return true;
+}
+
+void IsakmpSa::StartXauthServer() {
+  if (!BeginTransaction(/*new_identifier=*/true)) return;
   isakmp::AttributePayload req;
   req.type = isakmp::CfgType::kRequest;
   req.identifier = xauth_identifier_;
@@ -182,10 +189,7 @@ void IsakmpSa::OnTransaction(const isakmp::Message& msg, ByteView raw) {
       if (xauth_ok_) xauth_user_.assign(user->tlv_value.begin(), user->tlv_value.end());
       // HDR*, HASH, ATTR(SET, XAUTH_STATUS) --> (a new exchange)
       ctx_.CancelTimer(TimerKind::kRetransmit, xauth_mid_);
-      xauth_mid_ = NewMessageId();
-      auto fresh = Phase2Iv(xauth_mid_);
-      if (!fresh) return;
-      xauth_iv_ = std::move(*fresh);
+      if (!BeginTransaction(/*new_identifier=*/false)) return;
       xauth_last_received_.clear();
       isakmp::AttributePayload set;
       set.type = isakmp::CfgType::kSet;
