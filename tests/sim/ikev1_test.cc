@@ -488,14 +488,23 @@ Bytes B(const char* s) {
   return Bytes(v.begin(), v.end());
 }
 
+// XAuth user "alice" with `password` on the client; the gateway knows
+// alice (password "alices-password").
+void XauthClient(engine::PeerConfig& c, const char* password) {
+  c.xauth_local.enabled = true;
+  c.xauth_local.id = B("alice");
+  c.xauth_local.secret = SecretBytes(AsBytes(password));
+}
+void XauthGateway(engine::PeerConfig& c) {
+  c.xauth_remote.enabled = true;
+  c.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+}
+
 void AddXauth(Pair& p, const char* password) {
   auto mc = V1Config(MoonSpec()), sc = V1Config(SunSpec());
-  mc.xauth_local.enabled = true;
-  mc.xauth_local.id = B("alice");
-  mc.xauth_local.secret = SecretBytes(AsBytes(password));
-  sc.xauth_remote.enabled = true;
+  XauthClient(mc, password);
   sc.xauth_remote.users.push_back({B("bob"), SecretBytes(AsBytes("bobs-password"))});
-  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  XauthGateway(sc);
   p.moon->engine().AddConfig(std::move(mc));
   p.sun->engine().AddConfig(std::move(sc));
 }
@@ -562,11 +571,7 @@ engine::PeerConfig V1Client(PeerSpec m, bool xauth, bool push = false, bool v6 =
   mc.children[0].local_ts = {v6 ? DynamicV6() : DynamicV4()};
   mc.vips = {IpAddress::Any(v6 ? AddressFamily::kIpv6 : AddressFamily::kIpv4)};
   mc.modecfg_push = push;
-  if (xauth) {
-    mc.xauth_local.enabled = true;
-    mc.xauth_local.id = B("alice");
-    mc.xauth_local.secret = SecretBytes(AsBytes("alices-password"));
-  }
+  if (xauth) XauthClient(mc, "alices-password");
   return mc;
 }
 
@@ -584,10 +589,7 @@ struct V1VipPair : Pair {
     sc.children[0].remote_ts = {v6 ? DynamicV6() : DynamicV4()};
     sc.pools = {"rw-pool"};
     sc.modecfg_push = push;
-    if (xauth) {
-      sc.xauth_remote.enabled = true;
-      sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
-    }
+    if (xauth) XauthGateway(sc);
     sun->engine().AddConfig(std::move(sc));
     engine::PoolSpec pool = v6 ? engine::PoolFromCidr("rw-pool", Ip("fd00:3::"), 120)
                                : engine::PoolFromCidr("rw-pool", Ip("10.3.0.0"), 28);
@@ -797,11 +799,8 @@ TEST_P(Ikev1CertXauth, SignaturesThenXauth) {
   Pair p(19);
   auto mc = V1CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert);
   auto sc = V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert);
-  mc.xauth_local.enabled = true;
-  mc.xauth_local.id = B("alice");
-  mc.xauth_local.secret = SecretBytes(AsBytes("alices-password"));
-  sc.xauth_remote.enabled = true;
-  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  XauthClient(mc, "alices-password");
+  XauthGateway(sc);
   p.moon->engine().AddConfig(std::move(mc));
   p.sun->engine().AddConfig(std::move(sc));
   p.net.Initiate(*p.moon, "gw");
@@ -824,11 +823,8 @@ TEST(Ikev1CertXauth, WrongPasswordAfterSignaturesFails) {
   Pair p(20);
   auto mc = V1CertConfig(MoonSpec(), pki.moon, pki.inter, pki.ca.cert);
   auto sc = V1CertConfig(SunSpec(), pki.sun, pki.inter, pki.ca.cert);
-  mc.xauth_local.enabled = true;
-  mc.xauth_local.id = B("alice");
-  mc.xauth_local.secret = SecretBytes(AsBytes("guessed"));
-  sc.xauth_remote.enabled = true;
-  sc.xauth_remote.users.push_back({B("alice"), SecretBytes(AsBytes("alices-password"))});
+  XauthClient(mc, "guessed");
+  XauthGateway(sc);
   p.moon->engine().AddConfig(std::move(mc));
   p.sun->engine().AddConfig(std::move(sc));
   p.net.Initiate(*p.moon, "gw");
