@@ -442,12 +442,7 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   sas_.insert(std::move(node));
   s.deadline = 0;  // its queued entry names the old key
   ScheduleLocked(key, s);
-  if (s.hard_sent) {
-    // A hard limit queued it for removal under the old key.
-    std::lock_guard expired_lock(expired_mu_);
-    expired_.push_back(key);
-    expired_pending_.store(true, std::memory_order_release);
-  }
+  if (s.hard_sent) QueueExpired(key);  // it was queued under the old key
   return {};
 }
 
@@ -562,7 +557,7 @@ BackendResult<void> UserspaceBackend::FlushOwned() {
   outbound_.clear();
   reserved_spis_.clear();
   deadlines_ = {};
-  next_deadline_.store(UINT64_MAX, std::memory_order_release);
+  PublishNextDeadlineLocked();
   {
     std::lock_guard expired_lock(expired_mu_);
     expired_.clear();
@@ -699,10 +694,7 @@ bool UserspaceBackend::LifetimeAllows(SaState& s) {
       seq_hard) {
     s.hard_sent = true;
     Emit(ExpireEvent{s.params.id, s.params.reqid, true});
-    // Removed by the next tick (which needs the exclusive lock).
-    std::lock_guard lock(expired_mu_);
-    expired_.push_back(KeyOf(s.params.id));
-    expired_pending_.store(true, std::memory_order_release);
+    QueueExpired(KeyOf(s.params.id));
     return false;
   }
   if (!s.soft_sent && ((soft.bytes && s.bytes >= soft.bytes) ||
@@ -717,6 +709,19 @@ void UserspaceBackend::Account(SaState& sa, size_t bytes, uint64_t now) {
   sa.bytes += bytes;
   sa.packets += 1;
   if (sa.use_time == 0) sa.use_time = now;
+}
+
+// An SA that reached a hard limit on the data path: removed by the next
+// tick (which needs the exclusive lock the workers cannot take).
+void UserspaceBackend::QueueExpired(const SaKey& key) {
+  std::lock_guard lock(expired_mu_);
+  expired_.push_back(key);
+  expired_pending_.store(true, std::memory_order_release);
+}
+
+void UserspaceBackend::PublishNextDeadlineLocked() {
+  next_deadline_.store(deadlines_.empty() ? UINT64_MAX : deadlines_.top().when,
+                       std::memory_order_release);
 }
 
 // The time of an SA's next time-based expire (soft while not yet raised,
@@ -753,8 +758,7 @@ void UserspaceBackend::ScheduleLocked(const SaKey& key, SaState& s) {
     }
     deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
   }
-  next_deadline_.store(deadlines_.empty() ? UINT64_MAX : deadlines_.top().when,
-                       std::memory_order_release);
+  PublishNextDeadlineLocked();
 }
 
 // Time-based lifetimes come from a heap ordered by deadline, so a tick costs
@@ -800,8 +804,7 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     }
     ScheduleLocked(key, s);
   }
-  next_deadline_.store(deadlines_.empty() ? UINT64_MAX : deadlines_.top().when,
-                       std::memory_order_release);
+  PublishNextDeadlineLocked();
 }
 
 void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len,

@@ -200,6 +200,8 @@ class UserspaceBackend : public Backend {
   void CheckLifetimesLocked(uint64_t now);
   static uint64_t NextDeadline(const SaState& s);
   void ScheduleLocked(const SaKey& key, SaState& s);
+  void PublishNextDeadlineLocked();
+  void QueueExpired(const SaKey& key);
 
   // Data plane (mu_ held).
   void OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, size_t len, uint64_t now);
