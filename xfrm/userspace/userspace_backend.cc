@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <arpa/inet.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <openssl/rand.h>
@@ -10,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,21 +110,91 @@ size_t PutPktinfoSrc(uint8_t* control, const IpAddress& src) {
 
 }  // namespace
 
+// The per-SA data-plane lock. std::mutex is 40 bytes and there is one per
+// ESP SA, two per tunnel (issue 11: daemon memory per tunnel); this one is 4.
+// Uncontended it is one compare-exchange; contended it sleeps on a futex
+// (Drepper, "Futexes Are Tricky", mutex 3: 0 free, 1 locked, 2 locked and
+// maybe waiters). Never held together with another SaMutex.
+class SaMutex {
+ public:
+  void lock() {
+    uint32_t c = 0;
+    if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+    if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
+    while (c != 0) {
+      Futex(FUTEX_WAIT_PRIVATE, 2);
+      c = state_.exchange(2, std::memory_order_acquire);
+    }
+  }
+  void unlock() {
+    if (state_.exchange(0, std::memory_order_release) == 2) Futex(FUTEX_WAKE_PRIVATE, 1);
+  }
+
+ private:
+  void Futex(int op, uint32_t value) {
+    static_assert(sizeof(state_) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
+    // FUTEX_WAIT returns at once (EAGAIN) if the word is no longer `value`;
+    // spurious wake-ups are fine, lock() re-checks.
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), op, value, nullptr, nullptr, 0);
+  }
+  std::atomic<uint32_t> state_{0};
+};
+
+// What the backend reads of an SA after installing it: SaParams without the
+// keys (they live on only inside the ESP objects), the algorithms, offload
+// and replay settings (also inside the ESP objects) and the fields it never
+// reads (direction: `in` or `out` is set; if_id), packed, and with what most
+// SAs lack (a selector, byte/packet lifetimes, a NAT mapping seen) behind a
+// pointer. One per ESP SA, two per tunnel (issue 11: memory per tunnel).
 struct UserspaceBackend::SaState {
-  std::mutex mu;    // crypto state, counters, lifetime flags (data plane)
-  SaParams params;  // keys moved out into the ESP objects and wiped
-  std::unique_ptr<esp::EspOutboundSa> out;
-  std::unique_ptr<esp::EspInboundSa> in;
+  struct Volume {  // byte and packet lifetimes; 0 = unlimited
+    uint64_t soft_bytes = 0;
+    uint64_t soft_packets = 0;
+    uint64_t hard_bytes = 0;
+    uint64_t hard_packets = 0;
+  };
+
+  // The fields an update may change (UpdateSa); the rest is set once.
+  void SetMutable(const SaParams& sa) {
+    src = sa.src;
+    has_encap = sa.encap.has_value();
+    encap = sa.encap.value_or(Encap{});
+    reqid = sa.reqid;
+    soft_seconds = sa.soft.seconds;
+    hard_seconds = sa.hard.seconds;
+    if (sa.soft.bytes || sa.soft.packets || sa.hard.bytes || sa.hard.packets) {
+      volume = std::make_unique<Volume>(
+          Volume{sa.soft.bytes, sa.soft.packets, sa.hard.bytes, sa.hard.packets});
+    } else {
+      volume.reset();
+    }
+    selector = sa.selector ? std::make_unique<Selector>(*sa.selector) : nullptr;
+  }
+
+  SaId id;
+  IpAddress src;  // outer source
+  Mode mode = Mode::kTunnel;
+  bool has_encap = false;  // ESP-in-UDP with `encap`'s ports
+  bool soft_sent = false;
+  std::atomic<bool> hard_sent{false};  // read by workers searching SAs
+  Encap encap;
+  uint32_t reqid = 0;
+  uint32_t tfc_pad = 0;
+  mutable SaMutex mu;  // crypto state, counters, lifetime flags, peer (data plane)
+  uint32_t replay_drops = 0;
+  uint32_t integrity_failures = 0;
+  uint64_t soft_seconds = 0;  // since add_time; 0 = unlimited
+  uint64_t hard_seconds = 0;
   uint64_t bytes = 0;
   uint64_t packets = 0;
   uint64_t add_time = 0;
   uint64_t use_time = 0;
-  uint32_t replay_drops = 0;
-  uint32_t integrity_failures = 0;
-  bool soft_sent = false;
-  std::atomic<bool> hard_sent{false};  // read by workers searching SAs
   uint64_t deadline = 0;  // time of this SA's entry in deadlines_ (0: none queued)
-  std::optional<Endpoint> peer;  // last UDP-encapsulated source (NAT mapping)
+  std::unique_ptr<Volume> volume;      // null: no byte/packet lifetime
+  std::unique_ptr<Selector> selector;  // traffic it may carry; null: any
+  std::unique_ptr<Endpoint> peer;      // last UDP-encapsulated source (NAT mapping)
+  std::unique_ptr<esp::EspOutboundSa> out;
+  std::unique_ptr<esp::EspInboundSa> in;
 };
 
 // Packets waiting for one sendmmsg on one socket. With UDP GSO a message
@@ -367,27 +439,32 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
   cfg.esn = sa.esn;
   cfg.replay_window = sa.replay_window;
   cfg.initial_seq = sa.initial_seq;
-  auto state = std::make_unique<SaState>();
+  std::unique_ptr<esp::EspInboundSa> in;
+  std::unique_ptr<esp::EspOutboundSa> out;
   if (sa.direction == Direction::kIn) {
-    auto in = esp::EspInboundSa::Create(cfg);
-    if (!in) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, in.error()));
-    state->in = std::move(*in);
+    auto created = esp::EspInboundSa::Create(cfg);
+    if (!created) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, created.error()));
+    in = std::move(*created);
   } else {
-    auto out = esp::EspOutboundSa::Create(cfg);
-    if (!out) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, out.error()));
-    state->out = std::move(*out);
+    auto created = esp::EspOutboundSa::Create(cfg);
+    if (!created) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, created.error()));
+    out = std::move(*created);
   }
-  // Everything but the keys: they live on only inside the EVP contexts.
-  state->params = sa.Clone(/*with_keys=*/false);
-  state->add_time = NowSeconds();
-  SaState* raw = state.get();
-  sas_.emplace(key, std::move(state));
-  ScheduleLocked(key, *raw);
+  // The keys live on only inside the EVP contexts.
+  SaState& s = sas_.try_emplace(key).first->second;
+  s.in = std::move(in);
+  s.out = std::move(out);
+  s.id = sa.id;
+  s.mode = sa.mode;
+  s.tfc_pad = sa.tfc_pad;
+  s.SetMutable(sa);
+  s.add_time = NowSeconds();
+  ScheduleLocked(key, s);
   if (sa.direction == Direction::kIn) {
-    inbound_by_spi_[sa.id.spi] = raw;
+    inbound_by_spi_[sa.id.spi] = &s;
     reserved_spis_.erase(sa.id.spi);
   } else {
-    outbound_.push_back(raw);
+    outbound_.push_back(&s);
   }
   return {};
 }
@@ -399,18 +476,13 @@ BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
   // An update (e.g. MOBIKE, NAT mapping) changes addresses, encapsulation and
   // lifetimes; the crypto state (sequence numbers, replay window) stays, so
   // an IV is never reused.
-  SaParams& p = it->second->params;
-  p.src = sa.src;
-  p.encap = sa.encap;
-  p.soft = sa.soft;
-  p.hard = sa.hard;
-  p.selector = sa.selector;
-  p.reqid = sa.reqid;
+  SaState& s = it->second;
+  s.SetMutable(sa);
   // The lifetimes may have moved either way: queue the new deadline unless
   // it is the one already queued.
-  if (NextDeadline(*it->second) != it->second->deadline) {
-    it->second->deadline = 0;
-    ScheduleLocked(it->first, *it->second);
+  if (NextDeadline(s) != s.deadline) {
+    s.deadline = 0;
+    ScheduleLocked(it->first, s);
   }
   return {};
 }
@@ -430,12 +502,13 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   // sequence numbers, replay window) are the same; only the map key moves.
   // inbound_by_spi_ and outbound_ hold the SaState, which stays put.
   auto node = sas_.extract(it);
-  SaState& s = *node.mapped();
+  SaState& s = node.mapped();
   {
     std::lock_guard sa_lock(s.mu);
-    s.params.id = sa.id;
-    s.params.src = sa.src;
-    s.params.encap = sa.encap;
+    s.id = sa.id;
+    s.src = sa.src;
+    s.has_encap = sa.encap.has_value();
+    s.encap = sa.encap.value_or(Encap{});
     s.peer.reset();
   }
   node.key() = key;
@@ -447,9 +520,9 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
 }
 
 void UserspaceBackend::RemoveSaLocked(SaMap::iterator it) {
-  SaState* s = it->second.get();
+  SaState* s = &it->second;
   if (s->in) {
-    auto f = inbound_by_spi_.find(s->params.id.spi);
+    auto f = inbound_by_spi_.find(s->id.spi);
     if (f != inbound_by_spi_.end() && f->second == s) inbound_by_spi_.erase(f);
   } else {
     std::erase(outbound_, s);
@@ -472,7 +545,7 @@ BackendResult<SaUsage> UserspaceBackend::QuerySa(const SaId& sa) {
   std::shared_lock lock(mu_);
   auto it = sas_.find(KeyOf(sa));
   if (it == sas_.end()) return MakeUnexpected(Error(BackendError::Code::kNotFound, "no such SA"));
-  SaState& s = *it->second;
+  SaState& s = it->second;
   std::lock_guard sa_lock(s.mu);
   SaUsage u;
   u.bytes = s.bytes;
@@ -644,8 +717,8 @@ UserspaceStats UserspaceBackend::stats() const {
   }
   std::shared_lock lock(mu_);
   for (const auto& [key, sa] : sas_) {
-    std::lock_guard sa_lock(sa->mu);
-    if (sa->in) s.drops += sa->in->drops();
+    std::lock_guard sa_lock(sa.mu);
+    if (sa.in) s.drops += sa.in->drops();
   }
   return s;
 }
@@ -684,23 +757,23 @@ void UserspaceBackend::Publish(Worker& w) {
 // carries nothing more (the next tick removes it).
 bool UserspaceBackend::LifetimeAllows(SaState& s) {
   if (s.hard_sent) return false;
-  const Lifetime& hard = s.params.hard;
-  const Lifetime& soft = s.params.soft;
+  static constexpr SaState::Volume kUnlimited;
+  const SaState::Volume& v = s.volume ? *s.volume : kUnlimited;
   // Sequence-number exhaustion counts like a lifetime (RFC 4303 3.3.3:
   // never wrap; rekey well before).
   const bool seq_hard = s.out && s.out->seq_exhausted();
   const bool seq_soft = s.out && s.out->seq_soft_limit_reached();
-  if ((hard.bytes && s.bytes >= hard.bytes) || (hard.packets && s.packets >= hard.packets) ||
-      seq_hard) {
+  if ((v.hard_bytes && s.bytes >= v.hard_bytes) ||
+      (v.hard_packets && s.packets >= v.hard_packets) || seq_hard) {
     s.hard_sent = true;
-    Emit(ExpireEvent{s.params.id, s.params.reqid, true});
-    QueueExpired(KeyOf(s.params.id));
+    Emit(ExpireEvent{s.id, s.reqid, true});
+    QueueExpired(KeyOf(s.id));
     return false;
   }
-  if (!s.soft_sent && ((soft.bytes && s.bytes >= soft.bytes) ||
-                       (soft.packets && s.packets >= soft.packets) || seq_soft)) {
+  if (!s.soft_sent && ((v.soft_bytes && s.bytes >= v.soft_bytes) ||
+                       (v.soft_packets && s.packets >= v.soft_packets) || seq_soft)) {
     s.soft_sent = true;
-    Emit(ExpireEvent{s.params.id, s.params.reqid, false});
+    Emit(ExpireEvent{s.id, s.reqid, false});
   }
   return true;
 }
@@ -734,8 +807,8 @@ uint64_t UserspaceBackend::NextDeadline(const SaState& s) {
     const uint64_t at = s.add_time + seconds;
     if (next == 0 || at < next) next = at;
   };
-  if (!s.soft_sent) consider(s.params.soft.seconds);
-  consider(s.params.hard.seconds);
+  if (!s.soft_sent) consider(s.soft_seconds);
+  consider(s.hard_seconds);
   return next;
 }
 
@@ -753,7 +826,7 @@ void UserspaceBackend::ScheduleLocked(const SaKey& key, SaState& s) {
     while (!deadlines_.empty()) {
       const Deadline& d = deadlines_.top();
       auto it = sas_.find(d.key);
-      if (it != sas_.end() && it->second->deadline == d.when) live.push_back(d);
+      if (it != sas_.end() && it->second.deadline == d.when) live.push_back(d);
       deadlines_.pop();
     }
     deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
@@ -775,7 +848,7 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
   }
   for (const SaKey& key : expired) {
     auto it = sas_.find(key);
-    if (it != sas_.end() && it->second->hard_sent) RemoveSaLocked(it);
+    if (it != sas_.end() && it->second.hard_sent) RemoveSaLocked(it);
   }
   while (!deadlines_.empty() && deadlines_.top().when <= now) {
     const SaKey key = deadlines_.top().key;
@@ -783,24 +856,22 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     deadlines_.pop();
     auto it = sas_.find(key);
     if (it == sas_.end()) continue;
-    SaState& s = *it->second;
+    SaState& s = it->second;
     if (s.deadline == when) s.deadline = 0;
-    const Lifetime& soft = s.params.soft;
-    const Lifetime& hard = s.params.hard;
     // Saturating: an SA added after `now` was read (or a wall clock that
     // stepped back) is young, not ancient.
     const uint64_t age = now > s.add_time ? now - s.add_time : 0;
-    if (!s.hard_sent && hard.seconds && age >= hard.seconds) {
+    if (!s.hard_sent && s.hard_seconds && age >= s.hard_seconds) {
       s.hard_sent = true;
-      Emit(ExpireEvent{s.params.id, s.params.reqid, true});
+      Emit(ExpireEvent{s.id, s.reqid, true});
     }
     if (s.hard_sent) {
       RemoveSaLocked(it);
       continue;
     }
-    if (!s.soft_sent && soft.seconds && age >= soft.seconds) {
+    if (!s.soft_sent && s.soft_seconds && age >= s.soft_seconds) {
       s.soft_sent = true;
-      Emit(ExpireEvent{s.params.id, s.params.reqid, false});
+      Emit(ExpireEvent{s.id, s.reqid, false});
     }
     ScheduleLocked(key, s);
   }
@@ -824,7 +895,7 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   const PolicyTemplate& tmpl = pol->params.templates.front();
   SaState* sa = nullptr;
   for (auto it = outbound_.rbegin(); it != outbound_.rend(); ++it) {
-    const SaParams& p = (*it)->params;
+    const SaState& p = **it;
     if ((*it)->hard_sent || p.mode != tmpl.mode) continue;
     if (tmpl.reqid != 0) {
       if (p.reqid != tmpl.reqid) continue;
@@ -864,13 +935,13 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   }
   const size_t total = info->total_len;
   MutableByteView whole(buf, kBufSize);
-  const bool tunnel = sa->params.mode == Mode::kTunnel;
+  const bool tunnel = sa->mode == Mode::kTunnel;
   size_t padded = total;
-  if (tunnel && sa->params.tfc_pad != 0) {
+  if (tunnel && sa->tfc_pad != 0) {
     // TFC padding (RFC 4303 2.4): zeros after the inner packet, up to the
     // configured size but never beyond the TUN MTU; the receiver finds the
     // inner packet's end from its IP header.
-    size_t target = std::min<size_t>(sa->params.tfc_pad, static_cast<size_t>(options_.tun_mtu));
+    size_t target = std::min<size_t>(sa->tfc_pad, static_cast<size_t>(options_.tun_mtu));
     if (target > total && headroom + target + esp::kMaxEspTailroom <= kBufSize) {
       std::memset(buf + headroom + total, 0, target - total);
       padded = target;
@@ -886,9 +957,9 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   }
   Account(*sa, total, now);
   sa_lock.unlock();
-  const SaParams& p = sa->params;
+  const SaState& p = *sa;
   const int fam = Fam(p.id.dst.family());
-  const bool udp = p.encap.has_value();
+  const bool udp = p.has_encap;
   TxQueue& q = w.tx[(udp ? 2 : 0) + fam];
   q.fd = udp ? udp_fd_[fam] : raw_fd_[fam];
   if (q.fd < 0) {
@@ -903,7 +974,7 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   msghdr& m = q.msgs[i].msg_hdr;
   std::memset(&q.msgs[i], 0, sizeof(q.msgs[i]));
   m.msg_name = &q.addrs[i];
-  m.msg_namelen = ToSockaddr(Endpoint{p.id.dst, udp ? p.encap->dst_port : uint16_t{0}}, q.addrs[i]);
+  m.msg_namelen = ToSockaddr(Endpoint{p.id.dst, udp ? p.encap.dst_port : uint16_t{0}}, q.addrs[i]);
   m.msg_iov = &q.iovs[v];
   m.msg_iovlen = 1;
   if (!p.src.IsUnspecified()) {
@@ -1020,7 +1091,7 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
   const uint32_t spi = esp::PeekSpi(packet);
   auto found = inbound_by_spi_.find(spi);
   if (found == inbound_by_spi_.end() ||
-      (!found->second->params.id.dst.IsUnspecified() && found->second->params.id.dst != dst)) {
+      (!found->second->id.dst.IsUnspecified() && found->second->id.dst != dst)) {
     st.drops.Inc(esp::DropReason::kUnknownSpi);
     return;
   }
@@ -1039,19 +1110,22 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
     }
     return;
   }
-  if (udp_sport && sa.params.encap) {
+  if (udp_sport && sa.has_encap) {
     // NAT-T: the peer's mapping changed (RFC 3948 / kernel XFRM_MSG_MAPPING).
     Endpoint now_peer{src, *udp_sport};
-    Endpoint configured{sa.params.src, sa.params.encap->src_port};
-    Endpoint last = sa.peer.value_or(configured);
+    Endpoint last = sa.peer ? *sa.peer : Endpoint{sa.src, sa.encap.src_port};
     if (now_peer != last) {
-      Emit(MappingEvent{sa.params.id, last, now_peer});
-      sa.peer = now_peer;
+      Emit(MappingEvent{sa.id, last, now_peer});
+      if (sa.peer) {
+        *sa.peer = now_peer;
+      } else {
+        sa.peer = std::make_unique<Endpoint>(now_peer);
+      }
     }
   }
   uint8_t* out = r->payload.data();
   size_t out_len = r->payload.size();
-  if (sa.params.mode == Mode::kTransport) {
+  if (sa.mode == Mode::kTransport) {
     if (r->next_header == esp::kProtoNoNext) return;
     const size_t hl = src.is_v4() ? esp::kIpv4HeaderLen : esp::kIpv6HeaderLen;
     out -= hl;  // the ESP header and our headroom are in front of the payload
@@ -1064,7 +1138,7 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
     return;
   }
   // The inner packet must be what the SA and the inbound policy allow.
-  if (sa.params.selector && !SelectorMatches(*sa.params.selector, *info)) {
+  if (sa.selector && !SelectorMatches(*sa.selector, *info)) {
     st.drops.Inc(esp::DropReason::kPolicy);
     return;
   }
@@ -1072,8 +1146,8 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
     const auto& pp = pol->params;
     if (pp.action == PolicyAction::kDrop ||
         (pp.action == PolicyAction::kProtect && !pp.templates.empty() &&
-         pp.templates.front().reqid != 0 && sa.params.reqid != 0 &&
-         pp.templates.front().reqid != sa.params.reqid)) {
+         pp.templates.front().reqid != 0 && sa.reqid != 0 &&
+         pp.templates.front().reqid != sa.reqid)) {
       st.drops.Inc(esp::DropReason::kPolicy);
       return;
     }

@@ -180,8 +180,10 @@ class UserspaceBackend : public Backend {
   };
   // Hashed: an SA is found by key on every install, update and removal, and
   // a balanced tree of tens of thousands of keys (each comparison a 16-byte
-  // address compare) cost 2% of a handshake.
-  using SaMap = std::unordered_map<SaKey, std::unique_ptr<SaState>, SaKeyHash>;
+  // address compare) cost 2% of a handshake. The SaState lives in the map's
+  // node (one allocation per SA, not two; issue 11): nodes never move, so
+  // inbound_by_spi_ and outbound_ point into them.
+  using SaMap = std::unordered_map<SaKey, SaState, SaKeyHash>;
   struct RouteKey {
     IpAddress dst;
     uint8_t prefix;
