@@ -145,7 +145,8 @@ class SaMutex {
 // and replay settings (also inside the ESP objects) and the fields it never
 // reads (direction: `in` or `out` is set; if_id), packed, and with what most
 // SAs lack (a selector, byte/packet lifetimes, a NAT mapping seen) behind a
-// pointer. One per ESP SA, two per tunnel (issue 11: memory per tunnel).
+// pointer. The SaId is the map key plus mark_mask (SaIdOf). One per ESP SA,
+// two per tunnel (issue 11: memory per tunnel).
 struct UserspaceBackend::SaState {
   struct Volume {  // byte and packet lifetimes; 0 = unlimited
     uint64_t soft_bytes = 0;
@@ -171,13 +172,13 @@ struct UserspaceBackend::SaState {
     selector = sa.selector ? std::make_unique<Selector>(*sa.selector) : nullptr;
   }
 
-  SaId id;
   IpAddress src;  // outer source
   Mode mode = Mode::kTunnel;
   bool has_encap = false;  // ESP-in-UDP with `encap`'s ports
   bool soft_sent = false;
   std::atomic<bool> hard_sent{false};  // read by workers searching SAs
   Encap encap;
+  uint32_t mark_mask = 0;  // the SaId's mark.mask; the rest of the SaId is the map key
   uint32_t reqid = 0;
   uint32_t tfc_pad = 0;
   mutable SaMutex mu;  // crypto state, counters, lifetime flags, peer (data plane)
@@ -387,6 +388,11 @@ UserspaceBackend::SaKey UserspaceBackend::KeyOf(const SaId& id) {
   return SaKey{id.dst, id.spi, static_cast<uint8_t>(id.protocol), id.mark.value};
 }
 
+SaId UserspaceBackend::SaIdOf(const SaEntry& e) {
+  return SaId{e.first.dst, e.first.spi, static_cast<ProtocolId>(e.first.protocol),
+              Mark{e.first.mark, e.second.mark_mask}};
+}
+
 BackendResult<uint32_t> UserspaceBackend::AllocateSpi(const IpAddress& src, const IpAddress& dst,
                                                       ProtocolId protocol, uint32_t reqid) {
   if (protocol != ProtocolId::kEsp) {
@@ -451,20 +457,21 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
     out = std::move(*created);
   }
   // The keys live on only inside the EVP contexts.
-  SaState& s = sas_.try_emplace(key).first->second;
+  SaEntry& entry = *sas_.try_emplace(key).first;
+  SaState& s = entry.second;
   s.in = std::move(in);
   s.out = std::move(out);
-  s.id = sa.id;
+  s.mark_mask = sa.id.mark.mask;
   s.mode = sa.mode;
   s.tfc_pad = sa.tfc_pad;
   s.SetMutable(sa);
   s.add_time = NowSeconds();
   ScheduleLocked(key, s);
   if (sa.direction == Direction::kIn) {
-    inbound_by_spi_[sa.id.spi] = &s;
+    inbound_by_spi_[sa.id.spi] = &entry;
     reserved_spis_.erase(sa.id.spi);
   } else {
-    outbound_.push_back(&s);
+    outbound_.push_back(&entry);
   }
   return {};
 }
@@ -500,12 +507,12 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
   }
   // MOBIKE: new outer addresses and encapsulation. The ESP objects (keys,
   // sequence numbers, replay window) are the same; only the map key moves.
-  // inbound_by_spi_ and outbound_ hold the SaState, which stays put.
+  // inbound_by_spi_ and outbound_ point at the map entry, which stays put.
   auto node = sas_.extract(it);
   SaState& s = node.mapped();
   {
     std::lock_guard sa_lock(s.mu);
-    s.id = sa.id;
+    s.mark_mask = sa.id.mark.mask;  // the rest of sa.id is the new key
     s.src = sa.src;
     s.has_encap = sa.encap.has_value();
     s.encap = sa.encap.value_or(Encap{});
@@ -520,12 +527,12 @@ BackendResult<void> UserspaceBackend::MigrateSa(const SaId& old_id, const SaPara
 }
 
 void UserspaceBackend::RemoveSaLocked(SaMap::iterator it) {
-  SaState* s = &it->second;
-  if (s->in) {
-    auto f = inbound_by_spi_.find(s->id.spi);
-    if (f != inbound_by_spi_.end() && f->second == s) inbound_by_spi_.erase(f);
+  SaEntry* e = &*it;
+  if (e->second.in) {
+    auto f = inbound_by_spi_.find(e->first.spi);
+    if (f != inbound_by_spi_.end() && f->second == e) inbound_by_spi_.erase(f);
   } else {
-    std::erase(outbound_, s);
+    std::erase(outbound_, e);
   }
   sas_.erase(it);
 }
@@ -755,7 +762,8 @@ void UserspaceBackend::Publish(Worker& w) {
 // does it (xfrm_state_check_expire): at the soft limit the soft expire is
 // raised once; at the hard limit the hard expire is raised once and the SA
 // carries nothing more (the next tick removes it).
-bool UserspaceBackend::LifetimeAllows(SaState& s) {
+bool UserspaceBackend::LifetimeAllows(SaEntry& e) {
+  SaState& s = e.second;
   if (s.hard_sent) return false;
   static constexpr SaState::Volume kUnlimited;
   const SaState::Volume& v = s.volume ? *s.volume : kUnlimited;
@@ -766,14 +774,14 @@ bool UserspaceBackend::LifetimeAllows(SaState& s) {
   if ((v.hard_bytes && s.bytes >= v.hard_bytes) ||
       (v.hard_packets && s.packets >= v.hard_packets) || seq_hard) {
     s.hard_sent = true;
-    Emit(ExpireEvent{s.id, s.reqid, true});
-    QueueExpired(KeyOf(s.id));
+    Emit(ExpireEvent{SaIdOf(e), s.reqid, true});
+    QueueExpired(e.first);
     return false;
   }
   if (!s.soft_sent && ((v.soft_bytes && s.bytes >= v.soft_bytes) ||
                        (v.soft_packets && s.packets >= v.soft_packets) || seq_soft)) {
     s.soft_sent = true;
-    Emit(ExpireEvent{s.id, s.reqid, false});
+    Emit(ExpireEvent{SaIdOf(e), s.reqid, false});
   }
   return true;
 }
@@ -863,7 +871,7 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     const uint64_t age = now > s.add_time ? now - s.add_time : 0;
     if (!s.hard_sent && s.hard_seconds && age >= s.hard_seconds) {
       s.hard_sent = true;
-      Emit(ExpireEvent{s.id, s.reqid, true});
+      Emit(ExpireEvent{SaIdOf(*it), s.reqid, true});
     }
     if (s.hard_sent) {
       RemoveSaLocked(it);
@@ -871,7 +879,7 @@ void UserspaceBackend::CheckLifetimesLocked(uint64_t now) {
     }
     if (!s.soft_sent && s.soft_seconds && age >= s.soft_seconds) {
       s.soft_sent = true;
-      Emit(ExpireEvent{s.id, s.reqid, false});
+      Emit(ExpireEvent{SaIdOf(*it), s.reqid, false});
     }
     ScheduleLocked(key, s);
   }
@@ -893,21 +901,21 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
     return;
   }
   const PolicyTemplate& tmpl = pol->params.templates.front();
-  SaState* sa = nullptr;
+  SaEntry* entry = nullptr;
   for (auto it = outbound_.rbegin(); it != outbound_.rend(); ++it) {
-    const SaState& p = **it;
-    if ((*it)->hard_sent || p.mode != tmpl.mode) continue;
+    const SaState& p = (*it)->second;
+    if (p.hard_sent || p.mode != tmpl.mode) continue;
     if (tmpl.reqid != 0) {
       if (p.reqid != tmpl.reqid) continue;
     } else {
       const IpAddress& want = tmpl.mode == Mode::kTunnel ? tmpl.dst : info->dst;
-      if (p.id.dst != want) continue;
+      if ((*it)->first.dst != want) continue;
     }
     if (p.selector && !SelectorMatches(*p.selector, *info)) continue;
-    sa = *it;
+    entry = *it;
     break;
   }
-  if (sa == nullptr) {
+  if (entry == nullptr) {
     const uint64_t ms = NowMs();
     std::unique_lock acquire_lock(acquire_mu_);
     if (pol->last_acquire_ms == 0 || ms - pol->last_acquire_ms >= 1000) {
@@ -928,8 +936,9 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
     w.stats.drops.Inc(esp::DropReason::kNoSa);
     return;
   }
+  SaState* sa = &entry->second;
   std::unique_lock sa_lock(sa->mu);
-  if (!LifetimeAllows(*sa)) {
+  if (!LifetimeAllows(*entry)) {
     w.stats.drops.Inc(esp::DropReason::kNoSa);
     return;
   }
@@ -958,7 +967,8 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   Account(*sa, total, now);
   sa_lock.unlock();
   const SaState& p = *sa;
-  const int fam = Fam(p.id.dst.family());
+  const IpAddress& dst = entry->first.dst;
+  const int fam = Fam(dst.family());
   const bool udp = p.has_encap;
   TxQueue& q = w.tx[(udp ? 2 : 0) + fam];
   q.fd = udp ? udp_fd_[fam] : raw_fd_[fam];
@@ -974,7 +984,7 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   msghdr& m = q.msgs[i].msg_hdr;
   std::memset(&q.msgs[i], 0, sizeof(q.msgs[i]));
   m.msg_name = &q.addrs[i];
-  m.msg_namelen = ToSockaddr(Endpoint{p.id.dst, udp ? p.encap.dst_port : uint16_t{0}}, q.addrs[i]);
+  m.msg_namelen = ToSockaddr(Endpoint{dst, udp ? p.encap.dst_port : uint16_t{0}}, q.addrs[i]);
   m.msg_iov = &q.iovs[v];
   m.msg_iovlen = 1;
   if (!p.src.IsUnspecified()) {
@@ -1091,13 +1101,14 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
   const uint32_t spi = esp::PeekSpi(packet);
   auto found = inbound_by_spi_.find(spi);
   if (found == inbound_by_spi_.end() ||
-      (!found->second->id.dst.IsUnspecified() && found->second->id.dst != dst)) {
+      (!found->second->first.dst.IsUnspecified() && found->second->first.dst != dst)) {
     st.drops.Inc(esp::DropReason::kUnknownSpi);
     return;
   }
-  SaState& sa = *found->second;
+  SaEntry& entry = *found->second;
+  SaState& sa = entry.second;
   std::unique_lock sa_lock(sa.mu);
-  if (!LifetimeAllows(sa)) {
+  if (!LifetimeAllows(entry)) {
     st.drops.Inc(esp::DropReason::kUnknownSpi);
     return;
   }
@@ -1115,7 +1126,7 @@ void UserspaceBackend::InboundEspLocked(UserspaceStats& st, int tun_fd, TcpCoale
     Endpoint now_peer{src, *udp_sport};
     Endpoint last = sa.peer ? *sa.peer : Endpoint{sa.src, sa.encap.src_port};
     if (now_peer != last) {
-      Emit(MappingEvent{sa.id, last, now_peer});
+      Emit(MappingEvent{SaIdOf(entry), last, now_peer});
       if (sa.peer) {
         *sa.peer = now_peer;
       } else {

@@ -184,6 +184,7 @@ class UserspaceBackend : public Backend {
   // node (one allocation per SA, not two; issue 11): nodes never move, so
   // inbound_by_spi_ and outbound_ point into them.
   using SaMap = std::unordered_map<SaKey, SaState, SaKeyHash>;
+  using SaEntry = SaMap::value_type;  // the SaState does not repeat the key
   struct RouteKey {
     IpAddress dst;
     uint8_t prefix;
@@ -193,11 +194,12 @@ class UserspaceBackend : public Backend {
   struct Worker;
 
   static SaKey KeyOf(const SaId& id);
+  static SaId SaIdOf(const SaEntry& e);
   BackendResult<void> AddSaLocked(const SaParams& sa);
   void RemoveSaLocked(SaMap::iterator it);
   void RouteRef(const PolicyParams& p, bool add);
   void Emit(BackendEvent event);
-  bool LifetimeAllows(SaState& sa);
+  bool LifetimeAllows(SaEntry& sa);
   void Account(SaState& sa, size_t bytes, uint64_t now);
   void CheckLifetimesLocked(uint64_t now);
   static uint64_t NextDeadline(const SaState& s);
@@ -242,8 +244,8 @@ class UserspaceBackend : public Backend {
 
   mutable std::shared_mutex mu_;
   SaMap sas_;
-  std::unordered_map<uint32_t, SaState*> inbound_by_spi_;
-  std::vector<SaState*> outbound_;  // oldest first; the newest matching wins
+  std::unordered_map<uint32_t, SaEntry*> inbound_by_spi_;
+  std::vector<SaEntry*> outbound_;  // oldest first; the newest matching wins
   std::set<uint32_t> reserved_spis_;
   // Time-based lifetimes: (deadline, SA) entries, earliest first; the
   // earliest is mirrored in next_deadline_ so a worker's tick can skip the
