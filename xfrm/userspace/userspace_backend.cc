@@ -456,6 +456,9 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
     if (!created) return MakeUnexpected(Error(BackendError::Code::kAlgorithm, created.error()));
     out = std::move(*created);
   }
+  // Two per tunnel: growing the record is a decision (issue 11, memory per
+  // tunnel), not a side effect of a new field.
+  static_assert(sizeof(void*) != 8 || sizeof(SaState) <= 152, "per-SA record grew");
   // The keys live on only inside the EVP contexts.
   SaEntry& entry = *sas_.try_emplace(key).first;
   SaState& s = entry.second;

@@ -358,6 +358,28 @@ TEST_F(UserspaceBackendTest, SoftThenHardExpireOnTimeAndUpdateMovesDeadline) {
   EXPECT_EQ(events_.size(), 2u);
 }
 
+// The backend keeps an SA's id only as its map key (plus the mark mask):
+// an expire after a MOBIKE move names the moved SA, mark and all.
+TEST_F(UserspaceBackendTest, ExpireAfterMigrateNamesTheMovedSaWithItsMark) {
+  SaParams in = Sa(Direction::kIn, kSpiIn, Key(2));
+  in.id.mark = Mark{0x2a, 0xff};
+  in.hard.seconds = 1;
+  const SaId old_id = in.id;
+  ASSERT_TRUE(backend_->AddSa(in).has_value());
+  in.id.dst = Ip("127.0.0.2");
+  in.src = Ip("127.0.0.3");
+  ASSERT_TRUE(backend_->MigrateSa(old_id, in).has_value());
+  EXPECT_EQ(backend_->QuerySa(old_id).error().code, BackendError::Code::kNotFound);
+  EXPECT_TRUE(backend_->QuerySa(in.id).has_value());
+  WaitEvents(1);
+  ASSERT_EQ(events_.size(), 1u);
+  const auto& hard = std::get<ExpireEvent>(events_[0]);
+  EXPECT_TRUE(hard.hard);
+  EXPECT_EQ(hard.sa, in.id);
+  EXPECT_EQ(hard.sa.mark, (Mark{0x2a, 0xff}));
+  EXPECT_EQ(hard.reqid, 7u);
+}
+
 TEST_F(UserspaceBackendTest, AcquireForTrapPolicyWithoutSa) {
   AddPolicies(/*trap=*/true);
   int app = UdpSocket("192.0.2.1", 7002);
