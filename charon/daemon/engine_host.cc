@@ -517,8 +517,8 @@ struct EngineHost::Impl {
     const auto* sa = engine.FindSa(sa_id);
     if (!sa) return;
     for (const auto& c : sa->children()) {
-      xfrm::SaId in{sa->local().address, c.spi_in, c.protocol, c.config.mark_in};
-      xfrm::SaId out{sa->remote().address, c.spi_out, c.protocol, c.config.mark_out};
+      xfrm::SaId in{sa->local().address, c.spi_in, c.protocol, c.config->mark_in};
+      xfrm::SaId out{sa->remote().address, c.spi_out, c.protocol, c.config->mark_out};
       acct_sas[{in.dst, in.spi}] = AcctSa{sa_id, true, in};
       acct_sas[{out.dst, out.spi}] = AcctSa{sa_id, false, out};
     }
@@ -1175,8 +1175,8 @@ nlohmann::json EngineHost::ChildrenJson(const Sa& sa) const {
                             {"rekey_in_s", d.SecondsUntil(engine::TimerId{sa.id(), engine::TimerKind::kChildRekey, c.spi_in})},
                             {"local_ts", local_ts},
                             {"remote_ts", remote_ts}};
-    xfrm::SaId in{sa.local().address, c.spi_in, c.protocol, c.config.mark_in};
-    xfrm::SaId out{sa.remote().address, c.spi_out, c.protocol, c.config.mark_out};
+    xfrm::SaId in{sa.local().address, c.spi_in, c.protocol, c.config->mark_in};
+    xfrm::SaId out{sa.remote().address, c.spi_out, c.protocol, c.config->mark_out};
     auto& backend = const_cast<xfrm::Backend&>(d.backend);
     if (auto u = backend.QuerySa(in)) {
       child["bytes_in"] = u->bytes;
@@ -1327,11 +1327,11 @@ nlohmann::json EngineHost::Stats(bool traffic_detail) const {
       for (const auto& c : sa.children()) {
         nlohmann::json t = {{"name", c.name}, {"unique_id", c.spi_in}, {"bytes_in", 0}, {"packets_in", 0},
                             {"bytes_out", 0}, {"packets_out", 0}};
-        if (auto u = backend.QuerySa(xfrm::SaId{sa.local().address, c.spi_in, c.protocol, c.config.mark_in})) {
+        if (auto u = backend.QuerySa(xfrm::SaId{sa.local().address, c.spi_in, c.protocol, c.config->mark_in})) {
           t["bytes_in"] = u->bytes;
           t["packets_in"] = u->packets;
         }
-        if (auto u = backend.QuerySa(xfrm::SaId{sa.remote().address, c.spi_out, c.protocol, c.config.mark_out})) {
+        if (auto u = backend.QuerySa(xfrm::SaId{sa.remote().address, c.spi_out, c.protocol, c.config->mark_out})) {
           t["bytes_out"] = u->bytes;
           t["packets_out"] = u->packets;
         }

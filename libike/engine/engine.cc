@@ -142,28 +142,30 @@ void Engine::IndexPeer(IkeSa& sa) {
   std::string key = PeerKey(sa);
   auto it = peer_key_of_.find(sa.id());
   if (it != peer_key_of_.end()) {
-    if (it->second == key) return;
+    if (*it->second == key) return;
     UnindexPeer(sa.id());
   }
-  by_peer_[key].push_back(sa.id());
+  auto [slot, added] = by_peer_.try_emplace(std::move(key));
+  slot->second.push_back(sa.id());
   by_connection_[sa.config().name].insert(sa.id());
-  peer_key_of_[sa.id()] = std::move(key);
+  peer_key_of_[sa.id()] = &slot->first;
 }
 
 void Engine::UnindexPeer(uint64_t id) {
   auto it = peer_key_of_.find(id);
   if (it == peer_key_of_.end()) return;
-  auto b = by_peer_.find(it->second);
+  // The key starts with the connection name, up to a NUL.
+  const std::string& key = *it->second;
+  auto c = by_connection_.find(key.substr(0, key.find('\0')));
+  if (c != by_connection_.end()) {
+    c->second.erase(id);
+    if (c->second.empty()) by_connection_.erase(c);
+  }
+  auto b = by_peer_.find(key);  // last: erasing it frees `key`
   if (b != by_peer_.end()) {
     auto& ids = b->second;
     ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
     if (ids.empty()) by_peer_.erase(b);
-  }
-  // The key starts with the connection name, up to a NUL.
-  auto c = by_connection_.find(it->second.substr(0, it->second.find('\0')));
-  if (c != by_connection_.end()) {
-    c->second.erase(id);
-    if (c->second.empty()) by_connection_.erase(c);
   }
   peer_key_of_.erase(it);
 }

@@ -131,7 +131,9 @@ class Engine {
   // Responder SAs neither established nor destroyed (half_open()).
   std::unordered_set<uint64_t> half_open_ids_;
   std::unordered_map<std::string, std::vector<uint64_t>> by_peer_;
-  std::unordered_map<uint64_t, std::string> peer_key_of_;
+  // An SA's key in by_peer_: the map's own key string (an unordered_map
+  // keeps its elements in place), not a second copy per SA.
+  std::unordered_map<uint64_t, const std::string*> peer_key_of_;
   // Established SAs by connection name (kept with by_peer_), so that
   // FindEstablished does not list and sort every SA per initiate.
   std::unordered_map<std::string, std::set<uint64_t>> by_connection_;

@@ -16,16 +16,16 @@ xfrm::SaParams BaseParams(const SaContext& ctx, const ChildSa& child) {
   if (p.encr == EncrId::kChaCha20Poly1305 && p.encr_key_bits == 0) p.encr_key_bits = 256;
   p.integ = i ? static_cast<IntegId>(i->id) : IntegId::kNone;
   p.esn = esn && esn->id == static_cast<uint16_t>(EsnId::kEsn);
-  p.replay_window = child.config.replay_window;
+  p.replay_window = child.config->replay_window;
   if (child.encap) {
     p.encap = xfrm::Encap{};
   }
   // The kernel's own lifetimes back up the engine's timers.
-  p.hard.seconds = static_cast<uint64_t>(child.config.life_time.count() / 1000);
-  p.hard.bytes = child.config.life_bytes;
-  p.hard.packets = child.config.life_packets;
-  p.soft.bytes = child.config.life_bytes ? child.config.life_bytes * 9 / 10 : 0;
-  p.soft.packets = child.config.life_packets ? child.config.life_packets * 9 / 10 : 0;
+  p.hard.seconds = static_cast<uint64_t>(child.config->life_time.count() / 1000);
+  p.hard.bytes = child.config->life_bytes;
+  p.hard.packets = child.config->life_packets;
+  p.soft.bytes = child.config->life_bytes ? child.config->life_bytes * 9 / 10 : 0;
+  p.soft.packets = child.config->life_packets ? child.config->life_packets * 9 / 10 : 0;
   (void)ctx;
   return p;
 }
@@ -55,24 +55,24 @@ uint32_t AssignReqid(SaContext& ctx, const ChildConfig& config, const TsList* re
 xfrm::SaParams ChildSaParams(const SaContext& ctx, const ChildSa& child, bool inbound) {
   xfrm::SaParams p = BaseParams(ctx, child);
   if (inbound) {
-    p.id = xfrm::SaId{ctx.local.address, child.spi_in, child.protocol, child.config.mark_in};
+    p.id = xfrm::SaId{ctx.local.address, child.spi_in, child.protocol, child.config->mark_in};
     p.src = ctx.remote.address;
     p.direction = xfrm::Direction::kIn;
-    p.mark = child.config.mark_in;
-    p.if_id = child.config.if_id_in;
+    p.mark = child.config->mark_in;
+    p.if_id = child.config->if_id_in;
     if (p.encap) *p.encap = xfrm::Encap{ctx.remote.port, ctx.local.port};
   } else {
-    p.id = xfrm::SaId{ctx.remote.address, child.spi_out, child.protocol, child.config.mark_out};
+    p.id = xfrm::SaId{ctx.remote.address, child.spi_out, child.protocol, child.config->mark_out};
     p.src = ctx.local.address;
     p.direction = xfrm::Direction::kOut;
-    p.mark = child.config.mark_out;
-    p.if_id = child.config.if_id_out;
+    p.mark = child.config->mark_out;
+    p.if_id = child.config->if_id_out;
     if (p.encap) *p.encap = xfrm::Encap{ctx.local.port, ctx.remote.port};
     // TFC padding (RFC 4303 2.4) only where the inner length is recoverable
     // from the inner IP header (tunnel mode), and only if the peer takes it.
     if (child.mode == xfrm::Mode::kTunnel && child.protocol == ProtocolId::kEsp &&
         !child.peer_refuses_tfc) {
-      p.tfc_pad = child.config.tfc_padding;
+      p.tfc_pad = child.config->tfc_padding;
     }
   }
   if (child.mode == xfrm::Mode::kTransport && !child.ts_local.empty() &&
@@ -101,8 +101,8 @@ std::vector<xfrm::PolicyParams> ChildPolicies(const SaContext& ctx, const ChildS
     }
     t.reqid = child.reqid;
     pp.templates.push_back(t);
-    pp.mark = outbound ? child.config.mark_out : child.config.mark_in;
-    pp.if_id = outbound ? child.config.if_id_out : child.config.if_id_in;
+    pp.mark = outbound ? child.config->mark_out : child.config->mark_in;
+    pp.if_id = outbound ? child.config->if_id_out : child.config->if_id_in;
     pp.priority = xfrm::ComputePriority(sel, pp.action, false);
     out.push_back(std::move(pp));
   };
@@ -144,23 +144,23 @@ void InstallChild(SaContext& ctx, const ChildSa& child, const crypto::ChildSaKey
 
 void UninstallChild(SaContext& ctx, const ChildSa& child, bool keep_policies) {
   ctx.Emit(DeleteSa{xfrm::SaId{ctx.local.address, child.spi_in, child.protocol,
-                               child.config.mark_in}});
+                               child.config->mark_in}});
   ctx.Emit(DeleteSa{xfrm::SaId{ctx.remote.address, child.spi_out, child.protocol,
-                               child.config.mark_out}});
+                               child.config->mark_out}});
   if (keep_policies) return;
   for (const auto& l : child.ts_local) {
     for (const auto& r : child.ts_remote) {
       if (l.family() != r.family()) continue;
       for (const auto& sel : ToXfrmSelectors(l, r)) {
-        ctx.Emit(DeletePolicy{xfrm::PolicyId{sel, xfrm::Direction::kOut, child.config.mark_out,
-                                             child.config.if_id_out}});
+        ctx.Emit(DeletePolicy{xfrm::PolicyId{sel, xfrm::Direction::kOut, child.config->mark_out,
+                                             child.config->if_id_out}});
       }
       for (const auto& sel : ToXfrmSelectors(r, l)) {
-        ctx.Emit(DeletePolicy{xfrm::PolicyId{sel, xfrm::Direction::kIn, child.config.mark_in,
-                                             child.config.if_id_in}});
+        ctx.Emit(DeletePolicy{xfrm::PolicyId{sel, xfrm::Direction::kIn, child.config->mark_in,
+                                             child.config->if_id_in}});
         if (child.mode == xfrm::Mode::kTunnel) {
           ctx.Emit(DeletePolicy{xfrm::PolicyId{sel, xfrm::Direction::kFwd,
-                                               child.config.mark_in, child.config.if_id_in}});
+                                               child.config->mark_in, child.config->if_id_in}});
         }
       }
     }

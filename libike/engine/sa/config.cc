@@ -4,6 +4,11 @@
 
 namespace ike::engine {
 
+const ChildConfigRef& DefaultChildConfig() {
+  static const ChildConfigRef kDefault = std::make_shared<const ChildConfig>();
+  return kDefault;
+}
+
 std::optional<Identity> Identity::Parse(const std::string& text) {
   if (text.empty()) return std::nullopt;
   if (text == "%any") return Identity{IdType::kFqdn, {}};

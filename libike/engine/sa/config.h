@@ -136,6 +136,15 @@ struct ChildConfig {
   static constexpr uint32_t kTfcMtu = 0xffffffff;
 };
 
+// A child configuration as CHILD_SAs and their tasks hold it: shared and
+// read-only. Usually it points into a connection's snapshot (ChildOf) and
+// keeps that snapshot alive, so ten thousand CHILD_SAs of one connection
+// share one configuration instead of each carrying a copy.
+using ChildConfigRef = std::shared_ptr<const ChildConfig>;
+// A default-constructed ChildConfig, shared: what a ChildSa holds until it
+// is given its own (so `config` is never null).
+const ChildConfigRef& DefaultChildConfig();
+
 struct RetransmitConfig {
   Duration timeout{4000};  // strongSwan charon.retransmit_timeout
   double base = 1.8;       // charon.retransmit_base
@@ -246,6 +255,12 @@ struct PeerConfig {
     return c;
   }
 };
+
+// The child `c`, which must be one of `peer->children`, as a reference that
+// keeps `peer` alive (no copy).
+inline ChildConfigRef ChildOf(const std::shared_ptr<const PeerConfig>& peer, const ChildConfig& c) {
+  return ChildConfigRef(peer, &c);
+}
 
 // Engine-wide settings.
 // How well a configuration's addresses fit an IKE_SA's endpoints: -1 no

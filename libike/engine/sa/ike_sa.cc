@@ -57,7 +57,7 @@ void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi
         std::find(children.begin(), children.end(), c.name) == children.end()) {
       continue;
     }
-    tm_.Queue(ChildCreate::Initiator(c, first));
+    tm_.Queue(ChildCreate::Initiator(ChildOf(ctx_.config, c), first));
     first = false;
   }
 }
@@ -81,7 +81,7 @@ void IkeSa::InitiateChildren(const std::vector<std::string>& children, bool only
         })) {
       continue;  // already on its way
     }
-    tm_.Queue(ChildCreate::Initiator(c, false));
+    tm_.Queue(ChildCreate::Initiator(ChildOf(ctx_.config, c), false));
   }
 }
 
@@ -207,10 +207,10 @@ void IkeSa::HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire
   }
   if (!reassembly_ || reassembly_->mid != h.message_id || reassembly_->response != h.response ||
       reassembly_->total != frag.total_fragments) {
-    reassembly_ = Reassembly{h.message_id, h.response, frag.total_fragments,
-                             wire::PayloadType::kNone,
-                             std::vector<Bytes>(frag.total_fragments),
-                             std::vector<bool>(frag.total_fragments, false), 0};
+    reassembly_ = std::make_unique<Reassembly>(Reassembly{
+        h.message_id, h.response, frag.total_fragments, wire::PayloadType::kNone,
+        std::vector<Bytes>(frag.total_fragments), std::vector<bool>(frag.total_fragments, false),
+        0});
   }
   Reassembly& r = *reassembly_;
   size_t index = frag.fragment_number - 1;
@@ -402,13 +402,19 @@ void IkeSa::Destroy(const std::string& reason) {
 }
 
 void IkeSa::OnEstablished() {
-  // Our key pair and the IKE_SA_INIT messages served the keys and the AUTH
-  // payloads; an established IKE_SA never reads them again (rekeys make
-  // new ones), so they do not stay for its lifetime.
+  // Our key pair, the IKE_SA_INIT messages and nonces, SK_pi/SK_pr and the
+  // peer's signature hashes served the keys and the AUTH payloads (and the
+  // CHILD_SA of IKE_AUTH); an established IKE_SA never reads them again
+  // (rekeys make new ones), so they do not stay for its lifetime.
   ctx_.ke.reset();
   ctx_.init_request = Bytes();
   ctx_.init_response = Bytes();
   ctx_.cookie = Bytes();
+  ctx_.nonce_i = Bytes();
+  ctx_.nonce_r = Bytes();
+  ctx_.keys.sk_pi = SecretBytes();
+  ctx_.keys.sk_pr = SecretBytes();
+  ctx_.peer_hash_algorithms = {};
   if (ctx_.eap) ctx_.eap->ReleaseAfterAuth();
   if (ctx_.rekeyed_away) return;  // a redundant SA of a rekey collision
   if (ctx_.config->dpd_delay.count() > 0) ctx_.ArmTimer(TimerKind::kDpd, ctx_.config->dpd_delay);
@@ -550,12 +556,12 @@ void IkeSa::AdoptFrom(IkeSa& old, IkeRekeyResult result, TimePoint now, Effects&
     for (const ChildSa& c : ctx_.children) {
       // The CHILD_SAs keep their schedule: re-arm what is left of it here.
       Duration age = now - c.established_at;
-      if (c.config.rekey_time.count() > 0 && c.state == ChildState::kInstalled) {
-        Duration left = c.config.rekey_time - age;
+      if (c.config->rekey_time.count() > 0 && c.state == ChildState::kInstalled) {
+        Duration left = c.config->rekey_time - age;
         ctx_.ArmTimer(TimerKind::kChildRekey, left.count() > 0 ? left : Duration(1000), c.spi_in);
       }
-      if (c.config.life_time.count() > 0) {
-        Duration left = c.config.life_time - age;
+      if (c.config->life_time.count() > 0) {
+        Duration left = c.config->life_time - age;
         ctx_.ArmTimer(TimerKind::kChildExpire, left.count() > 0 ? left : Duration(1000),
                       c.spi_in);
       }

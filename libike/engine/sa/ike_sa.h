@@ -144,7 +144,7 @@ class IkeSa {
     std::vector<bool> got;
     size_t have = 0;
   };
-  std::optional<Reassembly> reassembly_;
+  std::unique_ptr<Reassembly> reassembly_;  // only while fragments arrive
 };
 
 }  // namespace ike::engine

@@ -33,12 +33,22 @@ void SaContext::EmitEvent(EventKind kind, std::string child, uint32_t spi_in, ui
 }
 
 void SaContext::ArmTimer(TimerKind kind, Duration after, uint32_t aux) {
-  armed_.insert({kind, aux});
+  const std::pair<TimerKind, uint32_t> key{kind, aux};
+  auto it = std::lower_bound(armed_.begin(), armed_.end(), key);
+  if (it == armed_.end() || *it != key) armed_.insert(it, key);
   Emit(engine::ArmTimer{TimerId{id, kind, aux}, after});
 }
 
+bool SaContext::Disarm(TimerKind kind, uint32_t aux) {
+  const std::pair<TimerKind, uint32_t> key{kind, aux};
+  auto it = std::lower_bound(armed_.begin(), armed_.end(), key);
+  if (it == armed_.end() || *it != key) return false;
+  armed_.erase(it);
+  return true;
+}
+
 void SaContext::CancelTimer(TimerKind kind, uint32_t aux) {
-  if (armed_.erase({kind, aux}) == 0) return;
+  if (!Disarm(kind, aux)) return;
   Emit(engine::CancelTimer{TimerId{id, kind, aux}});
 }
 

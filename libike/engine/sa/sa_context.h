@@ -44,7 +44,7 @@ enum class ChildState : uint8_t { kInstalled, kRekeying, kRekeyed, kDeleting };
 
 struct ChildSa {
   std::string name;
-  ChildConfig config;
+  ChildConfigRef config = DefaultChildConfig();  // never null
   uint32_t reqid = 0;
   ProtocolId protocol = ProtocolId::kEsp;
   xfrm::Mode mode = xfrm::Mode::kTunnel;
@@ -267,7 +267,7 @@ struct SaContext {
   void ArmTimer(TimerKind kind, Duration after, uint32_t aux = 0);
   void CancelTimer(TimerKind kind, uint32_t aux = 0);
   void CancelAllTimers();
-  void TimerFired(TimerKind kind, uint32_t aux) { armed_.erase({kind, aux}); }
+  void TimerFired(TimerKind kind, uint32_t aux) { Disarm(kind, aux); }
 
   // A random jitter in [0, max] from the injected Rng.
   Duration Jitter(Duration max);
@@ -276,7 +276,10 @@ struct SaContext {
   ChildSa* FindChildByOutbound(uint32_t spi);
 
  private:
-  std::set<std::pair<TimerKind, uint32_t>> armed_;
+  bool Disarm(TimerKind kind, uint32_t aux);
+  // The timers this SA has armed, sorted: a handful per IKE_SA, so a flat
+  // vector (one allocation) rather than a tree node per timer.
+  std::vector<std::pair<TimerKind, uint32_t>> armed_;
 };
 
 }  // namespace ike::engine

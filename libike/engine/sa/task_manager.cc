@@ -194,8 +194,7 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
   if (msg.header.exchange_type == ExchangeType::kIkeSaInit) {
     ctx_.init_request.assign(raw.begin(), raw.end());
   }
-  std::optional<wire::Message> substitute = std::move(substitute_);
-  substitute_.reset();
+  std::unique_ptr<wire::Message> substitute = std::move(substitute_);
   const wire::Message& input = substitute ? *substitute : msg;
   bool defer = false;
   for (auto& task : tasks) {
@@ -204,7 +203,7 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
     defer |= *r == TaskResult::kDeferred;
   }
   if (defer) {
-    deferred_ = Deferred{msg, std::move(tasks)};
+    deferred_ = std::make_unique<Deferred>(Deferred{msg, std::move(tasks)});
     return;
   }
   Respond(msg, tasks);
@@ -212,9 +211,8 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
 
 void TaskManager::ResumeDeferred() {
   if (!deferred_) return;
-  Deferred d = std::move(*deferred_);
-  deferred_.reset();
-  Respond(d.request, d.tasks);
+  std::unique_ptr<Deferred> d = std::move(deferred_);
+  Respond(d->request, d->tasks);
 }
 
 void TaskManager::FailRequest(const wire::Message& request,

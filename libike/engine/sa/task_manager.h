@@ -55,13 +55,15 @@ class TaskManager {
   // Drops every task (the IKE_SA goes away), letting them release resources.
   void AbortAll();
   // Responder: a request answered kDeferred is waiting.
-  bool deferred() const { return deferred_.has_value(); }
+  bool deferred() const { return deferred_ != nullptr; }
   // Builds and sends the response to the deferred request.
   void ResumeDeferred();
   // Responder: the message the tasks of the next request process instead
   // of the request itself (an IKE_AUTH that ends EAP rounds takes its SA,
   // TS and CP payloads from the first IKE_AUTH request).
-  void SubstituteNextRequest(wire::Message msg) { substitute_ = std::move(msg); }
+  void SubstituteNextRequest(wire::Message msg) {
+    substitute_ = std::make_unique<wire::Message>(std::move(msg));
+  }
 
   uint32_t next_mid() const { return next_mid_; }
   uint32_t expected_mid() const { return expected_mid_; }
@@ -109,8 +111,10 @@ class TaskManager {
     wire::Message request;
     std::vector<std::unique_ptr<Task>> tasks;
   };
-  std::optional<Deferred> deferred_;
-  std::optional<wire::Message> substitute_;
+  // Both rare (EAP rounds, a RADIUS backend): behind pointers, not inline
+  // in every IKE_SA.
+  std::unique_ptr<Deferred> deferred_;
+  std::unique_ptr<wire::Message> substitute_;
   std::optional<Outstanding> outstanding_;
   uint32_t next_mid_ = 0;      // our next request
   uint32_t expected_mid_ = 0;  // the peer's next request

@@ -9,7 +9,7 @@
 
 namespace ike::engine {
 
-std::unique_ptr<ChildCreate> ChildCreate::Initiator(ChildConfig config, bool in_ike_auth,
+std::unique_ptr<ChildCreate> ChildCreate::Initiator(ChildConfigRef config, bool in_ike_auth,
                                                     uint32_t rekey_spi_in) {
   std::unique_ptr<ChildCreate> t(new ChildCreate(Role::kInitiator, in_ike_auth));
   t->config_ = std::move(config);
@@ -276,11 +276,11 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
     reqid_ = old->reqid;
   }
   // Pick the first child config whose selectors overlap (strongSwan).
-  std::optional<ChildConfig> chosen;
+  ChildConfigRef chosen;
   TsList local_ts, remote_ts;
-  auto try_config = [&](const ChildConfig& c) {
-    TsList l = Narrow(rx_r, LocalDynamic(c.local_ts, ctx));
-    TsList r = Narrow(rx_i, RemoteDynamic(c.remote_ts, ctx));
+  auto try_config = [&](const ChildConfigRef& c) {
+    TsList l = Narrow(rx_r, LocalDynamic(c->local_ts, ctx));
+    TsList r = Narrow(rx_i, RemoteDynamic(c->remote_ts, ctx));
     if (l.empty() || r.empty()) return false;
     chosen = c;
     local_ts = std::move(l);
@@ -288,10 +288,10 @@ void ChildCreate::ProcessRequest(const wire::Message& msg, SaContext& ctx) {
     return true;
   };
   if (config_) {
-    try_config(*config_);
+    try_config(config_);
   } else {
     for (const auto& c : ctx.config->children) {
-      if (try_config(c)) break;
+      if (try_config(ChildOf(ctx.config, c))) break;
     }
   }
   if (!chosen) {
@@ -432,7 +432,7 @@ Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_in
 
   ChildSa child;
   child.name = config_->name;
-  child.config = *config_;
+  child.config = config_;
   child.reqid = reqid_;
   child.protocol = config_->protocol;
   child.mode = mode_;
@@ -459,12 +459,12 @@ Result<void, std::string> ChildCreate::Complete(SaContext& ctx, bool exchange_in
   }
   uint32_t old_spi_in = old ? old->spi_in : 0;
   uint32_t new_spi_in = child.spi_in;
-  Duration rekey = child.config.rekey_time - ctx.Jitter(child.config.rand_time);
-  if (child.config.rekey_time.count() > 0) {
+  Duration rekey = child.config->rekey_time - ctx.Jitter(child.config->rand_time);
+  if (child.config->rekey_time.count() > 0) {
     ctx.ArmTimer(TimerKind::kChildRekey, rekey, child.spi_in);
   }
-  if (child.config.life_time.count() > 0) {
-    ctx.ArmTimer(TimerKind::kChildExpire, child.config.life_time, child.spi_in);
+  if (child.config->life_time.count() > 0) {
+    ctx.ArmTimer(TimerKind::kChildExpire, child.config->life_time, child.spi_in);
   }
   ctx.children.push_back(std::move(child));
   if (old_spi_in) RecordRekey(ctx, old_spi_in, exchange_initiator, ni, nr, new_spi_in);

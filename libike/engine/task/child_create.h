@@ -20,7 +20,7 @@ class ChildCreate final : public Task {
  public:
   // Initiator: negotiate a CHILD_SA for `config`; `rekey_spi_in` names the
   // CHILD_SA (by our inbound SPI) this one replaces.
-  static std::unique_ptr<ChildCreate> Initiator(ChildConfig config, bool in_ike_auth,
+  static std::unique_ptr<ChildCreate> Initiator(ChildConfigRef config, bool in_ike_auth,
                                                 uint32_t rekey_spi_in = 0);
   static std::unique_ptr<ChildCreate> Responder(bool in_ike_auth);
 
@@ -58,7 +58,7 @@ class ChildCreate final : public Task {
 
   Role role_;
   bool in_ike_auth_;
-  std::optional<ChildConfig> config_;
+  ChildConfigRef config_;  // null: a responder that has not picked one yet
   uint32_t rekey_spi_in_ = 0;  // ours; for a responder: the old child's inbound SPI
   uint32_t spi_in_ = 0;
   uint32_t spi_out_ = 0;

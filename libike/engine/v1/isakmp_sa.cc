@@ -93,11 +93,11 @@ void IsakmpSa::InitiateChildren(const std::vector<std::string>& children, bool o
       bool up = false;
       for (const auto& ch : ctx_.children) up = up || ch.name == c.name;
       for (const auto& [mid, qm] : qms_) {
-        up = up || (qm.config.name == c.name && qm.stage != QuickMode::Stage::kDone);
+        up = up || (qm.config->name == c.name && qm.stage != QuickMode::Stage::kDone);
       }
       if (up) continue;
     }
-    StartQuickMode(c, 0, nullptr, nullptr);
+    StartQuickMode(ChildOf(ctx_.config, c), 0, nullptr, nullptr);
   }
 }
 
@@ -348,9 +348,9 @@ void IsakmpSa::OnChildExpire(uint32_t spi_in, bool hard, TimePoint now, Effects&
   if (child->state != ChildState::kInstalled || !established()) return;
   child->state = ChildState::kRekeying;
   TsList l = child->ts_local, r = child->ts_remote;
-  ChildConfig cfg = child->config;
+  ChildConfigRef cfg = child->config;
   for (const auto& c : ctx_.config->children) {
-    if (c.name == cfg.name) cfg = c;  // the configured lifetimes, not the negotiated
+    if (c.name == cfg->name) cfg = ChildOf(ctx_.config, c);  // the configured lifetimes, not the negotiated
   }
   StartQuickMode(cfg, spi_in, &l, &r);
 }
@@ -380,10 +380,10 @@ void IsakmpSa::Abort(const std::string& reason, TimePoint now, Effects& out) {
 
 void IsakmpSa::ArmChildTimers(const ChildSa& child, bool rekeyer, uint32_t life_s) {
   Duration life(int64_t{life_s} * 1000);
-  if (life.count() <= 0) life = child.config.life_time;
-  if (rekeyer && child.config.rekey_time.count() > 0) {
-    Duration rekey = std::min(child.config.rekey_time, life * 9 / 10);
-    Duration jitter = std::min(child.config.rand_time, rekey / 10);
+  if (life.count() <= 0) life = child.config->life_time;
+  if (rekeyer && child.config->rekey_time.count() > 0) {
+    Duration rekey = std::min(child.config->rekey_time, life * 9 / 10);
+    Duration jitter = std::min(child.config->rand_time, rekey / 10);
     ctx_.ArmTimer(TimerKind::kChildRekey, rekey - ctx_.Jitter(jitter), child.spi_in);
   }
   if (life.count() > 0) ctx_.ArmTimer(TimerKind::kChildExpire, life, child.spi_in);
@@ -415,7 +415,7 @@ void IsakmpSa::AdoptChildren(IsakmpSa& old, TimePoint now, Effects& out) {
   Scope scope(*this, now, out);
   for (ChildSa& c : old.ctx_.children) {
     Duration age = now - c.established_at;
-    Duration life = c.config.life_time;
+    Duration life = c.config->life_time;
     ChildSa moved = c;
     moved.state = ChildState::kInstalled;
     ctx_.children.push_back(moved);
@@ -423,7 +423,7 @@ void IsakmpSa::AdoptChildren(IsakmpSa& old, TimePoint now, Effects& out) {
     uint32_t left = life.count() > age.count()
                         ? static_cast<uint32_t>((life - age).count() / 1000)
                         : 1;
-    bool rekeyer = c.config.rekey_time.count() > 0 && ctx_.role == Role::kInitiator;
+    bool rekeyer = c.config->rekey_time.count() > 0 && ctx_.role == Role::kInitiator;
     ArmChildTimers(ctx_.children.back(), rekeyer, std::max<uint32_t>(left, 1));
   }
   old.ctx_.children.clear();

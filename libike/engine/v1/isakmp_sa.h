@@ -41,7 +41,7 @@ struct QuickMode {
   uint32_t mid = 0;
   Role role = Role::kInitiator;
   enum class Stage : uint8_t { kSentQm1, kSentQm2, kDone } stage = Stage::kSentQm1;
-  ChildConfig config;
+  ChildConfigRef config;
   uint32_t reqid = 0;
   uint32_t spi_in = 0;
   uint32_t spi_out = 0;
@@ -190,7 +190,7 @@ class IsakmpSa {
   void Phase1Done();
   void FloatPorts();
   // Quick Mode (quick_mode.cc).
-  void StartQuickMode(const ChildConfig& child, uint32_t rekey_of, const TsList* ts_local,
+  void StartQuickMode(ChildConfigRef child, uint32_t rekey_of, const TsList* ts_local,
                       const TsList* ts_remote);
   void OnQuickMode(const isakmp::Message& msg, ByteView raw);
   void QuickModeResponder(const isakmp::Message& msg, ByteView raw, uint32_t mid);

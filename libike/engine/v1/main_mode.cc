@@ -558,7 +558,7 @@ void IsakmpSa::StartPendingChildren() {
   pending_all_children_ = false;
   for (const ChildConfig& c : ctx_.config->children) {
     if (all || std::find(names.begin(), names.end(), c.name) != names.end()) {
-      StartQuickMode(c, 0, nullptr, nullptr);
+      StartQuickMode(ChildOf(ctx_.config, c), 0, nullptr, nullptr);
     }
   }
 }

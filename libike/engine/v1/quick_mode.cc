@@ -173,12 +173,13 @@ bool FirstIsHash(const isakmp::DecryptedBody& body, Bytes* hash) {
 
 }  // namespace
 
-void IsakmpSa::StartQuickMode(const ChildConfig& child, uint32_t rekey_of, const TsList* ts_local,
+void IsakmpSa::StartQuickMode(ChildConfigRef child_ref, uint32_t rekey_of, const TsList* ts_local,
                               const TsList* ts_remote) {
+  const ChildConfig& child = *child_ref;
   QuickMode qm;
   qm.mid = NewMessageId();
   qm.role = Role::kInitiator;
-  qm.config = child;
+  qm.config = child_ref;
   qm.rekey_of = rekey_of;
   qm.started = ctx_.now;
   const ChildSa* old = rekey_of ? ctx_.FindChildByInbound(rekey_of) : nullptr;
@@ -353,7 +354,7 @@ void IsakmpSa::QuickModeResponder(const isakmp::Message& msg, ByteView raw, uint
     SendNotify(isakmp::NotifyType::kInvalidIdInformation, isakmp::ProtocolId::kEsp, peer_spi);
     return;
   }
-  qm.config = *config;
+  qm.config = ChildOf(ctx_.config, *config);
   qm.ts_i = {*tsi};
   qm.ts_r = {*tsr};
   bool udp = natt_ != NatTraversal::kNone && ctx_.use_encap();
@@ -490,7 +491,7 @@ void IsakmpSa::QuickModeQm2(QuickMode& qm, const Decrypted& d, ByteView raw) {
     }
     qm.peer_ke = ke->data;
   }
-  qm.lifetime_s = MinLife(LifeSeconds(qm.config.life_time), choice->chosen.life_s);
+  qm.lifetime_s = MinLife(LifeSeconds(qm.config->life_time), choice->chosen.life_s);
   for (const auto& p : payloads) {
     const auto* n = std::get_if<isakmp::NotifyPayload>(&p);
     if (n && n->type == isakmp::NotifyType::kResponderLifetime) {
@@ -571,11 +572,17 @@ bool IsakmpSa::InstallQuickMode(QuickMode& qm) {
   keys.integ_r = km_in->Slice(*enc_len, integ_len);
 
   ChildSa child;
-  child.name = qm.config.name;
+  child.name = qm.config->name;
   child.config = qm.config;
   if (qm.lifetime_s) {
     Duration life(int64_t{qm.lifetime_s} * 1000);
-    if (life < child.config.life_time) child.config.life_time = life;
+    if (life < child.config->life_time) {
+      // The peer asked for a shorter life: this CHILD_SA gets a copy of its
+      // own (the connection's stays as configured).
+      auto own = std::make_shared<ChildConfig>(*child.config);
+      own->life_time = life;
+      child.config = std::move(own);
+    }
   }
   child.reqid = qm.reqid;
   child.protocol = ProtocolId::kEsp;
@@ -615,7 +622,7 @@ void IsakmpSa::QmFail(uint32_t mid, const std::string& why) {
   if (qm.rekey_of) {
     if (ChildSa* old = ctx_.FindChildByInbound(qm.rekey_of)) old->state = ChildState::kInstalled;
   }
-  ctx_.EmitEvent(EventKind::kChildDown, qm.config.name, qm.spi_in, 0, why);
+  ctx_.EmitEvent(EventKind::kChildDown, qm.config->name, qm.spi_in, 0, why);
 }
 
 }  // namespace ike::engine::v1
