@@ -134,7 +134,6 @@ struct EngineHost::Impl {
   std::vector<Due> due;  // heap ordered by DueLater
   EventLoop::TimerId wake = 0;
   engine::TimePoint wake_at{0};
-  std::map<uint64_t, engine::TimePoint> ike_established;  // IKE_SA id -> when it came up
   // EAP-RADIUS (auth = eap-radius) and RADIUS accounting.
   RadiusClient radius{loop, log};
   struct AcctSa {
@@ -680,8 +679,6 @@ struct EngineHost::Impl {
         text = "CHILD_SA " + ev.child + " rekeyed, SPIs " + Hex32(ev.spi_in) + "_i " + Hex32(ev.spi_out) + "_o";
         break;
     }
-    if (ev.kind == engine::EventKind::kIkeUp) ike_established[ev.sa] = Now();
-    if (ev.kind == engine::EventKind::kIkeDown) ike_established.erase(ev.sa);
     bool failure = ev.kind == engine::EventKind::kIkeDown && !ev.reason.empty();
     log.Log(Subsystem::kIke, failure ? LogLevel::kWarning : LogLevel::kInfo, ctx, text);
     ResolveWaiters(ev);
@@ -1220,9 +1217,8 @@ nlohmann::json EngineHost::ListSas(const std::string& ike_filter) const {
     for (const auto& [pool, a] : sa->peer_vips()) remote_vips.push_back(a.ToString());
     list.back()["local_vips"] = local_vips;
     list.back()["remote_vips"] = remote_vips;
-    auto up = d.ike_established.find(sa->id());
-    if (up != d.ike_established.end()) {
-      list.back()["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - up->second).count();
+    if (sa->established()) {
+      list.back()["established_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - sa->established_at()).count();
     }
   }
   // IKEv1: the ISAKMP SA (its cookies as SPIs) with its Quick Mode SAs.

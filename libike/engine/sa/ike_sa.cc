@@ -35,9 +35,7 @@ struct IkeSa::Scope {
 IkeSa::IkeSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env, const EngineSettings& settings,
              Counters& counters, uint32_t& next_reqid)
     : ctx_(id, role, std::move(config), env, settings, counters, next_reqid),
-      tm_(
-          ctx_, [this](const wire::Message& m) { return ResponderTasks(m); },
-          [this](const std::string& reason) { Destroy(reason); }) {}
+      tm_(ctx_, *this) {}
 
 void IkeSa::Initiate(const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
                      const std::vector<std::string>& children, TimePoint now, Effects& out) {

@@ -15,7 +15,7 @@ namespace ike::engine {
 
 class IkeSaPeer;
 
-class IkeSa {
+class IkeSa final : private TaskManager::Owner {
  public:
   IkeSa(uint64_t id, Role role, std::shared_ptr<const PeerConfig> config, Env env, const EngineSettings& settings,
         Counters& counters, uint32_t& next_reqid);
@@ -24,6 +24,7 @@ class IkeSa {
   Role role() const { return ctx_.role; }
   IkeState state() const { return ctx_.state; }
   bool established() const { return ctx_.established(); }
+  TimePoint established_at() const { return ctx_.established_at; }
   bool destroyed() const { return ctx_.state == IkeState::kDestroyed; }
   // Replaced by a rekeyed IKE_SA and waiting for its Delete.
   bool rekeyed_away() const { return ctx_.rekeyed_away; }
@@ -119,8 +120,8 @@ class IkeSa {
   friend class IkeSaPeer;
 
   struct Scope;  // binds ctx_.out/now for the duration of one input
-  std::vector<std::unique_ptr<Task>> ResponderTasks(const wire::Message& request);
-  void Destroy(const std::string& reason);
+  std::vector<std::unique_ptr<Task>> ResponderTasks(const wire::Message& request) override;
+  void Destroy(const std::string& reason) override;
   void AfterInput(bool was_established);
   void OnEstablished();
   void HandleFragment(const wire::SkfPayload& frag, Bytes plain, const wire::Message& outer,

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libike/common/boxed.h"
 #include "libike/common/bytes.h"
 #include "libike/common/ip_address.h"
 #include "libike/common/secret_bytes.h"
@@ -181,7 +182,8 @@ struct SaContext {
   uint64_t spi_r = 0;
   Bytes nonce_i;
   Bytes nonce_r;
-  std::optional<crypto::KeyExchange> ke;  // our key pair for IKE_SA_INIT
+  // Our key pair for IKE_SA_INIT (boxed: released once the SA is up).
+  Boxed<crypto::KeyExchange> ke;
   KeGroup ke_group = KeGroup::kNone;      // the group we send (retry may change it)
   std::optional<Proposal> ike_proposal;   // selected
   IkeKeys keys;
@@ -244,10 +246,10 @@ struct SaContext {
   bool rekeyed_away = false;  // this SA was replaced: no IkeDown when it goes
   // Set by a task that ends the IKE_SA once the current exchange is done
   // (e.g. the peer deleted it): the IkeSa is destroyed with this reason.
-  std::optional<std::string> destroy_after;
+  Boxed<std::string> destroy_after;
   // Set by a task that wants the IKE_SA deleted (with a Delete to the peer)
   // once the current exchange is done.
-  std::optional<std::string> delete_after;
+  Boxed<std::string> delete_after;
 
   // --- helpers ---
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }

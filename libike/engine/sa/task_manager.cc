@@ -104,14 +104,14 @@ void TaskManager::BuildAndSendRequest() {
   for (auto& task : active_) {
     auto r = task->Build(req, ctx_);
     if (!r) {
-      destroy_("building " + std::string(TaskTypeName(task->type())) + " failed: " +
+      owner_.Destroy("building " + std::string(TaskTypeName(task->type())) + " failed: " +
                r.error().reason);
       return;
     }
   }
   auto packets = Encode(req);
   if (!packets) {
-    destroy_("encoding the request failed");
+    owner_.Destroy("encoding the request failed");
     return;
   }
   if (outstanding_->exchange == ExchangeType::kIkeSaInit) ctx_.init_request = packets->front();
@@ -125,7 +125,7 @@ void TaskManager::OnRetransmitTimer() {
   ctx_.TimerFired(TimerKind::kRetransmit, 0);
   if (!outstanding_) return;
   if (outstanding_->tries >= ctx_.config->retransmit.tries) {
-    destroy_("giving up after " + std::to_string(outstanding_->tries) + " retransmits");
+    owner_.Destroy("giving up after " + std::to_string(outstanding_->tries) + " retransmits");
     return;
   }
   ++outstanding_->tries;
@@ -185,7 +185,7 @@ void TaskManager::HandleRequest(const wire::Message& msg, ByteView raw) {
     return;
   }
   substitute_.reset();
-  std::vector<std::unique_ptr<Task>> tasks = factory_(msg);
+  std::vector<std::unique_ptr<Task>> tasks = owner_.ResponderTasks(msg);
   if (tasks.empty()) {
     substitute_.reset();
     ctx_.counters.Inc(Drop::kUnexpectedExchange);
@@ -223,7 +223,7 @@ void TaskManager::FailRequest(const wire::Message& request,
   SendErrorResponse(request, error);
   for (auto& t : tasks) t->Abort(ctx_);
   if (error.fatal || request.header.exchange_type == ExchangeType::kIkeSaInit) {
-    destroy_(std::string(TaskTypeName(task.type())) + ": " + error.reason);
+    owner_.Destroy(std::string(TaskTypeName(task.type())) + ": " + error.reason);
   }
 }
 
@@ -241,7 +241,7 @@ void TaskManager::Respond(const wire::Message& msg, std::vector<std::unique_ptr<
   resp.header.spi_r = ctx_.spi_r;
   auto packets = Encode(resp);
   if (!packets) {
-    destroy_("encoding the response failed");
+    owner_.Destroy("encoding the response failed");
     return;
   }
   if (msg.header.exchange_type == ExchangeType::kIkeSaInit) ctx_.init_response = packets->front();
@@ -284,7 +284,7 @@ void TaskManager::HandleResponse(const wire::Message& msg, ByteView raw) {
         active_.clear();
         held_.clear();
         outstanding_.reset();
-        destroy_(reason);
+        owner_.Destroy(reason);
         return;
       }
       task->Abort(ctx_);

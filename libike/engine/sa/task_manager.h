@@ -18,15 +18,21 @@ namespace ike::engine {
 
 class TaskManager {
  public:
-  // Creates the responder tasks for a request, in payload order; empty if
-  // the exchange is not acceptable now.
-  using ResponderFactory =
-      std::function<std::vector<std::unique_ptr<Task>>(const wire::Message& request)>;
-  // Tears the IKE_SA down with a reason.
-  using DestroyFn = std::function<void(const std::string& reason)>;
+  // The IKE_SA the manager works for (an interface, not two std::function
+  // members: those were 64 bytes of every IKE_SA).
+  class Owner {
+   public:
+    // Creates the responder tasks for a request, in payload order; empty
+    // if the exchange is not acceptable now.
+    virtual std::vector<std::unique_ptr<Task>> ResponderTasks(const wire::Message& request) = 0;
+    // Tears the IKE_SA down with a reason.
+    virtual void Destroy(const std::string& reason) = 0;
 
-  TaskManager(SaContext& ctx, ResponderFactory factory, DestroyFn destroy)
-      : ctx_(ctx), factory_(std::move(factory)), destroy_(std::move(destroy)) {}
+   protected:
+    ~Owner() = default;
+  };
+
+  TaskManager(SaContext& ctx, Owner& owner) : ctx_(ctx), owner_(owner) {}
 
   void Queue(std::unique_ptr<Task> task) { queued_.push_back(std::move(task)); }
   bool HasTask(TaskType type) const;
@@ -97,8 +103,7 @@ class TaskManager {
   Duration RetransmitTimeout(unsigned tries) const;
 
   SaContext& ctx_;
-  ResponderFactory factory_;
-  DestroyFn destroy_;
+  Owner& owner_;
 
   // A vector, not a deque: libstdc++'s deque allocates ~600 bytes up front,
   // for every IKE_SA, and this queue is short and mostly empty.
