@@ -1,5 +1,7 @@
 #include "xfrm/userspace/spd.h"
 
+#include <algorithm>
+
 namespace ike::xfrm {
 
 bool PrefixContains(const IpAddress& net, uint8_t prefix, const IpAddress& addr) {
@@ -26,7 +28,52 @@ PolicyId IdOf(const PolicyParams& p) {
   return PolicyId{p.selector, p.direction, p.mark, p.if_id};
 }
 
-std::vector<PolicyEntry>::iterator PolicyTable::Find(const PolicyId& id) {
+namespace {
+
+bool WholeAddress(const IpAddress& a, uint8_t prefix) { return prefix == a.size() * 8; }
+
+void Unlink(std::vector<PolicyEntry*>& v, PolicyEntry* e) {
+  v.erase(std::remove(v.begin(), v.end(), e), v.end());
+}
+
+}  // namespace
+
+void PolicyTable::IndexAdd(PolicyEntry& e) {
+  DirectionIndex& d = index_.at(static_cast<size_t>(e.params.direction));
+  const Selector& s = e.params.selector;
+  if (WholeAddress(s.dst, s.dst_prefix)) {
+    d.by_dst[s.dst].push_back(&e);
+  } else if (WholeAddress(s.src, s.src_prefix)) {
+    d.by_src[s.src].push_back(&e);
+  } else {
+    d.other.push_back(&e);
+  }
+}
+
+void PolicyTable::IndexRemove(PolicyEntry& e) {
+  DirectionIndex& d = index_.at(static_cast<size_t>(e.params.direction));
+  const Selector& s = e.params.selector;
+  auto from = [&](HostIndex& m, const IpAddress& a) {
+    auto it = m.find(a);
+    if (it == m.end()) return;
+    Unlink(it->second, &e);
+    if (it->second.empty()) m.erase(it);
+  };
+  if (WholeAddress(s.dst, s.dst_prefix)) {
+    from(d.by_dst, s.dst);
+  } else if (WholeAddress(s.src, s.src_prefix)) {
+    from(d.by_src, s.src);
+  } else {
+    Unlink(d.other, &e);
+  }
+}
+
+void PolicyTable::Clear() {
+  entries_.clear();
+  for (auto& d : index_) d = DirectionIndex{};
+}
+
+std::list<PolicyEntry>::iterator PolicyTable::Find(const PolicyId& id) {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (IdOf(it->params) == id) return it;
   }
@@ -43,6 +90,7 @@ BackendResult<void> PolicyTable::Add(const PolicyParams& policy) {
                                     : ComputePriority(policy.selector, policy.action, policy.trap);
   e.index = next_index_++;
   entries_.push_back(std::move(e));
+  IndexAdd(entries_.back());
   return {};
 }
 
@@ -65,21 +113,36 @@ BackendResult<void> PolicyTable::Delete(const PolicyId& id) {
   if (it == entries_.end()) {
     return MakeUnexpected(BackendError{BackendError::Code::kNotFound, 0, "no such policy"});
   }
+  IndexRemove(*it);
   entries_.erase(it);
   return {};
 }
 
 PolicyEntry* PolicyTable::Lookup(Direction dir, const esp::PacketInfo& packet) {
+  // Every policy that can match is in one of the three candidate lists
+  // (one with a whole-address side matches only that address). Among the
+  // matches: the lowest priority value, then the longer combined prefix,
+  // then the older policy (the smaller insertion index).
+  const DirectionIndex& d = index_.at(static_cast<size_t>(dir));
   PolicyEntry* best = nullptr;
-  for (auto& e : entries_) {
-    if (e.params.direction != dir || !SelectorMatches(e.params.selector, packet)) continue;
-    if (best == nullptr || e.priority < best->priority ||
-        (e.priority == best->priority &&
-         e.params.selector.src_prefix + e.params.selector.dst_prefix >
-             best->params.selector.src_prefix + best->params.selector.dst_prefix)) {
-      best = &e;
+  auto consider = [&](PolicyEntry* e) {
+    if (!SelectorMatches(e->params.selector, packet)) return;
+    if (best == nullptr || e->priority < best->priority) {
+      best = e;
+      return;
     }
+    if (e->priority != best->priority) return;
+    int len = e->params.selector.src_prefix + e->params.selector.dst_prefix;
+    int best_len = best->params.selector.src_prefix + best->params.selector.dst_prefix;
+    if (len > best_len || (len == best_len && e->index < best->index)) best = e;
+  };
+  if (auto it = d.by_dst.find(packet.dst); it != d.by_dst.end()) {
+    for (PolicyEntry* e : it->second) consider(e);
   }
+  if (auto it = d.by_src.find(packet.src); it != d.by_src.end()) {
+    for (PolicyEntry* e : it->second) consider(e);
+  }
+  for (PolicyEntry* e : d.other) consider(e);
   return best;
 }
 

@@ -87,5 +87,57 @@ TEST(Spd, AddUpdateDelete) {
   EXPECT_EQ(t.Update(p, false).error().code, BackendError::Code::kNotFound);
 }
 
+// The indexed lookup gives what a scan of every policy in age order gives
+// (lowest priority value, then longer combined prefix, then older), for
+// host, subnet and wildcard selectors on either side, across deletions.
+TEST(Spd, IndexedLookupEqualsScan) {
+  PolicyTable t;
+  const char* hosts[] = {"192.0.2.1", "192.0.2.2", "203.0.113.5", "203.0.113.6"};
+  struct Side { const char* net; uint8_t len; };
+  const Side sides[] = {{"0.0.0.0", 0}, {"192.0.2.0", 24}, {"203.0.113.0", 24},
+                        {"192.0.2.1", 32}, {"192.0.2.2", 32}, {"203.0.113.5", 32}, {"203.0.113.6", 32}};
+  uint32_t reqid = 1;
+  std::vector<PolicyParams> added;
+  for (const Side& a : sides) {
+    for (const Side& b : sides) {
+      for (Direction d : {Direction::kOut, Direction::kIn}) {
+        PolicyParams p = Pol(Sel(a.net, a.len, b.net, b.len), reqid++);
+        p.direction = d;
+        if (reqid % 5 == 0) p.priority = 100 + reqid % 3;  // some explicit ties
+        ASSERT_TRUE(t.Add(p).has_value());
+        added.push_back(p);
+      }
+    }
+  }
+  auto scan = [&](Direction dir, const esp::PacketInfo& pk) -> const PolicyEntry* {
+    const PolicyEntry* best = nullptr;
+    for (const PolicyEntry& e : t.entries()) {
+      if (e.params.direction != dir || !SelectorMatches(e.params.selector, pk)) continue;
+      if (best == nullptr || e.priority < best->priority ||
+          (e.priority == best->priority &&
+           e.params.selector.src_prefix + e.params.selector.dst_prefix >
+               best->params.selector.src_prefix + best->params.selector.dst_prefix)) {
+        best = &e;
+      }
+    }
+    return best;
+  };
+  auto check_all = [&] {
+    for (const char* src : hosts) {
+      for (const char* dst : hosts) {
+        for (Direction d : {Direction::kOut, Direction::kIn, Direction::kFwd}) {
+          auto pk = Pkt(src, dst);
+          EXPECT_EQ(t.Lookup(d, pk), scan(d, pk)) << src << " -> " << dst;
+        }
+      }
+    }
+  };
+  check_all();
+  for (size_t i = 0; i < added.size(); i += 3) ASSERT_TRUE(t.Delete(IdOf(added[i])).has_value());
+  check_all();
+  t.Clear();
+  EXPECT_EQ(t.Lookup(Direction::kOut, Pkt("192.0.2.1", "203.0.113.5")), nullptr);
+}
+
 }  // namespace
 }  // namespace ike::xfrm
