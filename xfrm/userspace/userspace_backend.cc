@@ -475,8 +475,24 @@ BackendResult<void> UserspaceBackend::AddSaLocked(const SaParams& sa) {
     reserved_spis_.erase(sa.id.spi);
   } else {
     outbound_.push_back(&entry);
+    outbound_by_reqid_[s.reqid].push_back(&entry);
   }
   return {};
+}
+
+// An outbound SA's reqid changed (UpdateSa): it leaves its old group and
+// the new group is rebuilt from outbound_, which keeps the age order.
+void UserspaceBackend::ReindexReqid(SaEntry* e, uint32_t old_reqid) {
+  if (auto g = outbound_by_reqid_.find(old_reqid); g != outbound_by_reqid_.end()) {
+    std::erase(g->second, e);
+    if (g->second.empty()) outbound_by_reqid_.erase(g);
+  }
+  const uint32_t reqid = e->second.reqid;
+  std::vector<SaEntry*>& group = outbound_by_reqid_[reqid];
+  group.clear();
+  for (SaEntry* o : outbound_) {
+    if (o->second.reqid == reqid) group.push_back(o);
+  }
 }
 
 BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
@@ -487,7 +503,9 @@ BackendResult<void> UserspaceBackend::UpdateSa(const SaParams& sa) {
   // lifetimes; the crypto state (sequence numbers, replay window) stays, so
   // an IV is never reused.
   SaState& s = it->second;
+  const uint32_t old_reqid = s.reqid;
   s.SetMutable(sa);
+  if (s.out && s.reqid != old_reqid) ReindexReqid(&*it, old_reqid);
   // The lifetimes may have moved either way: queue the new deadline unless
   // it is the one already queued.
   if (NextDeadline(s) != s.deadline) {
@@ -536,6 +554,10 @@ void UserspaceBackend::RemoveSaLocked(SaMap::iterator it) {
     if (f != inbound_by_spi_.end() && f->second == e) inbound_by_spi_.erase(f);
   } else {
     std::erase(outbound_, e);
+    if (auto g = outbound_by_reqid_.find(e->second.reqid); g != outbound_by_reqid_.end()) {
+      std::erase(g->second, e);
+      if (g->second.empty()) outbound_by_reqid_.erase(g);
+    }
   }
   sas_.erase(it);
 }
@@ -638,6 +660,7 @@ BackendResult<void> UserspaceBackend::FlushOwned() {
   sas_.clear();
   inbound_by_spi_.clear();
   outbound_.clear();
+  outbound_by_reqid_.clear();
   reserved_spis_.clear();
   deadlines_ = {};
   PublishNextDeadlineLocked();
@@ -905,7 +928,14 @@ void UserspaceBackend::OutboundLocked(Worker& w, uint8_t* buf, size_t headroom, 
   }
   const PolicyTemplate& tmpl = pol->params.templates.front();
   SaEntry* entry = nullptr;
-  for (auto it = outbound_.rbegin(); it != outbound_.rend(); ++it) {
+  // With a reqid only that reqid's SAs can match; without one, any.
+  const std::vector<SaEntry*>* candidates = &outbound_;
+  if (tmpl.reqid != 0) {
+    auto g = outbound_by_reqid_.find(tmpl.reqid);
+    static const std::vector<SaEntry*> kNone;
+    candidates = g != outbound_by_reqid_.end() ? &g->second : &kNone;
+  }
+  for (auto it = candidates->rbegin(); it != candidates->rend(); ++it) {
     const SaState& p = (*it)->second;
     if (p.hard_sent || p.mode != tmpl.mode) continue;
     if (tmpl.reqid != 0) {

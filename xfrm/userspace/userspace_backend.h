@@ -246,6 +246,11 @@ class UserspaceBackend : public Backend {
   SaMap sas_;
   std::unordered_map<uint32_t, SaEntry*> inbound_by_spi_;
   std::vector<SaEntry*> outbound_;  // oldest first; the newest matching wins
+  // The same SAs by reqid (in the same order): a policy template names its
+  // SA by reqid, and a scan of every outbound SA per packet grew with the
+  // number of tunnels.
+  std::unordered_map<uint32_t, std::vector<SaEntry*>> outbound_by_reqid_;
+  void ReindexReqid(SaEntry* e, uint32_t old_reqid);
   std::set<uint32_t> reserved_spis_;
   // Time-based lifetimes: (deadline, SA) entries, earliest first; the
   // earliest is mirrored in next_deadline_ so a worker's tick can skip the
