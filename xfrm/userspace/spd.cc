@@ -32,31 +32,27 @@ namespace {
 
 bool WholeAddress(const IpAddress& a, uint8_t prefix) { return prefix == a.size() * 8; }
 
-void Unlink(std::vector<PolicyEntry*>& v, PolicyEntry* e) {
-  v.erase(std::remove(v.begin(), v.end(), e), v.end());
-}
-
 }  // namespace
 
-void PolicyTable::IndexAdd(PolicyEntry& e) {
-  DirectionIndex& d = index_.at(static_cast<size_t>(e.params.direction));
-  const Selector& s = e.params.selector;
+void PolicyTable::IndexAdd(Ref e) {
+  DirectionIndex& d = index_.at(static_cast<size_t>(e->params.direction));
+  const Selector& s = e->params.selector;
   if (WholeAddress(s.dst, s.dst_prefix)) {
-    d.by_dst[s.dst].push_back(&e);
+    d.by_dst[s.dst].push_back(e);
   } else if (WholeAddress(s.src, s.src_prefix)) {
-    d.by_src[s.src].push_back(&e);
+    d.by_src[s.src].push_back(e);
   } else {
-    d.other.push_back(&e);
+    d.other.push_back(e);
   }
 }
 
-void PolicyTable::IndexRemove(PolicyEntry& e) {
-  DirectionIndex& d = index_.at(static_cast<size_t>(e.params.direction));
-  const Selector& s = e.params.selector;
+void PolicyTable::IndexRemove(Ref e) {
+  DirectionIndex& d = index_.at(static_cast<size_t>(e->params.direction));
+  const Selector& s = e->params.selector;
   auto from = [&](HostIndex& m, const IpAddress& a) {
     auto it = m.find(a);
     if (it == m.end()) return;
-    Unlink(it->second, &e);
+    std::erase(it->second, e);
     if (it->second.empty()) m.erase(it);
   };
   if (WholeAddress(s.dst, s.dst_prefix)) {
@@ -64,8 +60,19 @@ void PolicyTable::IndexRemove(PolicyEntry& e) {
   } else if (WholeAddress(s.src, s.src_prefix)) {
     from(d.by_src, s.src);
   } else {
-    Unlink(d.other, &e);
+    std::erase(d.other, e);
   }
+}
+
+const std::vector<PolicyTable::Ref>* PolicyTable::BucketOf(Direction dir, const Selector& s) const {
+  const DirectionIndex& d = index_.at(static_cast<size_t>(dir));
+  auto in = [](const HostIndex& m, const IpAddress& a) -> const std::vector<Ref>* {
+    auto it = m.find(a);
+    return it == m.end() ? nullptr : &it->second;
+  };
+  if (WholeAddress(s.dst, s.dst_prefix)) return in(d.by_dst, s.dst);
+  if (WholeAddress(s.src, s.src_prefix)) return in(d.by_src, s.src);
+  return &d.other;
 }
 
 void PolicyTable::Clear() {
@@ -73,15 +80,24 @@ void PolicyTable::Clear() {
   for (auto& d : index_) d = DirectionIndex{};
 }
 
-std::list<PolicyEntry>::iterator PolicyTable::Find(const PolicyId& id) {
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (IdOf(it->params) == id) return it;
+// Through the index: an id's selector says which list holds it.
+std::optional<PolicyTable::Ref> PolicyTable::Find(const PolicyId& id) const {
+  if (static_cast<size_t>(id.direction) >= index_.size()) return std::nullopt;
+  const std::vector<Ref>* bucket = BucketOf(id.direction, id.selector);
+  if (bucket == nullptr) return std::nullopt;
+  for (Ref r : *bucket) {
+    if (IdOf(r->params) == id) return r;
   }
-  return entries_.end();
+  return std::nullopt;
+}
+
+const PolicyEntry* PolicyTable::Get(const PolicyId& id) const {
+  auto r = Find(id);
+  return r ? &**r : nullptr;
 }
 
 BackendResult<void> PolicyTable::Add(const PolicyParams& policy) {
-  if (Find(IdOf(policy)) != entries_.end()) {
+  if (Find(IdOf(policy))) {
     return MakeUnexpected(BackendError{BackendError::Code::kExists, 0, "policy already installed"});
   }
   PolicyEntry e;
@@ -90,16 +106,17 @@ BackendResult<void> PolicyTable::Add(const PolicyParams& policy) {
                                     : ComputePriority(policy.selector, policy.action, policy.trap);
   e.index = next_index_++;
   entries_.push_back(std::move(e));
-  IndexAdd(entries_.back());
+  IndexAdd(std::prev(entries_.end()));
   return {};
 }
 
 BackendResult<void> PolicyTable::Update(const PolicyParams& policy, bool allow_add) {
-  auto it = Find(IdOf(policy));
-  if (it == entries_.end()) {
+  auto found = Find(IdOf(policy));
+  if (!found) {
     if (allow_add) return Add(policy);
     return MakeUnexpected(BackendError{BackendError::Code::kNotFound, 0, "no such policy"});
   }
+  Ref it = *found;  // same id: same selector and direction, same index list
   it->params = policy;
   it->priority = policy.priority != 0
                      ? policy.priority
@@ -110,11 +127,11 @@ BackendResult<void> PolicyTable::Update(const PolicyParams& policy, bool allow_a
 
 BackendResult<void> PolicyTable::Delete(const PolicyId& id) {
   auto it = Find(id);
-  if (it == entries_.end()) {
+  if (!it) {
     return MakeUnexpected(BackendError{BackendError::Code::kNotFound, 0, "no such policy"});
   }
   IndexRemove(*it);
-  entries_.erase(it);
+  entries_.erase(*it);
   return {};
 }
 
@@ -125,7 +142,8 @@ PolicyEntry* PolicyTable::Lookup(Direction dir, const esp::PacketInfo& packet) {
   // then the older policy (the smaller insertion index).
   const DirectionIndex& d = index_.at(static_cast<size_t>(dir));
   PolicyEntry* best = nullptr;
-  auto consider = [&](PolicyEntry* e) {
+  auto consider = [&](Ref r) {
+    PolicyEntry* e = &*r;
     if (!SelectorMatches(e->params.selector, packet)) return;
     if (best == nullptr || e->priority < best->priority) {
       best = e;
@@ -137,12 +155,12 @@ PolicyEntry* PolicyTable::Lookup(Direction dir, const esp::PacketInfo& packet) {
     if (len > best_len || (len == best_len && e->index < best->index)) best = e;
   };
   if (auto it = d.by_dst.find(packet.dst); it != d.by_dst.end()) {
-    for (PolicyEntry* e : it->second) consider(e);
+    for (Ref r : it->second) consider(r);
   }
   if (auto it = d.by_src.find(packet.src); it != d.by_src.end()) {
-    for (PolicyEntry* e : it->second) consider(e);
+    for (Ref r : it->second) consider(r);
   }
-  for (PolicyEntry* e : d.other) consider(e);
+  for (Ref r : d.other) consider(r);
   return best;
 }
 

@@ -39,14 +39,17 @@ class PolicyTable {
   BackendResult<void> Delete(const PolicyId& id);
   // The best matching policy for a packet in `dir`, or nullptr.
   PolicyEntry* Lookup(Direction dir, const esp::PacketInfo& packet);
+  // The installed policy with this id, or nullptr.
+  const PolicyEntry* Get(const PolicyId& id) const;
   // Oldest first.
   const std::list<PolicyEntry>& entries() const { return entries_; }
   void Clear();
 
  private:
-  std::list<PolicyEntry>::iterator Find(const PolicyId& id);
-  void IndexAdd(PolicyEntry& e);
-  void IndexRemove(PolicyEntry& e);
+  using Ref = std::list<PolicyEntry>::iterator;
+  std::optional<Ref> Find(const PolicyId& id) const;
+  void IndexAdd(Ref e);
+  void IndexRemove(Ref e);
 
   // A list, so that the lookup index can point at entries and a removal
   // does not move the others.
@@ -63,12 +66,14 @@ class PolicyTable {
           std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
     }
   };
-  using HostIndex = std::unordered_map<IpAddress, std::vector<PolicyEntry*>, AddressHash>;
+  using HostIndex = std::unordered_map<IpAddress, std::vector<Ref>, AddressHash>;
   struct DirectionIndex {
-    HostIndex by_dst;                 // dst prefix is a whole address
-    HostIndex by_src;                 // else src prefix is a whole address
-    std::vector<PolicyEntry*> other;  // neither
+    HostIndex by_dst;        // dst prefix is a whole address
+    HostIndex by_src;        // else src prefix is a whole address
+    std::vector<Ref> other;  // neither
   };
+  // The index list a policy with this selector is (or would be) in.
+  const std::vector<Ref>* BucketOf(Direction dir, const Selector& s) const;
   std::array<DirectionIndex, 3> index_;  // by Direction
   uint32_t next_index_ = 1;
 };

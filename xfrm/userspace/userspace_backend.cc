@@ -622,20 +622,7 @@ BackendResult<void> UserspaceBackend::AddPolicy(const PolicyParams& policy) {
 
 BackendResult<void> UserspaceBackend::UpdatePolicy(const PolicyParams& policy) {
   std::unique_lock lock(mu_);
-  const bool existed = [&] {
-    for (const auto& e : spd_.entries()) {
-      if (IdOf(e.params) == IdOf(policy)) return true;
-    }
-    return false;
-  }();
-  if (existed) {
-    for (const auto& e : spd_.entries()) {
-      if (IdOf(e.params) == IdOf(policy)) {
-        RouteRef(e.params, false);
-        break;
-      }
-    }
-  }
+  if (const PolicyEntry* e = spd_.Get(IdOf(policy))) RouteRef(e->params, false);
   IKE_TRY(spd_.Update(policy, true));
   RouteRef(policy, true);
   return {};
@@ -643,12 +630,7 @@ BackendResult<void> UserspaceBackend::UpdatePolicy(const PolicyParams& policy) {
 
 BackendResult<void> UserspaceBackend::DeletePolicy(const PolicyId& policy) {
   std::unique_lock lock(mu_);
-  for (const auto& e : spd_.entries()) {
-    if (IdOf(e.params) == policy) {
-      RouteRef(e.params, false);
-      break;
-    }
-  }
+  if (const PolicyEntry* e = spd_.Get(policy)) RouteRef(e->params, false);
   return spd_.Delete(policy);
 }
 
