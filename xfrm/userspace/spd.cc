@@ -92,8 +92,10 @@ std::optional<PolicyTable::Ref> PolicyTable::Find(const PolicyId& id) const {
 }
 
 const PolicyEntry* PolicyTable::Get(const PolicyId& id) const {
-  auto r = Find(id);
-  return r ? &**r : nullptr;
+  std::optional<Ref> r = Find(id);
+  if (!r) return nullptr;
+  const Ref it = *r;  // the entry lives in entries_, not in the optional
+  return &*it;
 }
 
 BackendResult<void> PolicyTable::Add(const PolicyParams& policy) {
