@@ -22,7 +22,9 @@ netns add a
 netns add b
 link add va netns a address 02:00:00:00:00:0a type veth peer name vb netns b address 02:00:00:00:00:0b
 IP
-  # Inner (protected) addresses for tunnel mode live on lo; static
+  # Inner (protected) addresses for tunnel mode live on lo; nodad makes an
+  # IPv6 one usable at once (else the route's src can race its DAD work
+  # under TCG: "Invalid source address"); static
   # neighbours avoid ARP/ND races with the policies.
   ip -n a -batch - <<'IP' || return 1
 link set lo up
@@ -30,7 +32,7 @@ link set va up
 addr add 192.0.2.1/24 dev va
 addr add 2001:db8::1/64 dev va nodad
 addr add 10.0.1.1/32 dev lo
-addr add 2001:db8:1::1/128 dev lo
+addr add 2001:db8:1::1/128 dev lo nodad
 route add 10.0.2.1/32 via 192.0.2.2 src 10.0.1.1
 route add 2001:db8:2::1/128 via 2001:db8::2 src 2001:db8:1::1
 neigh replace 192.0.2.2 lladdr 02:00:00:00:00:0b dev va nud permanent
@@ -42,7 +44,7 @@ link set vb up
 addr add 192.0.2.2/24 dev vb
 addr add 2001:db8::2/64 dev vb nodad
 addr add 10.0.2.1/32 dev lo
-addr add 2001:db8:2::1/128 dev lo
+addr add 2001:db8:2::1/128 dev lo nodad
 route add 10.0.1.1/32 via 192.0.2.1 src 10.0.2.1
 route add 2001:db8:1::1/128 via 2001:db8::1 src 2001:db8:2::1
 neigh replace 192.0.2.1 lladdr 02:00:00:00:00:0a dev vb nud permanent
