@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "libike/crypto/certificate.h"
 #include "libike/crypto/signature_scheme.h"
 #include "libike/crypto/signer.h"
 #include "libike/crypto/verifier.h"
@@ -37,26 +38,15 @@ std::shared_ptr<const PubkeyMaterial> MakePubkeyMaterial(const AuthConfig& auth)
 
 namespace {
 
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
 struct StoreCtxFree {
   void operator()(X509_STORE_CTX* s) const { X509_STORE_CTX_free(s); }
 };
 struct StackFree {
   void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
 };
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using crypto::X509Ptr;
 
-X509Ptr ParseCert(ByteView der) {
-  const unsigned char* p = der.data();
-  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (x && p != der.data() + der.size()) {
-    X509_free(x);
-    return nullptr;
-  }
-  return X509Ptr(x);
-}
+X509Ptr ParseCert(ByteView der) { return crypto::ParseCertificate(der); }
 
 crypto::CryptoResult<crypto::Signer> LoadSigner(const Bytes& key) {
   if (key.size() > 10 && key[0] == '-') return crypto::Signer::FromPem(key);
