@@ -4,6 +4,7 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/provider.h>
 
 #include <array>
@@ -100,9 +101,15 @@ int ForwardInit(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISPAT
 
 // Built once; kept for the life of the process (keys parsed in it may
 // outlive any owner that could free it).
+// Not used when the process runs in FIPS mode or has no default provider:
+// the short search must not bring in code the configuration left out.
 Forwarder* Build() {
+  if (EVP_default_properties_is_fips_enabled(nullptr) == 1 ||
+      OSSL_PROVIDER_available(nullptr, "default") != 1) {
+    return nullptr;
+  }
   auto f = std::make_unique<Forwarder>();
-  f->source = OSSL_PROVIDER_load(nullptr, "default");
+  f->source = OSSL_PROVIDER_load(nullptr, "default");  // a reference to the loaded one
   if (f->source == nullptr) return nullptr;
   bool ok = f->Take(OSSL_OP_KEYMGMT, [](const OSSL_ALGORITHM& a) { return NamedAny(a.algorithm_names, kKeyTypes); }) &&
             f->Take(OSSL_OP_DECODER, SpkiDerDecoder) &&

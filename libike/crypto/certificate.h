@@ -33,7 +33,8 @@ using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 X509Ptr ParseCertificate(ByteView der);
 
 // Whether the short-search context is in use (false: every parse falls
-// back to d2i_X509, e.g. when the default provider cannot be loaded).
+// back to d2i_X509: in FIPS mode, or when the configuration has not made
+// the default provider available).
 bool QuickCertificateParsing();
 
 }  // namespace ike::crypto
