@@ -7,8 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 
+#include <strings.h>
+
 #include <array>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -22,13 +23,9 @@ constexpr std::array<std::string_view, 7> kDigests = {"SHA1",     "SHA2-224",   
                                                       "SHA2-512/256"};
 constexpr std::array<std::string_view, 4> kSignatures = {"ECDSA", "RSA", "ED25519", "ED448"};
 
+// Algorithm names are ASCII and compared without case, as OpenSSL does.
 bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // `names` is OpenSSL's colon-separated alias list.

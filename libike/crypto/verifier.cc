@@ -9,6 +9,7 @@
 
 #include <string_view>
 
+#include "libike/crypto/certificate.h"
 #include "libike/crypto/signature_internal.h"
 
 namespace ike::crypto {
@@ -18,7 +19,6 @@ using internal::OpenSslFail;
 
 namespace {
 using BioPtr = std::unique_ptr<BIO, internal::Deleter<BIO_free>>;
-using X509Ptr = std::unique_ptr<X509, internal::Deleter<X509_free>>;
 
 Unexpected<CryptoError> BadKey(const char* what) {
   ERR_clear_error();
@@ -38,9 +38,8 @@ CryptoResult<Verifier> Verifier::FromKey(EVP_PKEY* raw) {
 }
 
 CryptoResult<Verifier> Verifier::FromCertificateDer(ByteView der) {
-  const unsigned char* p = der.data();
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  if (!cert || p != der.data() + der.size()) return BadKey("unparsable X.509 certificate");
+  X509Ptr cert = ParseCertificate(der);
+  if (!cert) return BadKey("unparsable X.509 certificate");
   EVP_PKEY* key = X509_get_pubkey(cert.get());  // new reference
   if (key == nullptr) return BadKey("certificate public key unusable");
   return FromKey(key);

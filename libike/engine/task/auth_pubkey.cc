@@ -44,9 +44,8 @@ struct StoreCtxFree {
 struct StackFree {
   void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
 };
+using crypto::ParseCertificate;
 using crypto::X509Ptr;
-
-X509Ptr ParseCert(ByteView der) { return crypto::ParseCertificate(der); }
 
 crypto::CryptoResult<crypto::Signer> LoadSigner(const Bytes& key) {
   if (key.size() > 10 && key[0] == '-') return crypto::Signer::FromPem(key);
@@ -138,7 +137,7 @@ Result<void, std::string> ValidateChainWith(const AuthConfig& auth, const Pubkey
   X509_STORE* store = material.store.get();
   std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
   for (ByteView der : intermediates) {
-    X509Ptr c = ParseCert(der);
+    X509Ptr c = ParseCertificate(der);
     if (c && sk_X509_push(chain.get(), c.get())) c.release();
   }
   std::unique_ptr<X509_STORE_CTX, StoreCtxFree> sctx(X509_STORE_CTX_new());
@@ -193,7 +192,7 @@ class PubkeyAuthenticator final : public Authenticator {
     if (certs.empty() || certs[0]->encoding != CertEncoding::kX509Signature) {
       return MakeUnexpected(std::string("peer sent no X.509 certificate"));
     }
-    X509Ptr ee = ParseCert(certs[0]->data);
+    X509Ptr ee = ParseCertificate(certs[0]->data);
     if (!ee) return MakeUnexpected(std::string("peer certificate does not parse"));
     IKE_TRY(ValidateChain(ctx, ee.get(), certs));
     {
@@ -254,7 +253,7 @@ Bytes CaKeyHash(X509* ca) {
 }
 
 Bytes CaKeyHash(ByteView ca_der) {
-  X509Ptr ca = ParseCert(ca_der);
+  X509Ptr ca = ParseCertificate(ca_der);
   return ca ? CaKeyHash(ca.get()) : Bytes{};
 }
 
@@ -274,7 +273,7 @@ std::shared_ptr<const PubkeyMaterial> MakePubkeyMaterial(const AuthConfig& auth)
     m->store.reset(X509_STORE_new());
     m->store_ok = m->store != nullptr;
     for (const Bytes& der : auth.ca_certs) {
-      X509Ptr ca = ParseCert(der);
+      X509Ptr ca = ParseCertificate(der);
       if (!ca || !m->store || X509_STORE_add_cert(m->store.get(), ca.get()) != 1) {
         m->store_ok = false;
         continue;
@@ -326,7 +325,7 @@ Result<void, std::string> Ikev1VerifyPeer(const AuthConfig& remote, const WallCl
                                           const Identity& peer_id, ByteView hash,
                                           ByteView signature) {
   if (certs.empty()) return MakeUnexpected(std::string("peer sent no X.509 certificate"));
-  X509Ptr ee = ParseCert(certs[0]);
+  X509Ptr ee = ParseCertificate(certs[0]);
   if (!ee) return MakeUnexpected(std::string("peer certificate does not parse"));
   auto m = MaterialOf(remote);
   std::vector<ByteView> intermediates;
